@@ -1,0 +1,26 @@
+"""Database models (SQLModel) and the engine; importing this package registers every table."""
+
+from nurture.db.broadcast import Broadcast, BroadcastDelivery, BroadcastState
+from nurture.db.contact import Contact, ContactBase, ContactStatus, Enrollment, Visitor
+from nurture.db.event import Event, SignalOutbox
+from nurture.db.sales import Handoff, HandoffStatus, Score
+from nurture.db.touch import OutboxEmail, Touch, TouchStatus
+
+__all__ = [
+    "Broadcast",
+    "BroadcastDelivery",
+    "BroadcastState",
+    "Contact",
+    "ContactBase",
+    "ContactStatus",
+    "Enrollment",
+    "Event",
+    "Handoff",
+    "HandoffStatus",
+    "OutboxEmail",
+    "Score",
+    "SignalOutbox",
+    "Touch",
+    "TouchStatus",
+    "Visitor",
+]

@@ -1,0 +1,1 @@
+"""Deterministic machinery: the journey runtime, the broadcast fan-out, and the API journeys are written in."""

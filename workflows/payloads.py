@@ -1,0 +1,256 @@
+"""Payloads that cross the Temporal boundary: workflow inputs, signals, query results, activity I/O.
+
+Ids and non-identifying attributes only (contact ids, journey keys, item ids, persona, time zone):
+PII stays in the database and is looked up by activities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# ---- signals (event nouns) -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngagementEvent:
+    """An email was opened or clicked (machine opens never reach a journey)."""
+
+    event_id: str
+    kind: str  # opened | clicked
+    occurred_at: datetime
+    item_id: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class PageView:
+    event_id: str
+    url: str
+    occurred_at: datetime
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class BroadcastNotice:
+    """An unscheduled drop offered to a running journey; the journey's definition decides relevance."""
+
+    broadcast_id: str
+    kind: str  # product_launch | regulation | announcement
+    item_id: str
+    topics: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExitRequest:
+    reason: str  # unsubscribe | bounce | complaint | dropped | manual
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SalesFeedback:
+    accepted: bool
+    reason: str = ""
+    handoff_id: int | None = None
+
+
+# ---- journey workflow I/O ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    """A signal as the storyboard sees it: what `wait_for` matches against."""
+
+    seq: int
+    kind: str  # opened | clicked | page_view | broadcast
+    at: datetime
+    event_id: str | None = None
+    url: str | None = None
+    item_id: str | None = None
+    topic: str | None = None
+    broadcast_kind: str | None = None
+
+
+@dataclass
+class JournalEntry:
+    """What one storyboard primitive returned; replayed (without side effects) after continue-as-new."""
+
+    op: str
+    result: str | None = None  # primitive-specific encoded result
+    wake_at: datetime | None = None  # for an unfinished sleep/wait: when it ends
+    done: bool = False
+    view: dict[str, object] = field(default_factory=dict)  # storyboard-visible state after this step
+
+
+@dataclass(frozen=True)
+class DeferredBroadcast:
+    """A relevant broadcast held back by the minimum gap; sent when `due` comes."""
+
+    notice: BroadcastNotice
+    due: datetime
+
+
+@dataclass
+class JourneyCarry:
+    """All state a journey carries across continue-as-new."""
+
+    journal: list[JournalEntry] = field(default_factory=list)
+    sent_items: list[str] = field(default_factory=list)
+    inbox: list[InboxEvent] = field(default_factory=list)
+    inbox_seq: int = 0
+    consumed_seq: int = 0
+    handled_broadcasts: list[str] = field(default_factory=list)
+    pending_broadcasts: list[BroadcastNotice] = field(default_factory=list)
+    deferred_broadcasts: list[DeferredBroadcast] = field(default_factory=list)
+    seen_event_ids: list[str] = field(default_factory=list)
+    phase: str = "nurturing"
+    failures: int = 0
+    exit_reason: str | None = None
+    sales_feedback: list[SalesFeedback] = field(default_factory=list)
+    handoff_id: int | None = None
+    score: float = 0.0
+    stage: str = "awareness"
+    drops_sent: int = 0
+    handoffs: int = 0
+    rejection_reason: str | None = None
+    last_decision: str = ""
+    last_why: str = ""
+    runs: int = 1
+    started_at: datetime | None = None  # first run's start: the epoch of the compressed journey clock
+
+
+@dataclass(frozen=True)
+class JourneyInput:
+    journey: str
+    contact_id: int
+    persona: str = "general"
+    time_zone: str = "UTC"
+    topics: list[str] = field(default_factory=list)
+    time_scale: float = 1.0  # >1 compresses every wait (demo); send windows are skipped when compressed
+    min_gap_seconds: float = 3 * 86400.0
+    carry: JourneyCarry | None = None
+
+
+@dataclass(frozen=True)
+class JourneyResult:
+    journey: str
+    contact_id: int
+    outcome: str  # customer | unsubscribed | bounce | complaint | completed | ...
+    drops_sent: int
+    items: list[str]
+
+
+@dataclass(frozen=True)
+class JourneyStatus:
+    """Answer to the `status` query: what ops and `nurture status` show."""
+
+    journey: str
+    contact_id: int
+    phase: str  # nurturing | with_sales | cooling_down | exited | done
+    step: str
+    stage: str
+    lead_score: float
+    next_wake_at: datetime | None
+    drops_sent: int
+    items_sent: list[str]
+    last_decision: str
+    why: str
+    pending_broadcasts: int
+    handled_broadcasts: list[str]
+    run: int
+
+
+# ---- activity I/O --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendDropInput:
+    contact_id: int
+    journey: str
+    workflow_id: str
+    item_id: str
+    step: str
+    reason: str
+    now: datetime  # workflow time: the gap check and the touch use it, so simulated time works
+    min_gap_seconds: float
+    broadcast_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SendDropResult:
+    status: str  # sent | unconfirmed | deferred | suppressed | failed
+    touch_id: int | None = None
+    deferred_until: datetime | None = None
+    message_id: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    contact_id: int
+    journey: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ScoreContribution:
+    kind: str
+    points: float
+    count: int
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    score: float
+    stage: str
+    top: list[ScoreContribution] = field(default_factory=list)
+
+    def explain(self) -> str:
+        parts = ", ".join(f"{c.kind} x{c.count} = {c.points:.1f}" for c in self.top)
+        return f"score {self.score:.1f} ({parts or 'no engagement yet'})"
+
+
+@dataclass(frozen=True)
+class HandoffInput:
+    contact_id: int
+    journey: str
+    workflow_id: str
+    attempt: int  # nth handoff of this journey run: part of the idempotency key
+    score: float
+    reason: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    handoff_id: int
+    delivered: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class JourneyEndInput:
+    contact_id: int
+    journey: str
+    workflow_id: str
+    outcome: str
+    now: datetime
+    feedback_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SalesFeedbackInput:
+    handoff_id: int
+    accepted: bool | None  # None: no feedback before the timeout
+    reason: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class BroadcastOutcomeInput:
+    broadcast_id: str
+    workflow_id: str
+    contact_id: int
+    outcome: str  # dropped | deferred | skipped | failed
+    reason: str
+    now: datetime
