@@ -53,13 +53,13 @@ ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[object], ...] = (  # type: ignor
     SA_BROADCAST_SIGNALLED,
 )
 
-_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 def check_key(key: str, what: str = "key") -> str:
     """A journey or broadcast key: lowercase letters, digits and dashes (it ends up in workflow ids)."""
     if not _KEY.match(key):
-        raise ValueError(f"invalid {what} {key!r}: use lowercase letters, digits and dashes")
+        raise ValueError(f"invalid {what} {key!r}: use lowercase letters, digits, dashes and underscores")
     return key
 
 
@@ -81,6 +81,7 @@ def parse_journey_workflow_id(workflow_id: str) -> tuple[str, int]:
 
 def broadcast_workflow_id(broadcast_id: str) -> str:
     return f"broadcast/{check_key(broadcast_id, 'broadcast id')}"
+
 
 # Activity names: workflows call activities by name, so workflow code never imports I/O modules.
 ACTIVITY_SEND_DROP = "send_drop"

@@ -256,7 +256,9 @@ class JourneyRuntime:
             hit = self._match(what)
             if hit is not None:
                 self.c.consumed_seq = hit.seq
-                self._decide(f"heard {hit.kind}", f"{hit.url or hit.item_id or hit.broadcast_kind or ''}".strip())
+                self._decide(
+                    f"heard {hit.kind}", f"{hit.url or hit.item_id or hit.broadcast_kind or ''}".strip()
+                )
                 return _encode_happened(hit)
             if workflow.now() >= entry.wake_at:
                 self.c.consumed_seq = self.c.inbox_seq
@@ -281,7 +283,9 @@ class JourneyRuntime:
         self.c.stage = self.spec.stage_for(result.score)
         ok = result.score >= self.spec.threshold
         verdict = "ready for sales" if ok else "not ready yet"
-        self._decide(verdict, f"{result.explain()} vs threshold {self.spec.threshold:g}" + (f"; {why}" if why else ""))
+        self._decide(
+            verdict, f"{result.explain()} vs threshold {self.spec.threshold:g}" + (f"; {why}" if why else "")
+        )
         return "1" if ok else "0"
 
     async def _live_handoff(self, why: str) -> str:
@@ -483,7 +487,10 @@ class JourneyRuntime:
         if skip is not None:
             return "skipped", skip
         result = await self._send(
-            item.id, f"broadcast {notice.broadcast_id}", f"{notice.kind} broadcast", notice.broadcast_id,
+            item.id,
+            f"broadcast {notice.broadcast_id}",
+            f"{notice.kind} broadcast",
+            notice.broadcast_id,
             wait_gap=False,
         )
         if result.status == "deferred" and result.deferred_until is not None:
@@ -516,21 +523,32 @@ class JourneyRuntime:
 
     def on_engagement(self, event: EngagementEvent) -> None:
         if self._remember(event.event_id):
-            self._push(kind=event.kind, at=event.occurred_at, event_id=event.event_id, url=event.url,
-                       item_id=event.item_id)
+            self._push(
+                kind=event.kind,
+                at=event.occurred_at,
+                event_id=event.event_id,
+                url=event.url,
+                item_id=event.item_id,
+            )
 
     def on_page_view(self, view: PageView) -> None:
         if self._remember(view.event_id):
-            self._push(kind="page_view", at=view.occurred_at, event_id=view.event_id, url=view.url,
-                       topic=view.topic)
+            self._push(
+                kind="page_view", at=view.occurred_at, event_id=view.event_id, url=view.url, topic=view.topic
+            )
 
     def on_broadcast(self, notice: BroadcastNotice) -> None:
         pending = {n.broadcast_id for n in self.c.pending_broadcasts}
         if notice.broadcast_id in self.c.handled_broadcasts or notice.broadcast_id in pending:
             return
         self.c.pending_broadcasts.append(notice)
-        self._push(kind="broadcast", at=workflow.now(), item_id=notice.item_id,
-                   topic=notice.topics[0] if notice.topics else None, broadcast_kind=notice.kind)
+        self._push(
+            kind="broadcast",
+            at=workflow.now(),
+            item_id=notice.item_id,
+            topic=notice.topics[0] if notice.topics else None,
+            broadcast_kind=notice.kind,
+        )
 
     def on_exit(self, request: ExitRequest) -> None:
         if self.c.exit_reason is None:
@@ -590,7 +608,13 @@ class JourneyRuntime:
         if not changed:
             return
         updates: list[SearchAttributeUpdate[Any]] = []
-        for key in (keys.SA_STAGE, keys.SA_LEAD_SCORE, keys.SA_DROPS_SENT, keys.SA_PHASE, keys.SA_NEXT_DROP_AT):
+        for key in (
+            keys.SA_STAGE,
+            keys.SA_LEAD_SCORE,
+            keys.SA_DROPS_SENT,
+            keys.SA_PHASE,
+            keys.SA_NEXT_DROP_AT,
+        ):
             if key.name in changed:
                 value = changed[key.name]
                 updates.append(key.value_unset() if value is None else key.value_set(value))  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Every side effect: email, database, scoring, CRM handoff. Classes with injected clients; idempotent."""

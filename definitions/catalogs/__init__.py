@@ -1,0 +1,1 @@
+"""Content catalogs: the drops journeys choose from. Item ids are unique across every catalog."""

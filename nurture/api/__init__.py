@@ -1,0 +1,1 @@
+"""The HTTP service: SendGrid Event Webhook, web tracking, identity, contacts, broadcasts."""

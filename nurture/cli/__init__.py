@@ -1,0 +1,21 @@
+"""The `nurture` command. Each submodule registers its commands on `app`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="nurture",
+    help="Lead-nurturing journeys as durable Temporal workflows.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from nurture.cli import api, broadcast, dev, journeys  # noqa: F401  (each adds its commands)
+
+
+def main() -> None:
+    _register()
+    app()

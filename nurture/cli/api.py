@@ -1,0 +1,1 @@
+"""`nurture` commands: api (filled in by its issue)."""

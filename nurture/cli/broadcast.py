@@ -1,0 +1,1 @@
+"""`nurture` commands: broadcast (filled in by its issue)."""

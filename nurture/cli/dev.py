@@ -1,0 +1,1 @@
+"""`nurture` commands: dev (filled in by its issue)."""

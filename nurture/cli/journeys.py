@@ -1,0 +1,1 @@
+"""`nurture` commands: journeys (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Process entry points only: build settings, logging, clients and activities; run the Worker."""

@@ -1,0 +1,69 @@
+"""The nurture worker: journey and broadcast workflows plus every activity, on one task queue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities import build_activities
+from nurture.config import Settings
+from nurture.context import app_context
+from nurture.logging import configure_logging, get_logger
+from workflows.registry import WORKFLOWS
+
+log = get_logger(__name__)
+
+# Pure modules shared with the sandbox instead of re-imported per workflow run (fast, and the journey
+# registry is built once). Heavy libraries are passed through so an accidental import does not cost seconds.
+PASSTHROUGH = ("definitions", "workflows.dsl", "workflows.payloads", "workflows.calendar", "nurture", "sqlmodel",
+               "sqlalchemy", "pydantic", "structlog")
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    engine: Engine,
+    *,
+    activities: Sequence[Callable[..., Any]] | None = None,
+    task_queue: str | None = None,
+    max_concurrent_activities: int = 64,
+) -> Worker:
+    """A Worker for every nurture workflow and activity. Tests pass fake `activities` under the real names."""
+    acts = list(activities) if activities is not None else build_activities(settings, engine)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=list(WORKFLOWS),
+        activities=acts,
+        activity_executor=ThreadPoolExecutor(max_workers=max_concurrent_activities),
+        max_concurrent_activities=max_concurrent_activities,
+        workflow_runner=sandbox_runner(),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    async with app_context(settings) as ctx:
+        worker = build_worker(ctx.client, settings, ctx.engine)
+        log.info("worker.started", task_queue=settings.task_queue, temporal=settings.effective_temporal_address)
+        await worker.run()
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()
