@@ -90,3 +90,10 @@ ACTIVITY_HAND_OFF = "hand_off_to_sales"
 ACTIVITY_RECORD_SALES_FEEDBACK = "record_sales_feedback"
 ACTIVITY_END_JOURNEY = "end_journey"
 ACTIVITY_RECORD_BROADCAST_OUTCOME = "record_broadcast_outcome"
+
+# SendGrid custom_args (strings only): every event for a drop routes back by these ids.
+CUSTOM_ARG_CONTACT = "nurture_contact_id"
+CUSTOM_ARG_JOURNEY = "nurture_journey"
+CUSTOM_ARG_ITEM = "nurture_item_id"
+CUSTOM_ARG_TOUCH = "nurture_touch_id"
+CUSTOM_ARG_BROADCAST = "nurture_broadcast_id"

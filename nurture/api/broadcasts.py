@@ -1,0 +1,5 @@
+"""Broadcast endpoints (issue 4 fills this in)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/broadcasts", tags=["broadcasts"])
