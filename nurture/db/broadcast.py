@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from nurture.db.types import UTCDateTime
@@ -37,7 +37,12 @@ class Broadcast(SQLModel, table=True):
 
 
 class BroadcastDelivery(SQLModel, table=True):
-    """Per-journey outcome of a broadcast: acted (dropped/deferred) or skipped with a reason."""
+    """Per-journey outcome of a broadcast: acted (dropped/deferred) or skipped with a reason.
+
+    One row per (broadcast, workflow): a journey's later outcome for the same broadcast updates it.
+    """
+
+    __table_args__ = (UniqueConstraint("broadcast_id", "workflow_id", name="uq_broadcastdelivery_broadcast_workflow"),)
 
     id: int | None = Field(default=None, primary_key=True)
     broadcast_id: str = Field(foreign_key="broadcast.id", index=True)

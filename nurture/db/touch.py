@@ -14,6 +14,7 @@ from nurture.db.types import UTCDateTime
 
 class TouchStatus(StrEnum):
     SENDING = "sending"  # claimed before the provider call; a retry finding this never sends again
+    RETRYING = "retrying"  # provider refused for now (429/5xx/unreachable): claim released, a retry may send
     SENT = "sent"
     UNCONFIRMED = "unconfirmed"  # provider outcome unknown (timeout/crash mid-call): at most once, not resent
     FAILED = "failed"  # provider refused (4xx): recorded on the contact

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 16:52:24.983274
+Create Date: 2026-11-25 17:03:27.791277
 """
 
 from collections.abc import Sequence
@@ -72,7 +72,8 @@ def upgrade() -> None:
     sa.Column('at', nurture.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['broadcast_id'], ['broadcast.id'], ),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('broadcast_id', 'workflow_id', name='uq_broadcastdelivery_broadcast_workflow')
     )
     with op.batch_alter_table('broadcastdelivery', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_broadcastdelivery_broadcast_id'), ['broadcast_id'], unique=False)
