@@ -11,6 +11,7 @@ from pathlib import Path
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.common import SearchAttributeIndexedValueType as SAType
 from temporalio.common import SearchAttributeKey
 
@@ -43,21 +44,32 @@ def search_attribute_flags(
 
 
 async def register_search_attributes(client: Client, namespace: str = "default") -> None:
-    """Register every nurture search attribute on the server (idempotent). Works on the test server too."""
-    existing = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
-    )
-    known = set(existing.custom_attributes) | set(existing.system_attributes)
+    """Register every nurture search attribute on the server (idempotent). Works on the test server too,
+    which cannot list search attributes: there we add them all and accept "already exists"."""
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        known = set(existing.custom_attributes) | set(existing.system_attributes)
+    except RPCError as err:
+        if err.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
     missing = {
         key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
         for key in keys.ALL_SEARCH_ATTRIBUTES
         if key.name not in known
     }
-    if missing:
+    if not missing:
+        return
+    try:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(search_attributes=missing, namespace=namespace)
         )
-        log.info("temporal.search_attributes_registered", names=sorted(missing))
+    except RPCError as err:
+        if err.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+    log.info("temporal.search_attributes_registered", names=sorted(missing))
 
 
 async def connect(settings: Settings) -> Client:

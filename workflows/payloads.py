@@ -71,6 +71,18 @@ class InboxEvent:
     broadcast_kind: str | None = None
 
 
+@dataclass(frozen=True)
+class StoryView:
+    """The storyboard-visible state at one point of a journey (restored while fast-forwarding)."""
+
+    stage: str = "awareness"
+    score: float = 0.0
+    drops_sent: int = 0
+    catalog_exhausted: bool = False
+    rejection_reason: str | None = None
+    now: datetime | None = None  # the journey clock when the step finished
+
+
 @dataclass
 class JournalEntry:
     """What one storyboard primitive returned; replayed (without side effects) after continue-as-new."""
@@ -79,7 +91,7 @@ class JournalEntry:
     result: str | None = None  # primitive-specific encoded result
     wake_at: datetime | None = None  # for an unfinished sleep/wait: when it ends
     done: bool = False
-    view: dict[str, object] = field(default_factory=dict)  # storyboard-visible state after this step
+    view: StoryView | None = None  # storyboard-visible state after this step
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,7 @@ class JourneyInput:
     topics: list[str] = field(default_factory=list)
     time_scale: float = 1.0  # >1 compresses every wait (demo); send windows are skipped when compressed
     min_gap_seconds: float = 3 * 86400.0
+    history_limit: int = 0  # >0: also continue-as-new past this many history events (server suggests at ~4-10k)
     carry: JourneyCarry | None = None
 
 

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         ScoreResult,
         SendDropInput,
         SendDropResult,
+        StoryView,
     )
 
 INBOX_LIMIT = 200
@@ -78,7 +79,7 @@ class JourneyRuntime:
         if self.c.started_at is None:
             self.c.started_at = workflow.now()
         self._cursor = 0
-        self._replay_view: dict[str, Any] | None = self._initial_view() if self.c.journal else None
+        self._replay_view: StoryView | None = self._initial_view() if self.c.journal else None
         self.step = "starting"
         self.next_wake_at: datetime | None = None
         self._sa_last: dict[str, Any] = {}
@@ -120,6 +121,11 @@ class JourneyRuntime:
 
     @property
     def now(self) -> datetime:
+        if self._replay_view is not None and self._replay_view.now is not None:
+            return self._replay_view.now
+        return self._clock()
+
+    def _clock(self) -> datetime:
         if self.inp.time_scale == 1.0:
             return workflow.now()
         epoch = self.c.started_at or workflow.info().start_time
@@ -131,27 +137,24 @@ class JourneyRuntime:
             self.publish()
 
     def _view(self, name: str) -> Any:
-        return (self._replay_view if self._replay_view is not None else self._truth_view())[name]
+        return getattr(self._replay_view if self._replay_view is not None else self._truth_view(), name)
 
-    def _truth_view(self) -> dict[str, Any]:
-        return {
-            "stage": self.c.stage,
-            "score": self.c.score,
-            "drops_sent": self.c.drops_sent,
-            "catalog_exhausted": self._next_item() is None,
-            "rejection_reason": self.c.rejection_reason,
-        }
+    def _truth_view(self) -> StoryView:
+        return StoryView(
+            stage=self.c.stage,
+            score=self.c.score,
+            drops_sent=self.c.drops_sent,
+            catalog_exhausted=self._next_item() is None,
+            rejection_reason=self.c.rejection_reason,
+            now=self._clock(),
+        )
 
-    def _initial_view(self) -> dict[str, Any]:
+    def _initial_view(self) -> StoryView:
         fresh = JourneyCarry()
         first = self.spec.catalog.next_item(self.persona, fresh.stage, [])
-        return {
-            "stage": fresh.stage,
-            "score": fresh.score,
-            "drops_sent": 0,
-            "catalog_exhausted": first is None,
-            "rejection_reason": None,
-        }
+        return StoryView(
+            stage=fresh.stage, score=fresh.score, catalog_exhausted=first is None, now=self.c.started_at
+        )
 
     def _next_item(self) -> dsl.ContentItem | None:
         return self.spec.catalog.next_item(self.persona, self.c.stage, self.c.sent_items)
@@ -168,7 +171,7 @@ class JourneyRuntime:
                 )
             if entry.done:
                 self._cursor += 1
-                self._replay_view = dict(entry.view) if self._cursor < len(journal) else None
+                self._replay_view = entry.view if self._cursor < len(journal) else None
                 return entry.result
         else:
             entry = JournalEntry(op=op)
@@ -374,7 +377,7 @@ class JourneyRuntime:
                         woken()
                         or self.c.exit_reason is not None
                         or bool(self.c.pending_broadcasts)
-                        or workflow.info().is_continue_as_new_suggested()
+                        or self._should_continue_as_new()
                     ),
                     timeout=timeout,
                     timeout_summary=label[:100],
@@ -383,8 +386,13 @@ class JourneyRuntime:
                 pass
         await self._maybe_continue_as_new()
 
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        limit = self.inp.history_limit
+        return info.is_continue_as_new_suggested() or (limit > 0 and info.get_current_history_length() > max(limit, 50))
+
     async def _maybe_continue_as_new(self) -> None:
-        if not workflow.info().is_continue_as_new_suggested():
+        if not self._should_continue_as_new():
             return
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.c.runs += 1

@@ -1,0 +1,96 @@
+"""Activities registered under the real names, recording what journeys asked for (with workflow time).
+
+Journey scenario tests use these to see exactly what a storyboard did and when; the real activities have
+their own tests against real databases and a real HTTP fake of SendGrid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from temporalio import activity
+
+from nurture import keys
+from workflows.payloads import (
+    BroadcastOutcomeInput,
+    HandoffInput,
+    HandoffResult,
+    JourneyEndInput,
+    SalesFeedbackInput,
+    ScoreContribution,
+    ScoreInput,
+    ScoreResult,
+    SendDropInput,
+    SendDropResult,
+)
+
+
+@dataclass
+class Recorder:
+    """What the fake activities saw. `scores` are returned in order (the last one repeats)."""
+
+    scores: list[float] = field(default_factory=lambda: [0.0])
+    min_gap: bool = True
+    suppressed: set[int] = field(default_factory=set)
+    sends: list[SendDropInput] = field(default_factory=list)
+    scored: list[ScoreInput] = field(default_factory=list)
+    handoffs: list[HandoffInput] = field(default_factory=list)
+    feedback: list[SalesFeedbackInput] = field(default_factory=list)
+    ends: list[JourneyEndInput] = field(default_factory=list)
+    broadcast_outcomes: list[BroadcastOutcomeInput] = field(default_factory=list)
+    _sent_keys: dict[str, SendDropResult] = field(default_factory=dict)
+
+    def sent(self, contact_id: int | None = None) -> list[SendDropInput]:
+        return [s for s in self.sends if contact_id is None or s.contact_id == contact_id]
+
+    def activities(self) -> list[object]:
+        rec = self
+
+        @activity.defn(name=keys.ACTIVITY_SEND_DROP)
+        async def send_drop(inp: SendDropInput) -> SendDropResult:
+            key = f"{inp.workflow_id}:{inp.item_id}"
+            if key in rec._sent_keys:
+                return rec._sent_keys[key]
+            if inp.contact_id in rec.suppressed:
+                return SendDropResult(status="suppressed", detail="contact unsubscribed")
+            if rec.min_gap:
+                last = max((s.now for s in rec.sends if s.contact_id == inp.contact_id), default=None)
+                gap = timedelta(seconds=inp.min_gap_seconds)
+                if last is not None and inp.now - last < gap:
+                    return SendDropResult(status="deferred", deferred_until=last + gap, detail="too soon")
+            rec.sends.append(inp)
+            result = SendDropResult(status="sent", touch_id=len(rec.sends), message_id=f"msg-{len(rec.sends)}")
+            rec._sent_keys[key] = result
+            return result
+
+        @activity.defn(name=keys.ACTIVITY_SCORE_CONTACT)
+        async def score_contact(inp: ScoreInput) -> ScoreResult:
+            rec.scored.append(inp)
+            score = rec.scores[min(len(rec.scored) - 1, len(rec.scores) - 1)]
+            return ScoreResult(score=score, stage="awareness", top=[ScoreContribution("clicked", score, 1)])
+
+        @activity.defn(name=keys.ACTIVITY_HAND_OFF)
+        async def hand_off_to_sales(inp: HandoffInput) -> HandoffResult:
+            rec.handoffs.append(inp)
+            return HandoffResult(handoff_id=len(rec.handoffs), delivered=True)
+
+        @activity.defn(name=keys.ACTIVITY_RECORD_SALES_FEEDBACK)
+        async def record_sales_feedback(inp: SalesFeedbackInput) -> None:
+            rec.feedback.append(inp)
+
+        @activity.defn(name=keys.ACTIVITY_END_JOURNEY)
+        async def end_journey(inp: JourneyEndInput) -> None:
+            rec.ends.append(inp)
+
+        @activity.defn(name=keys.ACTIVITY_RECORD_BROADCAST_OUTCOME)
+        async def record_broadcast_outcome(inp: BroadcastOutcomeInput) -> None:
+            rec.broadcast_outcomes.append(inp)
+
+        return [send_drop, score_contact, hand_off_to_sales, record_sales_feedback, end_journey, record_broadcast_outcome]
+
+
+def local(dt: datetime, tz: str) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return dt.astimezone(ZoneInfo(tz))
