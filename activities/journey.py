@@ -1,0 +1,152 @@
+"""The journey activities: every side effect a journey workflow asks for, under the names in `nurture.keys`.
+
+`journey_activities(settings, engine)` builds them with real clients (SendGrid or the dev outbox, an HTTP
+client for the CRM); the worker registers the returned bound methods. Every activity is idempotent: Temporal
+retries them, and each one checks what an earlier attempt already recorded. Times come from the workflow
+(`inp.now`), so simulated time in tests and compressed demos stays consistent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from temporalio import activity
+
+from activities.drop import DropSender
+from activities.email import EmailSender, build_sender
+from activities.handoff import SalesHandoff
+from activities.scoring import Scorer
+from nurture import keys
+from nurture.config import Settings
+from nurture.db import Broadcast, BroadcastDelivery, Contact, ContactStatus, Enrollment
+from nurture.db.engine import session_scope
+from nurture.logging import get_logger
+from workflows.payloads import (
+    BroadcastOutcomeInput,
+    HandoffInput,
+    HandoffResult,
+    JourneyEndInput,
+    SalesFeedbackInput,
+    ScoreInput,
+    ScoreResult,
+    SendDropInput,
+    SendDropResult,
+)
+
+log = get_logger(__name__)
+
+# Journey outcomes after which the contact must never be emailed again.
+SUPPRESSING_OUTCOMES = frozenset({"unsubscribe", "unsubscribed", "bounce", "complaint", "dropped", "suppressed"})
+
+
+class JourneyActivities:
+    """Clients are injected; `journey_activities` wires the real ones."""
+
+    def __init__(self, settings: Settings, engine: Engine, sender: EmailSender, crm_http: httpx.Client) -> None:
+        self._engine = engine
+        self._drops = DropSender(settings, engine, sender)
+        self._scorer = Scorer(engine)
+        self._handoffs = SalesHandoff(settings, engine, crm_http)
+
+    @activity.defn(name=keys.ACTIVITY_SEND_DROP)
+    def send_drop(self, inp: SendDropInput) -> SendDropResult:
+        """Send one catalog item to one contact, at most once.
+
+        Returns suppressed / deferred (minimum gap across all journeys) / sent / unconfirmed (may have been
+        sent; never resent) / failed (refused by the provider). Raises a retryable error only when the
+        provider certainly did not take the message (429, 5xx, unreachable). See `activities.drop`.
+        """
+        return self._drops.send(inp)
+
+    @activity.defn(name=keys.ACTIVITY_SCORE_CONTACT)
+    def score_contact(self, inp: ScoreInput) -> ScoreResult:
+        """Score stored engagement with decay (`definitions.scoring`), store it, explain the top reasons."""
+        return self._scorer.score(inp)
+
+    @activity.defn(name=keys.ACTIVITY_HAND_OFF)
+    def hand_off_to_sales(self, inp: HandoffInput) -> HandoffResult:
+        """Record the handoff once per (workflow, attempt) and deliver it to the CRM webhook if configured."""
+        return self._handoffs.hand_off(inp)
+
+    @activity.defn(name=keys.ACTIVITY_RECORD_SALES_FEEDBACK)
+    def record_sales_feedback(self, inp: SalesFeedbackInput) -> None:
+        """Accepted / rejected / no feedback (None) on the handoff."""
+        self._handoffs.record_feedback(inp)
+
+    @activity.defn(name=keys.ACTIVITY_END_JOURNEY)
+    def end_journey(self, inp: JourneyEndInput) -> None:
+        """Close the enrollment; a customer becomes one, an unsubscribe/bounce/complaint suppresses the contact.
+
+        Suppression wins over customer: a contact who asked not to be emailed stays suppressed.
+        """
+        with session_scope(self._engine) as s:
+            enrollment = s.exec(select(Enrollment).where(Enrollment.workflow_id == inp.workflow_id)).first()
+            if enrollment is None:
+                log.warning("journey.end_unenrolled", workflow_id=inp.workflow_id, contact_id=inp.contact_id)
+            elif enrollment.ended_at is None or enrollment.outcome != inp.outcome:
+                enrollment.ended_at, enrollment.outcome = inp.now, inp.outcome[:60]
+            contact = s.get(Contact, inp.contact_id)
+            if contact is not None:
+                if inp.outcome in SUPPRESSING_OUTCOMES and contact.status != ContactStatus.SUPPRESSED:
+                    contact.status = ContactStatus.SUPPRESSED
+                    contact.suppressed_reason = inp.outcome[:60]
+                    contact.suppressed_at = inp.now
+                    contact.updated_at = inp.now
+                elif inp.outcome == "customer" and contact.status != ContactStatus.SUPPRESSED:
+                    contact.status = ContactStatus.CUSTOMER
+                    contact.updated_at = inp.now
+        log.info("journey.ended", contact_id=inp.contact_id, journey=inp.journey, outcome=inp.outcome)
+
+    @activity.defn(name=keys.ACTIVITY_RECORD_BROADCAST_OUTCOME)
+    def record_broadcast_outcome(self, inp: BroadcastOutcomeInput) -> None:
+        """One BroadcastDelivery per (broadcast, workflow); a repeat updates it."""
+        try:
+            recorded = self._upsert_delivery(inp)
+        except IntegrityError:  # a concurrent attempt inserted the row first: update theirs
+            recorded = self._upsert_delivery(inp)
+        if not recorded:
+            log.warning("broadcast.outcome_unknown_broadcast", broadcast_id=inp.broadcast_id)
+            return
+        log.info("broadcast.outcome", broadcast_id=inp.broadcast_id, contact_id=inp.contact_id, outcome=inp.outcome)
+
+    def _upsert_delivery(self, inp: BroadcastOutcomeInput) -> bool:
+        with session_scope(self._engine) as s:
+            if s.get(Broadcast, inp.broadcast_id) is None:
+                return False
+            row = s.exec(
+                select(BroadcastDelivery).where(
+                    BroadcastDelivery.broadcast_id == inp.broadcast_id,
+                    BroadcastDelivery.workflow_id == inp.workflow_id,
+                )
+            ).first()
+            row = row or BroadcastDelivery(
+                broadcast_id=inp.broadcast_id,
+                workflow_id=inp.workflow_id,
+                contact_id=inp.contact_id,
+                outcome=inp.outcome,
+                at=inp.now,
+            )
+            row.outcome, row.reason, row.at = inp.outcome[:20], inp.reason[:300], inp.now
+            s.add(row)
+        return True
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.send_drop,
+            self.score_contact,
+            self.hand_off_to_sales,
+            self.record_sales_feedback,
+            self.end_journey,
+            self.record_broadcast_outcome,
+        ]
+
+
+def journey_activities(settings: Settings, engine: Engine) -> list[Callable[..., Any]]:
+    """The journey activities with real clients: SendGrid if a key is configured, else the dev outbox."""
+    crm_http = httpx.Client(timeout=settings.crm_timeout_seconds, headers={"User-Agent": "nurture"})
+    return JourneyActivities(settings, engine, build_sender(settings, engine), crm_http).activities()

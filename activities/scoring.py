@@ -1,0 +1,81 @@
+"""Scoring a contact: stored events -> `definitions.scoring` rules -> a Score row and an explanation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+import definitions  # noqa: F401  (registers every journey, for its stage thresholds)
+from definitions.scoring import Engagement, Scored, rules_for
+from nurture.db import Contact, Event, Score, Visitor
+from nurture.db.engine import session_scope
+from nurture.logging import get_logger
+from workflows import dsl
+from workflows.payloads import ScoreContribution, ScoreInput, ScoreResult
+
+log = get_logger(__name__)
+
+TOP_CONTRIBUTIONS = 5
+DEFAULT_STAGES = {"awareness": 0.0, "consideration": 20.0, "decision": 45.0}
+
+
+def stage_for(journey: str, score: float) -> str:
+    """The journey's own stage thresholds (`JourneySpec.stage_for`), or the defaults for unknown journeys."""
+    spec = dsl.REGISTRY.get(journey)
+    if spec is not None:
+        return spec.stage_for(score)
+    current = dsl.STAGES[0]
+    for stage in dsl.STAGES:
+        if score >= DEFAULT_STAGES[stage]:
+            current = stage
+    return current
+
+
+def contact_events(s: Session, contact_id: int, since: datetime, until: datetime) -> list[Event]:
+    """The contact's events in [since, until], including those from before they identified themselves."""
+    visitors = select(Visitor.anonymous_id).where(Visitor.contact_id == contact_id)
+    return list(
+        s.exec(
+            select(Event)
+            .where(
+                or_(col(Event.contact_id) == contact_id, col(Event.anonymous_id).in_(visitors.scalar_subquery())),
+                col(Event.occurred_at) >= since,
+                col(Event.occurred_at) <= until,
+            )
+            .order_by(col(Event.occurred_at))
+        ).all()
+    )
+
+
+def score_contact_events(s: Session, contact_id: int, journey: str, now: datetime) -> Scored:
+    rules = rules_for(journey)
+    events = contact_events(s, contact_id, now - rules.horizon, now)
+    return rules.score((Engagement(e.kind, e.occurred_at, e.url, e.machine) for e in events), now)
+
+
+class Scorer:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def score(self, inp: ScoreInput) -> ScoreResult:
+        with session_scope(self._engine) as s:
+            scored = score_contact_events(s, inp.contact_id, inp.journey, inp.now)
+            stage = stage_for(inp.journey, scored.score)
+            explanation = [{"kind": c.label, "points": c.points, "count": c.count} for c in scored.contributions]
+            if s.get(Contact, inp.contact_id) is not None:  # an erased contact scores 0 and leaves no row
+                s.add(
+                    Score(
+                        contact_id=inp.contact_id,
+                        journey=inp.journey,
+                        score=scored.score,
+                        stage=stage,
+                        explanation=explanation,
+                        scored_at=inp.now,
+                    )
+                )
+        log.info("contact.scored", contact_id=inp.contact_id, journey=inp.journey, score=scored.score, stage=stage)
+        top = [ScoreContribution(c.label, c.points, c.count) for c in scored.contributions[:TOP_CONTRIBUTIONS]]
+        return ScoreResult(score=scored.score, stage=stage, top=top)
