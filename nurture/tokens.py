@@ -13,7 +13,7 @@ import hmac
 import json
 from datetime import datetime
 
-PURPOSES = frozenset({"open", "click", "unsubscribe", "confirm"})
+PURPOSES = frozenset({"open", "click", "unsubscribe", "confirm", "contact"})  # contact: a browser acting for a contact
 
 
 class BadTokenError(ValueError):

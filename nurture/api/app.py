@@ -1,0 +1,85 @@
+"""The HTTP service: SendGrid Event Webhook, web tracking, identity, contacts, unsubscribe, broadcasts.
+
+`create_app(ctx)` takes an `AppContext` (or a factory of one, entered at startup) and keeps it in
+`app.state.ctx`, where every router finds it. The lifespan runs the outbox relay next to the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
+
+from nurture.api import broadcasts, contacts, errors, identity, tracking, unsubscribe, webhooks
+from nurture.api.limits import BodyLimit
+from nurture.context import AppContext
+from nurture.ingest.outbox import OUTBOX
+from nurture.ingest.relay import OutboxRelay
+from nurture.ingest.signature import load_public_key
+
+ContextFactory = Callable[[], AbstractAsyncContextManager[AppContext]]
+
+
+def create_app(
+    ctx: AppContext | ContextFactory,
+    *,
+    time_scale: float = 1.0,
+    relay: bool = True,
+    relay_options: dict[str, Any] | None = None,
+) -> FastAPI:
+    """The API. `time_scale` compresses journeys enrolled through it (the dev demo); `relay=False` leaves
+    outbox delivery to another process."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            context = ctx if isinstance(ctx, AppContext) else await stack.enter_async_context(ctx())
+            _attach(app, context)
+            task = None
+            if relay:
+                app.state.relay = OutboxRelay(context, **(relay_options or {}))
+                task = asyncio.create_task(app.state.relay.run(), name="outbox-relay")
+            try:
+                yield
+            finally:
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    app = FastAPI(title="nurture", summary="Lead-nurturing journeys: event ingest and tracking", lifespan=lifespan)
+    app.state.time_scale = time_scale
+    app.state.relay = None
+    if isinstance(ctx, AppContext):
+        _attach(app, ctx)
+    errors.install(app)
+    app.add_middleware(
+        BodyLimit,  # type: ignore[arg-type]
+        limits=lambda: {"/webhooks/": app.state.ctx.settings.webhook_max_body_bytes},
+    )
+    for module in (webhooks, tracking, identity, contacts, unsubscribe, broadcasts):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz(request: Request) -> dict[str, Any]:
+        engine = request.app.state.ctx.engine
+
+        def pending() -> int:
+            with engine.connect() as conn:
+                return int(conn.execute(select(func.count()).where(OUTBOX.c.delivered_at.is_(None))).scalar_one())
+
+        return {"ok": True, "outbox_pending": await run_in_threadpool(pending)}
+
+    return app
+
+
+def _attach(app: FastAPI, ctx: AppContext) -> None:
+    app.state.ctx = ctx
+    key = ctx.settings.sendgrid_webhook_public_key
+    app.state.sendgrid_key = load_public_key(key) if key else None

@@ -1,0 +1,71 @@
+"""The transactional outbox: signals owed to journeys, written in the caller's transaction.
+
+Rows are delivered by `nurture.ingest.relay.OutboxRelay` in id order per contact. Besides journey signals, a row
+can ask the relay to enroll the contact in a journey (`ENROLL`), so an opt-in accepted while Temporal is down
+still starts its journeys once Temporal is back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.engine import Connection
+
+from nurture.db import Enrollment, SignalOutbox
+from nurture.ingest.routing import OutboxSignal
+
+ENROLL = "enroll_journey"  # pseudo-signal: the relay calls nurture.journeys.enroll()
+
+
+def table(model: Any) -> Table:
+    """The Core table behind a SQLModel class (bulk statements skip the ORM)."""
+    return model.__table__  # type: ignore[no-any-return]
+
+
+OUTBOX = table(SignalOutbox)
+ENROLLMENT = table(Enrollment)
+
+
+def write(conn: Connection, signals: Sequence[OutboxSignal], now: datetime) -> int:
+    """Insert outbox rows in the given order (ids follow it: that is the delivery order per contact)."""
+    if not signals:
+        return 0
+    conn.execute(
+        insert(OUTBOX),
+        [
+            {
+                "contact_id": s.contact_id,
+                "event_id": s.event_id,
+                "journey": s.journey,
+                "signal": s.signal,
+                "payload": s.payload,
+                "created_at": now,
+                "attempts": 0,
+            }
+            for s in signals
+        ],
+    )
+    return len(signals)
+
+
+def enroll_rows(contact_id: int, journeys: Iterable[str], time_scale: float = 1.0) -> list[OutboxSignal]:
+    return [OutboxSignal(contact_id, None, j, ENROLL, {"time_scale": time_scale}) for j in journeys]
+
+
+def journeys_of(conn: Connection, contact_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Each contact's journeys that may still be running: enrolled and not ended, or enrollment still queued."""
+    ids = sorted(set(contact_ids))
+    found: dict[int, list[str]] = defaultdict(list)
+    if not ids:
+        return found
+    e, o = ENROLLMENT.c, OUTBOX.c
+    enrolled = select(e.contact_id, e.journey).where(e.contact_id.in_(ids), e.ended_at.is_(None))
+    queued = select(o.contact_id, o.journey).where(o.delivered_at.is_(None), o.signal == ENROLL, o.contact_id.in_(ids))
+    for contact_id, journey in [*conn.execute(enrolled), *conn.execute(queued)]:
+        if journey is not None and journey not in found[contact_id]:
+            found[contact_id].append(journey)
+    return found

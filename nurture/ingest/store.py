@@ -1,0 +1,166 @@
+"""Persisting events and routing them, all in one transaction per request: a batch is all or nothing.
+
+Inserts use `INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`, so a re-delivered event is skipped
+by the database itself (also when two deliveries race) and only new events are routed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from nurture.db import Contact, ContactStatus, Event
+from nurture.ingest import outbox
+from nurture.ingest.routing import Action, OutboxSignal, Routable, action_for, exit_reason, signals_for
+from nurture.ingest.sendgrid_events import ParsedEvent
+
+EVENT = outbox.table(Event)
+CONTACT = outbox.table(Contact)
+
+
+@dataclass
+class Stored:
+    """What one request changed."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    signals: int = 0
+    suppressed: list[int] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "signals_queued": self.signals,
+            "contacts_suppressed": len(self.suppressed),
+        }
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str) -> dict[str, int]:
+    """Insert rows whose `key` is new; {key: id} of the inserted ones (both dialects, one round trip per chunk)."""
+    if not rows:
+        return {}
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id, table.c[key])
+    return {k: i for i, k in conn.execute(stmt, rows)}
+
+
+def contact_statuses(conn: Connection, ids: set[int], emails: set[str]) -> tuple[dict[int, str], dict[str, int]]:
+    """{id: status} for the known ids, and {email: id} for the known emails."""
+    c = CONTACT.c
+    status: dict[int, str] = {}
+    by_email: dict[str, int] = {}
+    if ids:
+        status.update({i: s for i, s in conn.execute(select(c.id, c.status).where(c.id.in_(sorted(ids))))})
+    if emails:
+        for i, s, email in conn.execute(select(c.id, c.status, c.email).where(c.email.in_(sorted(emails)))):
+            status[i] = s
+            by_email[email] = i
+    return status, by_email
+
+
+def suppress(conn: Connection, reasons: dict[int, str], now: datetime) -> list[int]:
+    """Mark contacts suppressed (the first reason wins; already suppressed contacts keep theirs)."""
+    if not reasons:
+        return []
+    c = CONTACT.c
+    changed = []
+    for contact_id, reason in reasons.items():
+        result = conn.execute(
+            update(CONTACT)
+            .where(c.id == contact_id, c.status != ContactStatus.SUPPRESSED.value)
+            .values(status=ContactStatus.SUPPRESSED.value, suppressed_reason=reason, suppressed_at=now, updated_at=now)
+        )
+        if result.rowcount:
+            changed.append(contact_id)
+    return changed
+
+
+def route(conn: Connection, events: Sequence[Routable], now: datetime, statuses: dict[int, str]) -> Stored:
+    """Suppress contacts with exit events and queue the signals new events owe their journeys."""
+    ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
+    reasons: dict[int, str] = {}
+    for ev in ordered:
+        if ev.action is Action.EXIT:
+            reasons.setdefault(ev.contact_id, exit_reason(ev.kind))
+    result = Stored(suppressed=suppress(conn, reasons, now))
+    suppressed = {i for i, s in statuses.items() if s == ContactStatus.SUPPRESSED} | set(reasons)
+    journeys = outbox.journeys_of(conn, {e.contact_id for e in ordered if e.action is not Action.STORE})
+    signals: list[OutboxSignal] = []
+    for ev in ordered:
+        if ev.action is Action.ENGAGE and ev.contact_id in suppressed:
+            continue  # stored and scored, but an unsubscribed contact's journeys are ending
+        signals += signals_for(ev, journeys.get(ev.contact_id, []))
+    result.signals = outbox.write(conn, signals, now)
+    return result
+
+
+def store_sendgrid_batch(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -> Stored:
+    """Store a validated batch and route its new events. Call inside one transaction (`engine.begin()`)."""
+    unique: dict[str, ParsedEvent] = {}
+    for ev in events:
+        unique.setdefault(ev.dedupe_key, ev)
+    statuses, by_email = contact_statuses(
+        conn,
+        {e.contact_id for e in unique.values() if e.contact_id is not None},
+        {e.email for e in unique.values() if e.email},
+    )
+
+    def contact_of(ev: ParsedEvent) -> int | None:
+        if ev.contact_id is not None and ev.contact_id in statuses:
+            return ev.contact_id
+        return by_email.get(ev.email) if ev.email else None
+
+    rows = []
+    for ev in unique.values():
+        contact_id = contact_of(ev)
+        data = ev.data if contact_id is not None or not ev.email else {**ev.data, "email": ev.email}
+        rows.append(
+            {
+                "dedupe_key": ev.dedupe_key,
+                "contact_id": contact_id,
+                "anonymous_id": None,
+                "kind": ev.kind,
+                "source": "sendgrid",
+                "occurred_at": ev.occurred_at,
+                "received_at": now,
+                "journey": ev.journey,
+                "item_id": ev.item_id,
+                "url": ev.url,
+                "topic": None,
+                "machine": ev.machine,
+                "data": data,
+            }
+        )
+    inserted = insert_ignoring_duplicates(conn, EVENT, rows, "dedupe_key")
+    routable = []
+    for ev in unique.values():
+        event_id, contact_id = inserted.get(ev.dedupe_key), contact_of(ev)
+        if event_id is None or contact_id is None:
+            continue
+        routable.append(
+            Routable(
+                event_id=event_id,
+                contact_id=contact_id,
+                kind=ev.kind,
+                action=action_for(ev),
+                occurred_at=ev.occurred_at,
+                journey=ev.journey,
+                item_id=ev.item_id,
+                url=ev.url,
+            )
+        )
+    result = route(conn, routable, now, statuses)
+    result.received, result.stored = len(events), len(inserted)
+    result.duplicates = len(events) - len(inserted)
+    result.event_ids = sorted(inserted.values())
+    return result

@@ -1,0 +1,200 @@
+"""Web tracking and identity stitching: page views, pixel opens and link clicks, anonymous -> contact.
+
+Callers authenticate the contact (signed token or API token) before a contact id reaches these functions.
+Each function runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from nurture.db import Touch, Visitor
+from nurture.ingest import outbox
+from nurture.ingest.routing import Routable, action_for_kind
+from nurture.ingest.store import EVENT, Stored, contact_statuses, insert_ignoring_duplicates, route
+
+VISITOR = outbox.table(Visitor)
+TOUCH = outbox.table(Touch)
+
+
+@dataclass(frozen=True)
+class PageViewIn:
+    url: str
+    occurred_at: datetime
+    anonymous_id: str | None = None
+    contact_id: int | None = None
+    title: str | None = None
+    referrer: str | None = None
+    topic: str | None = None
+    client_event_id: str | None = None  # lets a browser retry without counting twice
+
+
+class UnknownContactError(LookupError):
+    pass
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _upsert_visitor(conn: Connection, anonymous_id: str, now: datetime) -> int | None:
+    """Record the visitor (first seen now) and return the contact it is linked to, if any."""
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(
+        dialect_insert(VISITOR)
+        .values(anonymous_id=anonymous_id, first_seen_at=now)
+        .on_conflict_do_nothing(index_elements=["anonymous_id"])
+    )
+    return conn.execute(select(VISITOR.c.contact_id).where(VISITOR.c.anonymous_id == anonymous_id)).scalar()
+
+
+def _require_contact(conn: Connection, contact_id: int) -> dict[int, str]:
+    statuses, _ = contact_statuses(conn, {contact_id}, set())
+    if contact_id not in statuses:
+        raise UnknownContactError(f"no contact {contact_id}")
+    return statuses
+
+
+def store_page_view(conn: Connection, view: PageViewIn, now: datetime) -> Stored:
+    """Store a page view; attributed to the contact when known (directly or through a linked visitor)."""
+    contact_id = view.contact_id
+    result = Stored(received=1)
+    if view.anonymous_id is not None:
+        if contact_id is not None:
+            result = identify(conn, view.anonymous_id, contact_id, now)
+            result.received = 1
+        else:
+            contact_id = _upsert_visitor(conn, view.anonymous_id, now)
+    statuses = _require_contact(conn, contact_id) if contact_id is not None else {}
+    who = f"c{contact_id}" if view.anonymous_id is None else f"a{view.anonymous_id}"
+    key = f"web:page_view:{_digest(who + '|' + (view.client_event_id or uuid.uuid4().hex))}"
+    data = {k: v for k, v in (("title", view.title), ("referrer", view.referrer)) if v}
+    row = {
+        "dedupe_key": key,
+        "contact_id": contact_id,
+        "anonymous_id": view.anonymous_id,
+        "kind": "page_view",
+        "source": "web",
+        "occurred_at": view.occurred_at,
+        "received_at": now,
+        "journey": None,
+        "item_id": None,
+        "url": view.url,
+        "topic": view.topic,
+        "machine": False,
+        "data": data,
+    }
+    inserted = insert_ignoring_duplicates(conn, EVENT, [row], "dedupe_key")
+    result.stored += len(inserted)
+    result.duplicates += 1 - len(inserted)
+    result.event_ids += list(inserted.values())
+    if inserted and contact_id is not None:
+        ev = Routable(
+            event_id=inserted[key],
+            contact_id=contact_id,
+            kind="page_view",
+            action=action_for_kind("page_view"),
+            occurred_at=view.occurred_at,
+            url=view.url,
+            topic=view.topic,
+        )
+        routed = route(conn, [ev], now, statuses)
+        result.signals += routed.signals
+    return result
+
+
+def identify(conn: Connection, anonymous_id: str, contact_id: int, now: datetime) -> Stored:
+    """Link the visitor to the contact; its earlier anonymous events become the contact's, and are routed."""
+    statuses = _require_contact(conn, contact_id)
+    _upsert_visitor(conn, anonymous_id, now)
+    conn.execute(
+        update(VISITOR).where(VISITOR.c.anonymous_id == anonymous_id).values(contact_id=contact_id, identified_at=now)
+    )
+    e = EVENT.c
+    earlier = conn.execute(
+        select(e.id, e.kind, e.occurred_at, e.url, e.topic, e.machine)
+        .where(e.anonymous_id == anonymous_id, e.contact_id.is_(None))
+        .order_by(e.occurred_at, e.id)
+    ).all()
+    result = Stored()
+    if not earlier:
+        return result
+    ids = [r.id for r in earlier]
+    conn.execute(update(EVENT).where(e.id.in_(ids)).values(contact_id=contact_id))
+    routable = [
+        Routable(
+            event_id=r.id,
+            contact_id=contact_id,
+            kind=r.kind,
+            action=action_for_kind(r.kind, machine=r.machine),
+            occurred_at=r.occurred_at,
+            url=r.url,
+            topic=r.topic,
+        )
+        for r in earlier
+    ]
+    result = route(conn, routable, now, statuses)
+    result.event_ids = ids
+    return result
+
+
+def store_web_engagement(
+    conn: Connection,
+    *,
+    contact_id: int,
+    kind: str,
+    token: str,
+    touch_id: int | None,
+    item_id: str | None,
+    url: str | None,
+    now: datetime,
+) -> Stored:
+    """An open (tracking pixel) or click (redirect) on a link nurture rendered. Counted once per link a minute.
+
+    The touch (the drop the link was in) names the journey to tell; without it every listening journey hears.
+    """
+    statuses = _require_contact(conn, contact_id)
+    journey = None
+    if touch_id is not None:
+        journey = conn.execute(
+            select(TOUCH.c.journey).where(TOUCH.c.id == touch_id, TOUCH.c.contact_id == contact_id)
+        ).scalar()
+    key = f"web:{kind}:{_digest(token)}:{int(now.timestamp()) // 60}"
+    row = {
+        "dedupe_key": key,
+        "contact_id": contact_id,
+        "anonymous_id": None,
+        "kind": kind,
+        "source": "web",
+        "occurred_at": now,
+        "received_at": now,
+        "journey": journey,
+        "item_id": item_id,
+        "url": url,
+        "topic": None,
+        "machine": False,
+        "data": {"touch_id": touch_id} if touch_id is not None else {},
+    }
+    inserted = insert_ignoring_duplicates(conn, EVENT, [row], "dedupe_key")
+    if not inserted:
+        return Stored(received=1, duplicates=1)
+    ev = Routable(
+        event_id=inserted[key],
+        contact_id=contact_id,
+        kind=kind,
+        action=action_for_kind(kind),
+        occurred_at=now,
+        journey=journey,
+        item_id=item_id,
+        url=url,
+    )
+    result = route(conn, [ev], now, statuses)
+    result.received, result.stored, result.event_ids = 1, 1, [inserted[key]]
+    return result
