@@ -72,6 +72,6 @@ def click_url(
 
 def confirm_url(settings: Settings, contact_id: int, now: datetime) -> str:
     """The double opt-in link; valid for a week, and never after the contact opted out again."""
-    fields = {"contact_id": str(int(contact_id)), "iat": str(int(now.timestamp()))}
+    fields = {"contact_id": str(int(contact_id)), "iat_ms": str(int(now.timestamp() * 1000))}
     token = tokens.sign(_secret(settings), "confirm", fields, expires_at=now + CONFIRM_VALID_FOR)
     return _url(settings, f"/confirm/{token}")

@@ -107,7 +107,7 @@ async def create_contact(request: Request, body: ContactCreate, response: Respon
 async def confirm_subscription(request: Request, token: str) -> HTMLResponse:
     fields = verified(request, "confirm", token, expiring=True)
     now = utcnow()
-    issued_at = datetime.fromtimestamp(int(fields.get("iat", "0")), UTC)
+    issued_at = datetime.fromtimestamp(int(fields.get("iat_ms", "0")) / 1000, UTC)
 
     contact_id, scale = int(fields["contact_id"]), request.app.state.time_scale
 

@@ -111,7 +111,8 @@ async def test_clicks_signal_only_the_journey_that_sent_the_drop(api: ServedApi,
         ("b2c_cultivation", keys.SIGNAL_ENGAGEMENT)
     ]
     payload = api.outbox()[0].payload
-    assert payload["kind"] == "clicked" and payload["url"] == "https://ledgerline.example/guide"
+    assert payload["kind"] == "clicked"
+    assert payload["url"] == "https://ledgerline.example/guide"
     assert "email" not in payload  # only ids travel to Temporal
 
 

@@ -1,0 +1,149 @@
+"""Page views, identity stitching, and signed pixel/click links (no forged events, no open redirect)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from nurture import keys, links
+from nurture.db import Event, Visitor
+from nurture.db.engine import session_scope
+from nurture.ingest.outbox import ENROLL
+from tests.api.payloads import add_contact
+from tests.fixtures.api import API_TOKEN, ServedApi
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _events(engine: Engine, **where: object) -> list[Event]:
+    with session_scope(engine) as s:
+        query = select(Event).order_by(Event.id)  # type: ignore[arg-type]
+        for name, value in where.items():
+            query = query.where(getattr(Event, name) == value)
+        return list(s.exec(query).all())
+
+
+async def test_anonymous_views_become_the_contacts_after_identify_and_reach_listening_journeys(
+    api: ServedApi, engine: Engine
+) -> None:
+    cid = add_contact(engine, "ada@ledgerline.example", journeys=("b2b_drip",))
+    for url in ("https://ledgerline.example/blog/close", "https://ledgerline.example/pricing?plan=team"):
+        response = await api.http.post("/track", json={"anonymous_id": "anon-1", "url": url, "title": "t"})
+        assert response.status_code == 200, response.text
+    assert [e.contact_id for e in _events(engine, kind="page_view")] == [None, None]
+    assert api.outbox() == []
+
+    response = await api.http.post("/identify", json={"anonymous_id": "anon-1", "email": "Ada@Ledgerline.example"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["events_attributed"] == 2
+    assert [e.contact_id for e in _events(engine, kind="page_view")] == [cid, cid]  # history and score
+    signals = api.outbox(contact_id=cid)
+    assert [(o.journey, o.signal, o.payload["url"]) for o in signals] == [
+        ("b2b_drip", keys.SIGNAL_PAGE_VIEW, "https://ledgerline.example/pricing?plan=team")
+    ]  # b2b_drip waits for /pricing*, not for the blog
+
+    later = await api.http.post("/track", json={"anonymous_id": "anon-1", "url": "https://ledgerline.example/pricing"})
+    assert later.json()["signals_queued"] == 1  # the visitor is known now: attributed at once
+    assert _events(engine, kind="page_view")[-1].contact_id == cid
+
+
+async def test_a_contact_id_needs_proof(api: ServedApi, engine: Engine) -> None:
+    cid = add_contact(engine, "grace@example.com", journeys=("b2b_drip",))
+    view = {"contact_id": cid, "url": "https://ledgerline.example/pricing"}
+
+    bare = await api.http.post("/track", json=view)
+    forged = await api.http.post("/track", json={**view, "contact_token": "eyJjIjoiMSJ9.AAAA"})
+    other = await api.http.post(
+        "/track", json={**view, "contact_token": links.contact_token(api.ctx.settings, cid + 1)}
+    )
+    bare_identify = await api.http.post("/identify", json={"anonymous_id": "x", "contact_id": cid})
+    token_ok = await api.http.post(
+        "/track", json={"url": view["url"], "contact_token": links.contact_token(api.ctx.settings, cid)}
+    )
+    server_ok = await api.http.post("/track", json=view, headers={"Authorization": f"Bearer {API_TOKEN}"})
+
+    assert (bare.status_code, forged.status_code, other.status_code, bare_identify.status_code) == (403,) * 4
+    assert "contact_token" in bare.json()["error"]
+    assert token_ok.status_code == server_ok.status_code == 200
+    assert len(_events(engine, kind="page_view", contact_id=cid)) == 2
+
+
+async def test_bad_tracking_input_gets_a_clear_4xx(api: ServedApi) -> None:
+    cases = {
+        "no visitor": ({"url": "https://x.example/"}, 422),
+        "not a url": ({"anonymous_id": "a", "url": "javascript:alert(1)"}, 422),
+        "wrong type": ({"anonymous_id": "a", "url": "https://x.example/", "occurred_at": "soon"}, 422),
+        "unknown field": ({"anonymous_id": "a", "url": "https://x.example/", "evil": 1}, 422),
+    }
+    for name, (body, status) in cases.items():
+        response = await api.http.post("/track", json=body)
+        assert response.status_code == status, name
+        assert response.json()["error"].startswith(("invalid request", "url must", "a page view")), name
+    malformed = await api.http.post("/track", content=b"{", headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 400
+    huge = await api.http.post("/track", json={"anonymous_id": "a", "url": "https://x.example/" + "a" * 70_000})
+    assert huge.status_code == 413
+    unknown = await api.http.post("/identify", json={"anonymous_id": "a", "email": "nobody@example.com"})
+    assert unknown.status_code == 404
+    assert api.count() == 0
+
+
+async def test_signed_clicks_redirect_only_to_the_signed_url_and_count_once(api: ServedApi, engine: Engine) -> None:
+    cid = add_contact(engine, "clicker@example.com", journeys=("b2b_drip",))
+    settings = api.ctx.settings
+    click = links.click_url(settings, "https://ledgerline.example/guide", cid, item_id="ll-aware-1")
+    pixel = links.open_pixel_url(settings, cid, item_id="ll-aware-1")
+
+    first = await api.http.get(_path(click))
+    second = await api.http.get(_path(click))
+    opened = await api.http.get(_path(pixel))
+    token = _path(click).rsplit("/", 1)[1]
+    forged = await api.http.get("/t/c/" + token[:-4] + "AAAA")
+    evil = links.click_url(settings, "https://evil.example/", cid).replace(settings.public_base_url, "")
+    swapped = await api.http.get(_path(click).split(".")[0] + "." + evil.rsplit(".", 1)[1])
+    javascript = await api.http.get(
+        "/t/c/"
+        + __import__("nurture.tokens", fromlist=["sign"]).sign(
+            settings.tracking_secret.get_secret_value(), "click", {"contact_id": str(cid), "url": "javascript:x"}
+        )
+    )
+
+    assert first.status_code == second.status_code == 302
+    assert first.headers["location"] == "https://ledgerline.example/guide"
+    assert opened.status_code == 200
+    assert opened.headers["content-type"] == "image/gif"
+    assert (forged.status_code, swapped.status_code, javascript.status_code) == (403, 403, 403)
+    assert [e.kind for e in _events(engine, contact_id=cid)] == ["clicked", "opened"]  # the double click once
+    assert [o.signal for o in api.outbox(contact_id=cid)] == [keys.SIGNAL_ENGAGEMENT]  # nobody waits for opens
+
+
+async def test_identify_on_opt_in_stitches_in_the_same_request(api: ServedApi, engine: Engine) -> None:
+    await api.http.post(
+        "/track", json={"anonymous_id": "anon-9", "url": "https://greenacre.example/mowers/verdant-900"}
+    )
+
+    response = await api.http.post(
+        "/contacts",
+        json={
+            "email": "sam@example.com",
+            "persona": "homeowner",
+            "topics": ["mowers"],
+            "consent": {"source": "https://greenacre.example/mowers/verdant-900#form"},
+            "anonymous_id": "anon-9",
+        },
+    )
+
+    assert response.status_code == 201, response.text
+    cid = response.json()["contact_id"]
+    assert response.json()["events_attributed"] == 1
+    rows = [(o.journey, o.signal) for o in api.outbox(contact_id=cid)]
+    assert rows == [("b2c_cultivation", ENROLL), ("b2c_cultivation", keys.SIGNAL_PAGE_VIEW)]  # enroll, then tell
+    with session_scope(engine) as s:
+        visitor = s.get(Visitor, "anon-9")
+        assert visitor is not None
+        assert visitor.contact_id == cid

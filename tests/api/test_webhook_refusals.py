@@ -1,0 +1,137 @@
+"""Forged, stale or unsigned posts are refused with 403; bad batches with a 4xx and a message. Nothing is stored."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+
+from nurture.clock import utcnow
+from nurture.context import AppContext
+from nurture.db import Contact, SignalOutbox
+from nurture.db.engine import make_engine
+from nurture.ingest import signature
+from tests.api.payloads import add_contact, event
+from tests.fixtures.api import ServedApi, api_settings, free_port, served_api
+
+
+async def test_forged_stale_and_missing_signatures_are_refused_with_nothing_stored(
+    api: ServedApi, engine: Engine
+) -> None:
+    cid = add_contact(engine, "target@example.com", journeys=("b2b_drip",))
+    body = json.dumps([event("unsubscribe", cid)]).encode()
+    forger, _ = signature.generate_key()
+    good = signature.signed_headers(api.key, body, utcnow())
+    tampered = json.dumps([event("unsubscribe", cid + 1)]).encode()
+
+    attempts = {
+        "forged": await api.post_events(body, key=forger),
+        "stale": await api.post_events(body, at=utcnow() - timedelta(hours=1)),
+        "future": await api.post_events(body, at=utcnow() + timedelta(hours=1)),
+        "unsigned": await api.http.post("/webhooks/sendgrid", content=body),
+        "tampered": await api.http.post("/webhooks/sendgrid", content=tampered, headers=good),
+        "garbage": await api.http.post(
+            "/webhooks/sendgrid",
+            content=body,
+            headers={**good, signature.SIGNATURE_HEADER: "not base64!"},
+        ),
+    }
+
+    for name, response in attempts.items():
+        assert response.status_code == 403, (name, response.text)
+        assert response.json()["error"], name
+    assert "stale" in attempts["stale"].json()["error"]
+    assert api.count() == 0
+    assert api.count(SignalOutbox) == 0
+    assert api.count(Contact, status="suppressed") == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b'[{"event": "open",', 400, "not valid JSON"),
+        (b'{"event": "open"}', 400, "JSON array"),
+        (json.dumps([{"event": "open", "timestamp": "yesterday"}]).encode(), 400, "event 0: timestamp"),
+        (json.dumps([{"event": "teleported", "timestamp": 1, "email": "a@b.c"}]).encode(), 400, "unknown event kind"),
+        (json.dumps([{"event": "open", "timestamp": 1, "nurture_contact_id": "abc"}]).encode(), 400, "contact id"),
+        (json.dumps([{"timestamp": 1}]).encode(), 400, "event 0: event"),
+    ],
+)
+async def test_bad_batches_get_a_clear_4xx(
+    api: ServedApi, engine: Engine, body: bytes, status: int, message: str
+) -> None:
+    response = await api.post_events(body)
+
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]
+    assert api.count() == 0
+
+
+async def test_one_bad_event_rejects_the_whole_batch(api: ServedApi, engine: Engine) -> None:
+    cid = add_contact(engine, "half@example.com", journeys=("b2b_drip",))
+    batch = [event("unsubscribe", cid), event("delivered", cid), {**event("open", cid), "timestamp": "soon"}]
+
+    response = await api.post_events(batch)
+
+    assert response.status_code == 400
+    assert "event 2" in response.json()["error"]
+    assert api.count() == 0
+    assert api.count(Contact, status="suppressed") == 0
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(api: ServedApi) -> None:
+    limit = api.ctx.settings.webhook_max_body_bytes
+    body = b"[" + b" " * limit + b"]"
+
+    response = await api.post_events(body)
+
+    assert response.status_code == 413
+    assert "larger than" in response.json()["error"]
+    assert api.count() == 0
+
+
+async def test_a_full_size_sendgrid_batch_is_accepted(api: ServedApi, engine: Engine) -> None:
+    cid = add_contact(engine, "busy@example.com")
+    batch = [event("delivered", cid, message=f"msg{i}") for i in range(1000)]
+
+    response = await api.post_events(batch)
+
+    assert response.status_code == 200, response.text
+    assert api.count() == 1000
+
+
+async def test_without_a_configured_key_every_post_is_refused(engine: Engine) -> None:
+    private, _ = signature.generate_key()
+    settings = api_settings(free_port(), "")
+    settings.sendgrid_webhook_public_key = None
+    client = await Client.connect("127.0.0.1:9", lazy=True)
+    async with served_api(AppContext(settings, engine, client), private) as api:
+        response = await api.post_events([event("delivered", 1)])
+
+    assert response.status_code == 403
+    assert "NURTURE_SENDGRID_WEBHOOK_PUBLIC_KEY" in response.json()["error"]
+
+
+async def test_an_unreachable_database_answers_503_so_sendgrid_retries(
+    webhook_key: tuple[object, str],
+) -> None:
+    private, public = webhook_key
+    dead = make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere", pool_pre_ping=False)
+    settings = api_settings(free_port(), public)
+    client = await Client.connect("127.0.0.1:9", lazy=True)
+    try:
+        async with served_api(AppContext(settings, dead, client), private) as api:  # type: ignore[arg-type]
+            response = await api.post_events([event("delivered", 1)])
+    finally:
+        dead.dispose()
+
+    assert response.status_code == 503
+    assert "retry" in response.json()["error"]
+
+
+def test_a_malformed_public_key_is_refused_at_startup() -> None:
+    with pytest.raises(ValueError, match="public key"):
+        signature.load_public_key("bm90IGEga2V5")
