@@ -108,6 +108,7 @@ class FakeSendGrid:
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
         self._stopping.clear()
+        self._outbox = queue.Queue()
         self._threads = [
             threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-sendgrid", daemon=True),
             threading.Thread(target=self._post_auto_events, name="fake-sendgrid-webhook", daemon=True),
