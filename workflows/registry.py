@@ -1,5 +1,6 @@
 """Every workflow class the worker registers."""
 
+from workflows.broadcast_workflow import BroadcastWorkflow
 from workflows.journey_workflow import JourneyWorkflow
 
-WORKFLOWS: list[type] = [JourneyWorkflow]
+WORKFLOWS: list[type] = [JourneyWorkflow, BroadcastWorkflow]

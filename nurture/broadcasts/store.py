@@ -1,0 +1,136 @@
+"""Broadcast rows and what journeys reported (BroadcastDelivery): queries over a caller's session.
+
+Nothing here commits: callers own the unit of work (`nurture.db.engine.session_scope`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from nurture.db import Broadcast, BroadcastDelivery, BroadcastState, Contact, ContactStatus
+
+OUTCOMES = ("dropped", "deferred", "skipped", "failed")
+
+
+def insert(session: Session, row: Broadcast) -> None:
+    session.add(row)
+    session.flush()
+
+
+def recent(session: Session, limit: int) -> list[Broadcast]:
+    return list(session.exec(select(Broadcast).order_by(col(Broadcast.created_at).desc()).limit(limit)).all())
+
+
+def mark_started(session: Session, broadcast_id: str, by: str, now: datetime) -> None:
+    """Draft -> running, with who started it (the workflow may have recorded progress already)."""
+    row = session.get(Broadcast, broadcast_id)
+    if row is None:
+        raise LookupError(f"no broadcast {broadcast_id}")
+    if row.state == BroadcastState.DRAFT:
+        row.state = BroadcastState.RUNNING
+    row.started_at = row.started_at or now
+    row.counts = {**row.counts, "started_by": by}
+    session.add(row)
+
+
+def mark_cancelled(session: Session, broadcast_id: str, now: datetime) -> None:
+    """A draft cancelled before it started."""
+    row = session.get(Broadcast, broadcast_id)
+    if row is None:
+        raise LookupError(f"no broadcast {broadcast_id}")
+    row.state, row.finished_at = BroadcastState.CANCELLED, now
+    session.add(row)
+
+
+def outcome_counts(session: Session, broadcast_id: str) -> dict[str, int]:
+    """How many journeys reported each outcome (one row per journey: its latest outcome)."""
+    rows = session.exec(
+        select(BroadcastDelivery.outcome, func.count())
+        .where(BroadcastDelivery.broadcast_id == broadcast_id)
+        .group_by(BroadcastDelivery.outcome)
+    ).all()
+    counts = dict.fromkeys(OUTCOMES, 0)
+    counts.update({outcome: int(n) for outcome, n in rows})
+    return counts
+
+
+def reasons(session: Session, broadcast_id: str, outcome: str, limit: int = 10) -> list[tuple[str, int]]:
+    """The most common reasons journeys gave for one outcome (skips, failures), most common first."""
+    n = func.count().label("n")
+    rows = session.exec(
+        select(BroadcastDelivery.reason, n)
+        .where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.outcome == outcome)
+        .group_by(BroadcastDelivery.reason)
+        .order_by(n.desc(), BroadcastDelivery.reason)
+        .limit(limit)
+    ).all()
+    return [(reason, int(count)) for reason, count in rows]
+
+
+def record_progress(
+    session: Session, broadcast_id: str, state: str, counts: dict[str, Any], now: datetime, finished: bool
+) -> dict[str, int]:
+    """What the broadcast workflow knows, plus what journeys reported, onto the audit row; returns the latter."""
+    row = session.get(Broadcast, broadcast_id)
+    if row is None:
+        raise LookupError(f"no broadcast {broadcast_id}")
+    outcomes = outcome_counts(session, broadcast_id)
+    row.state = state
+    row.counts = {**row.counts, **counts, **outcomes}
+    if row.started_at is None:
+        row.started_at = now
+    if finished and row.finished_at is None:
+        row.finished_at = now
+    session.add(row)
+    return outcomes
+
+
+def contacts_by_id(session: Session, ids: list[int]) -> dict[int, Contact]:
+    if not ids:
+        return {}
+    return {c.id: c for c in session.exec(select(Contact).where(col(Contact.id).in_(ids))).all() if c.id is not None}
+
+
+def suppressed(session: Session, contact_ids: list[int]) -> dict[int, str]:
+    """Which of these contacts are suppressed (unsubscribed, bounced, complained), and why."""
+    if not contact_ids:
+        return {}
+    rows = session.exec(
+        select(Contact.id, Contact.suppressed_reason).where(
+            col(Contact.id).in_(contact_ids), Contact.status == ContactStatus.SUPPRESSED
+        )
+    ).all()
+    return {cid: f"contact suppressed ({why or 'no reason given'})" for cid, why in rows if cid is not None}
+
+
+def record_skips(session: Session, broadcast_id: str, skips: list[tuple[str, int, str]], now: datetime) -> None:
+    """Skipped deliveries for journeys the broadcast did not signal: (workflow id, contact id, reason).
+
+    A journey that already reported keeps its own outcome.
+    """
+    if not skips:
+        return
+    existing = set(
+        session.exec(
+            select(BroadcastDelivery.workflow_id).where(
+                BroadcastDelivery.broadcast_id == broadcast_id,
+                col(BroadcastDelivery.workflow_id).in_([w for w, _, _ in skips]),
+            )
+        ).all()
+    )
+    for workflow_id, contact_id, reason in skips:
+        if workflow_id not in existing:
+            session.add(
+                BroadcastDelivery(
+                    broadcast_id=broadcast_id,
+                    workflow_id=workflow_id,
+                    contact_id=contact_id,
+                    outcome="skipped",
+                    reason=reason[:300],
+                    at=now,
+                )
+            )

@@ -1,0 +1,128 @@
+"""What crosses the Temporal boundary for a broadcast: the workflow's input and state, activity names and I/O.
+
+Ids only: a broadcast carries workflow ids, an item id, a visibility query and counts, never contact details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from workflows.payloads import BroadcastNotice
+
+# Activity names (the workflow calls them by name, so it never imports the I/O modules).
+ACTIVITY_COUNT_AUDIENCE = "count_broadcast_audience"
+ACTIVITY_LIST_AUDIENCE_PAGE = "list_broadcast_audience_page"
+ACTIVITY_SIGNAL_JOURNEYS = "signal_broadcast_to_journeys"
+ACTIVITY_RECORD_PROGRESS = "record_broadcast_progress"
+
+# Workflow signals and queries (handlers are verbs).
+SIGNAL_PAUSE = "pause"
+SIGNAL_RESUME = "resume"
+SIGNAL_CANCEL = "cancel"
+QUERY_PROGRESS = "progress"
+
+
+@dataclass
+class BroadcastCarry:
+    """Everything a broadcast carries across continue-as-new (and all its progress)."""
+
+    state: str = "running"  # running | paused | cancelled | completed
+    phase: str = "counting"  # counting | paging | sweeping | settling | done
+    page_token: str = ""  # base64 visibility page token of the next page ("" = first page)
+    listed_all: bool = False  # the phase's last page has been listed
+    pending: list[str] = field(default_factory=list)  # journeys of the current page not signalled yet
+    total: int = 0  # audience size when the broadcast started (the progress bar's total)
+    signalled: int = 0  # journeys signalled while paging through the audience
+    late: int = 0  # journeys the sweep found: enrolled or continued-as-new while we paged
+    suppressed: int = 0  # journeys of suppressed contacts: not signalled, recorded as skipped
+    failed: int = 0
+    failures: dict[str, int] = field(default_factory=dict)  # signal failure reason -> count
+    pages: int = 0
+    started_at: datetime | None = None
+    newest_start_ns: int = 0  # newest run start listed (epoch ns): the sweep lists runs started after it
+    outcomes: dict[str, int] = field(default_factory=dict)  # what journeys reported, last read
+    runs: int = 1
+
+
+@dataclass(frozen=True)
+class BroadcastInput:
+    """Start a broadcast. The audience query is complete (it already restricts to running journeys)."""
+
+    broadcast_id: str
+    notice: BroadcastNotice
+    query: str
+    rate_per_second: float = 500.0
+    concurrency: int = 32
+    page_size: int = 1000
+    chunk_seconds: float = 2.0  # one signalling activity runs at most this long: pause/cancel latency
+    settle_seconds: float = 300.0  # after signalling, wait this long at most for every journey to report
+    carry: BroadcastCarry | None = None
+
+
+@dataclass(frozen=True)
+class BroadcastProgress:
+    """Answer to the `progress` query: what the workflow knows (journey outcomes come from the database)."""
+
+    broadcast_id: str
+    state: str
+    phase: str
+    total: int
+    signalled: int
+    late: int
+    suppressed: int
+    failed: int
+    failures: dict[str, int]
+    pages: int
+    pending: int
+    outcomes: dict[str, int]
+    run: int
+
+
+# ---- activity I/O --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AudiencePageInput:
+    query: str
+    page_token: str
+    page_size: int
+
+
+@dataclass(frozen=True)
+class AudiencePage:
+    workflow_ids: list[str]
+    next_page_token: str  # "" = no more pages
+    newest_start_ns: int = 0  # newest StartTime on the page, epoch nanoseconds (exact, for the sweep)
+
+
+@dataclass(frozen=True)
+class SignalJourneysInput:
+    notice: BroadcastNotice
+    workflow_ids: list[str]
+    rate_per_second: float
+    concurrency: int
+    max_seconds: float  # stop starting new signals after this long; the workflow sends the rest next time
+
+
+@dataclass(frozen=True)
+class SignalJourneysResult:
+    done: int  # how many of `workflow_ids`, from the front, were handled (signalled, skipped or failed)
+    signalled: int
+    suppressed: int  # journeys of suppressed contacts: not signalled, recorded as skipped
+    failed: int
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BroadcastProgressInput:
+    broadcast_id: str
+    state: str
+    counts: dict[str, int]
+    now: datetime
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class BroadcastProgressResult:
+    outcomes: dict[str, int]  # dropped / deferred / skipped / failed, as journeys reported them

@@ -1,0 +1,294 @@
+"""BroadcastWorkflow: pages through a broadcast's audience and signals every journey in it, durably.
+
+Phases: count the audience (the progress bar's total); page through it (visibility query, page token in
+state), signalling each page in short chunks with bounded concurrency and rate; sweep once for journeys whose
+current run started after the newest one listed (enrolled, or continued-as-new, while we paged: visibility
+lists newest runs first, so such a run sorts before the page cursor); then settle: wait a bounded time for
+every signalled journey to report its outcome. Pause, resume and cancel are signals that take effect at the next chunk
+boundary (a chunk lasts at most `chunk_seconds`). Journeys dedupe broadcast ids, so a chunk retried after a
+worker crash re-signals harmlessly; its heartbeat keeps that to the last second or so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from nurture import keys
+    from workflows.broadcast_payloads import (
+        ACTIVITY_COUNT_AUDIENCE,
+        ACTIVITY_LIST_AUDIENCE_PAGE,
+        ACTIVITY_RECORD_PROGRESS,
+        ACTIVITY_SIGNAL_JOURNEYS,
+        QUERY_PROGRESS,
+        SIGNAL_CANCEL,
+        SIGNAL_PAUSE,
+        SIGNAL_RESUME,
+        AudiencePage,
+        AudiencePageInput,
+        BroadcastCarry,
+        BroadcastInput,
+        BroadcastProgress,
+        BroadcastProgressInput,
+        BroadcastProgressResult,
+        SignalJourneysInput,
+        SignalJourneysResult,
+    )
+
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+LIST_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_error_types=["InvalidAudience"])
+HISTORY_LIMIT = 2000  # continue-as-new well before the server's suggestion: each chunk adds ~10 events
+SETTLE_POLL = timedelta(seconds=2)
+FINAL_STATES = ("cancelled", "completed", "failed")
+
+
+def _sweep_query(query: str, newest_start_ns: int) -> str:
+    """Runs that started after `newest_start_ns` (RFC 3339 with nanoseconds, so the newest one is excluded)."""
+    seconds, nanos = divmod(newest_start_ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{query} AND StartTime > '{stamp}.{nanos:09d}Z'"
+
+
+@workflow.defn(name=keys.BROADCAST_WORKFLOW)
+class BroadcastWorkflow:
+    """Delivers one broadcast (`BroadcastInput.notice`) to every journey matching `BroadcastInput.query`."""
+
+    @workflow.init
+    def __init__(self, inp: BroadcastInput) -> None:
+        self.inp = inp
+        self.c: BroadcastCarry = inp.carry or BroadcastCarry()
+        self._sa_last: dict[str, Any] = {}
+        self._settle_until: datetime | None = None
+
+    @workflow.run
+    async def run(self, inp: BroadcastInput) -> BroadcastProgress:
+        c = self.c
+        self._publish()
+        try:
+            if c.phase == "counting":
+                c.total = await self._count()
+                c.started_at = workflow.now()
+                c.phase = "paging"
+                await self._record()
+            while c.phase in ("paging", "sweeping") and c.state != "cancelled":
+                await self._wait_while_paused()
+                if c.state == "cancelled":
+                    break
+                if c.pending:
+                    await self._signal_chunk()
+                    await self._record()
+                elif c.listed_all:
+                    c.phase = "sweeping" if c.phase == "paging" else "settling"
+                    c.page_token, c.listed_all = "", False
+                else:
+                    await self._list_page()
+                self._maybe_continue_as_new()
+            if c.phase == "settling" and c.state != "cancelled":
+                await self._settle()
+        except ActivityError as err:
+            c.state, c.phase = "failed", "done"
+            await self._record(finished=True)
+            raise ApplicationError(f"broadcast {inp.broadcast_id} failed: {err.cause or err}") from err
+        if c.state != "cancelled":
+            c.state = "completed"
+        c.phase = "done"
+        await self._record(finished=True)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.progress()
+
+    # ---- steps ------------------------------------------------------------------------------------------
+
+    async def _count(self) -> int:
+        return int(
+            await workflow.execute_activity(
+                ACTIVITY_COUNT_AUDIENCE,
+                self.inp.query,
+                result_type=int,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=LIST_RETRY,
+                summary="count the audience",
+            )
+        )
+
+    async def _list_page(self) -> None:
+        c = self.c
+        query = self.inp.query
+        if c.phase == "sweeping":
+            assert c.started_at is not None
+            since = c.newest_start_ns or int(c.started_at.timestamp()) * 1_000_000_000
+            query = _sweep_query(query, since)
+        page: AudiencePage = await workflow.execute_activity(
+            ACTIVITY_LIST_AUDIENCE_PAGE,
+            AudiencePageInput(query, c.page_token, self.inp.page_size),
+            result_type=AudiencePage,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=LIST_RETRY,
+            summary=f"list {c.phase} page {c.pages + 1}",
+        )
+        c.pages += 1
+        c.pending = list(page.workflow_ids)
+        c.page_token, c.listed_all = page.next_page_token, not page.next_page_token
+        if c.phase == "paging":
+            c.newest_start_ns = max(c.newest_start_ns, page.newest_start_ns)
+        self._publish()
+
+    async def _signal_chunk(self) -> None:
+        c = self.c
+        result: SignalJourneysResult = await workflow.execute_activity(
+            ACTIVITY_SIGNAL_JOURNEYS,
+            SignalJourneysInput(
+                notice=self.inp.notice,
+                workflow_ids=c.pending,
+                rate_per_second=self.inp.rate_per_second,
+                concurrency=self.inp.concurrency,
+                max_seconds=self.inp.chunk_seconds,
+            ),
+            result_type=SignalJourneysResult,
+            start_to_close_timeout=timedelta(seconds=self.inp.chunk_seconds + 120),
+            heartbeat_timeout=timedelta(seconds=5),
+            retry_policy=RETRY,
+            summary=f"signal {len(c.pending)} journeys ({c.phase})",
+        )
+        del c.pending[: result.done]
+        if c.phase == "sweeping":
+            c.late += result.signalled
+        else:
+            c.signalled += result.signalled
+        c.suppressed += result.suppressed
+        c.failed += result.failed
+        for reason, n in result.failures.items():
+            c.failures[reason] = c.failures.get(reason, 0) + n
+
+    async def _wait_while_paused(self) -> None:
+        if self.c.state != "paused":
+            return
+        await self._record()
+        await workflow.wait_condition(lambda: self.c.state != "paused")
+        await self._record()
+
+    async def _settle(self) -> None:
+        """Wait (bounded) until every signalled journey has reported; cancel ends the wait."""
+        if self._settle_until is None:
+            self._settle_until = workflow.now() + timedelta(seconds=self.inp.settle_seconds)
+        while self.c.state != "cancelled":
+            await self._record()
+            if self.heard >= self.c.signalled + self.c.suppressed or workflow.now() >= self._settle_until:
+                return
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self.c.state == "cancelled", timeout=SETTLE_POLL)
+
+    async def _record(self, *, finished: bool = False) -> None:
+        """Persist progress on the Broadcast row; read back what journeys reported."""
+        c = self.c
+        counts = {
+            "total": c.total,
+            "signalled": c.signalled,
+            "late": c.late,
+            "suppressed": c.suppressed,
+            "signal_failed": c.failed,
+            "pages": c.pages,
+        }
+        counts.update({f"signal_failed:{reason}": n for reason, n in c.failures.items()})
+        result: BroadcastProgressResult = await workflow.execute_activity(
+            ACTIVITY_RECORD_PROGRESS,
+            BroadcastProgressInput(self.inp.broadcast_id, c.state, counts, workflow.now(), finished),
+            result_type=BroadcastProgressResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RETRY,
+            summary=f"record progress: {c.state}, {c.signalled} signalled",
+        )
+        c.outcomes = dict(result.outcomes)
+        self._publish()
+
+    def _maybe_continue_as_new(self) -> None:
+        info = workflow.info()
+        if info.get_current_history_length() < HISTORY_LIMIT and not info.is_continue_as_new_suggested():
+            return
+        if not workflow.all_handlers_finished():
+            return  # signal handlers are synchronous: this only defers by one step
+        self.c.runs += 1
+        workflow.continue_as_new(replace(self.inp, carry=self.c))
+
+    # ---- control ----------------------------------------------------------------------------------------
+
+    @workflow.signal(name=SIGNAL_PAUSE)
+    def pause(self) -> None:
+        if self.c.state == "running" and self.c.phase in ("counting", "paging", "sweeping"):
+            self.c.state = "paused"
+            self._publish()
+
+    @workflow.signal(name=SIGNAL_RESUME)
+    def resume(self) -> None:
+        if self.c.state == "paused":
+            self.c.state = "running"
+            self._publish()
+
+    @workflow.signal(name=SIGNAL_CANCEL)
+    def cancel(self) -> None:
+        if self.c.state not in FINAL_STATES:
+            self.c.state = "cancelled"
+            self._publish()
+
+    @workflow.query(name=QUERY_PROGRESS)
+    def progress(self) -> BroadcastProgress:
+        c = self.c
+        return BroadcastProgress(
+            broadcast_id=self.inp.broadcast_id,
+            state=c.state,
+            phase=c.phase,
+            total=c.total,
+            signalled=c.signalled,
+            late=c.late,
+            suppressed=c.suppressed,
+            failed=c.failed,
+            failures=dict(c.failures),
+            pages=c.pages,
+            pending=len(c.pending),
+            outcomes=dict(c.outcomes),
+            run=c.runs,
+        )
+
+    # ---- visibility -------------------------------------------------------------------------------------
+
+    @property
+    def heard(self) -> int:
+        return sum(self.c.outcomes.values())
+
+    def _publish(self) -> None:
+        c = self.c
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(c.outcomes.items())) or "none yet"
+        failures = ", ".join(f"{k} {v}" for k, v in sorted(c.failures.items())) or "none"
+        n = self.inp.notice
+        workflow.set_current_details(
+            "\n".join(
+                [
+                    f"**broadcast {self.inp.broadcast_id}**: {n.kind} `{n.item_id}`",
+                    f"- state: {c.state}; phase: {c.phase}; pages listed: {c.pages}",
+                    f"- signalled: {c.signalled} of {c.total} (+{c.late} late); suppressed, not signalled: "
+                    f"{c.suppressed}; failed: {c.failed} ({failures})",
+                    f"- journeys reported: {self.heard} ({outcomes})",
+                    f"- rate: {self.inp.rate_per_second:g}/s, concurrency {self.inp.concurrency}",
+                ]
+            )
+        )
+        wanted: dict[str, Any] = {
+            keys.SA_BROADCAST_STATE.name: c.state,
+            keys.SA_BROADCAST_SIGNALLED.name: c.signalled,
+        }
+        changed = {k: v for k, v in wanted.items() if self._sa_last.get(k) != v}
+        if not changed:
+            return
+        updates: list[SearchAttributeUpdate[Any]] = []
+        if keys.SA_BROADCAST_STATE.name in changed:
+            updates.append(keys.SA_BROADCAST_STATE.value_set(c.state))
+        if keys.SA_BROADCAST_SIGNALLED.name in changed:
+            updates.append(keys.SA_BROADCAST_SIGNALLED.value_set(c.signalled))
+        workflow.upsert_search_attributes(updates)
+        self._sa_last.update(changed)
