@@ -115,6 +115,7 @@ class JourneyCarry:
     pending_broadcasts: list[BroadcastNotice] = field(default_factory=list)
     deferred_broadcasts: list[DeferredBroadcast] = field(default_factory=list)
     seen_event_ids: list[str] = field(default_factory=list)
+    signals_received: int = 0  # distinct events heard (duplicates from at-least-once delivery not counted)
     phase: str = "nurturing"
     failures: int = 0
     exit_reason: str | None = None
@@ -171,6 +172,7 @@ class JourneyStatus:
     pending_broadcasts: int
     handled_broadcasts: list[str]
     run: int
+    signals_received: int = 0
 
 
 # ---- activity I/O --------------------------------------------------------------------------------------

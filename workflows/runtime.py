@@ -515,12 +515,12 @@ class JourneyRuntime:
 
     def _remember(self, event_id: str | None) -> bool:
         """False if this event id was seen already (at-least-once delivery upstream)."""
-        if event_id is None:
-            return True
-        if event_id in self.c.seen_event_ids:
-            return False
-        self.c.seen_event_ids.append(event_id)
-        del self.c.seen_event_ids[:-SEEN_LIMIT]
+        if event_id is not None:
+            if event_id in self.c.seen_event_ids:
+                return False
+            self.c.seen_event_ids.append(event_id)
+            del self.c.seen_event_ids[:-SEEN_LIMIT]
+        self.c.signals_received += 1
         return True
 
     def _push(self, **fields: Any) -> None:
@@ -589,6 +589,7 @@ class JourneyRuntime:
             pending_broadcasts=len(self.c.pending_broadcasts) + len(self.c.deferred_broadcasts),
             handled_broadcasts=list(self.c.handled_broadcasts),
             run=self.c.runs,
+            signals_received=self.c.signals_received,
         )
 
     def publish(self, *, flush: bool = False) -> None:

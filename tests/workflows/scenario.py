@@ -17,10 +17,23 @@ from workers.journey_worker import build_worker
 from workflows.payloads import JourneyInput, JourneyResult
 
 
+_started: list[str] = []
+
+
 @contextlib.asynccontextmanager
 async def running_worker(env: WorkflowEnvironment, task_queue: str, engine: Engine, rec: Recorder) -> AsyncIterator[None]:
-    async with build_worker(env.client, Settings(), engine, activities=rec.activities(), task_queue=task_queue):
-        yield
+    """A worker with the recorder's activities. Journeys started inside are terminated on the way out: a journey
+    left running with no worker would hold a workflow task open and stop the shared time-skipping server from
+    skipping time for later tests."""
+    mark = len(_started)
+    try:
+        async with build_worker(env.client, Settings(), engine, activities=rec.activities(), task_queue=task_queue):
+            yield
+    finally:
+        for workflow_id in _started[mark:]:
+            with contextlib.suppress(Exception):
+                await env.client.get_workflow_handle(workflow_id).terminate("test over")
+        del _started[mark:]
 
 
 async def start_journey(
@@ -31,6 +44,7 @@ async def start_journey(
     inp = JourneyInput(journey=journey, contact_id=contact_id, **fields)
     workflow_id = keys.journey_workflow_id(journey, contact_id)
     await env.client.start_workflow(keys.JOURNEY_WORKFLOW, inp, id=workflow_id, task_queue=task_queue)
+    _started.append(workflow_id)
     return _FollowingHandle(env, env.client.get_workflow_handle(workflow_id, result_type=JourneyResult))
 
 
