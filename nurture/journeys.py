@@ -12,7 +12,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -54,14 +59,14 @@ def journey_input(contact: Contact, journey: str, settings: Settings, time_scale
 def initial_search_attributes(inp: JourneyInput) -> TypedSearchAttributes:
     return TypedSearchAttributes(
         [
-            keys.SA_JOURNEY.value_set(inp.journey),
-            keys.SA_CONTACT.value_set(str(inp.contact_id)),
-            keys.SA_PERSONA.value_set(inp.persona),
-            keys.SA_TOPICS.value_set(list(inp.topics)),
-            keys.SA_STAGE.value_set("awareness"),
-            keys.SA_PHASE.value_set("nurturing"),
-            keys.SA_DROPS_SENT.value_set(0),
-            keys.SA_LEAD_SCORE.value_set(0.0),
+            SearchAttributePair(keys.SA_JOURNEY, inp.journey),
+            SearchAttributePair(keys.SA_CONTACT, str(inp.contact_id)),
+            SearchAttributePair(keys.SA_PERSONA, inp.persona),
+            SearchAttributePair(keys.SA_TOPICS, list(inp.topics)),
+            SearchAttributePair(keys.SA_STAGE, "awareness"),
+            SearchAttributePair(keys.SA_PHASE, "nurturing"),
+            SearchAttributePair(keys.SA_DROPS_SENT, 0),
+            SearchAttributePair(keys.SA_LEAD_SCORE, 0.0),
         ]
     )
 
