@@ -75,6 +75,7 @@ class BroadcastProgress:
     failures: dict[str, int]
     pages: int
     pending: int
+    sending: bool  # a signalling chunk is in flight (a pause or cancel takes effect when it ends)
     outcomes: dict[str, int]
     run: int
 

@@ -66,6 +66,7 @@ class BroadcastWorkflow:
         self.c: BroadcastCarry = inp.carry or BroadcastCarry()
         self._sa_last: dict[str, Any] = {}
         self._settle_until: datetime | None = None
+        self._sending = False
 
     @workflow.run
     async def run(self, inp: BroadcastInput) -> BroadcastProgress:
@@ -140,22 +141,28 @@ class BroadcastWorkflow:
         self._publish()
 
     async def _signal_chunk(self) -> None:
-        c = self.c
-        result: SignalJourneysResult = await workflow.execute_activity(
-            ACTIVITY_SIGNAL_JOURNEYS,
-            SignalJourneysInput(
-                notice=self.inp.notice,
-                workflow_ids=c.pending,
-                rate_per_second=self.inp.rate_per_second,
-                concurrency=self.inp.concurrency,
-                max_seconds=self.inp.chunk_seconds,
-            ),
-            result_type=SignalJourneysResult,
-            start_to_close_timeout=timedelta(seconds=self.inp.chunk_seconds + 120),
-            heartbeat_timeout=timedelta(seconds=5),
-            retry_policy=RETRY,
-            summary=f"signal {len(c.pending)} journeys ({c.phase})",
-        )
+        c, inp = self.c, self.inp
+        # No more ids than the chunk can pace through: keeps each activity input (and the history) small.
+        chunk = c.pending[: int(inp.rate_per_second * inp.chunk_seconds) + inp.concurrency]
+        self._sending = True
+        try:
+            result: SignalJourneysResult = await workflow.execute_activity(
+                ACTIVITY_SIGNAL_JOURNEYS,
+                SignalJourneysInput(
+                    notice=inp.notice,
+                    workflow_ids=chunk,
+                    rate_per_second=inp.rate_per_second,
+                    concurrency=inp.concurrency,
+                    max_seconds=inp.chunk_seconds,
+                ),
+                result_type=SignalJourneysResult,
+                start_to_close_timeout=timedelta(seconds=inp.chunk_seconds + 120),
+                heartbeat_timeout=timedelta(seconds=5),
+                retry_policy=RETRY,
+                summary=f"signal up to {len(chunk)} journeys ({c.phase})",
+            )
+        finally:
+            self._sending = False
         del c.pending[: result.done]
         if c.phase == "sweeping":
             c.late += result.signalled
@@ -251,6 +258,7 @@ class BroadcastWorkflow:
             failures=dict(c.failures),
             pages=c.pages,
             pending=len(c.pending),
+            sending=self._sending,
             outcomes=dict(c.outcomes),
             run=c.runs,
         )

@@ -205,7 +205,10 @@ class BroadcastService:
         return await self.status(row.id)
 
     async def control(self, broadcast_id: str, action: str, by: str) -> BroadcastStatus:
-        """pause | resume | cancel; waits a few seconds for the workflow to confirm, then returns the status."""
+        """pause | resume | cancel; returns the status once the workflow confirms it (a few seconds at most).
+
+        A pause or cancel is confirmed when the chunk of signals in flight has ended: nothing more goes out.
+        """
         signal, wanted = CONTROL[action]
         row = await self._row(broadcast_id)
         if row.state == BroadcastState.DRAFT:
@@ -228,7 +231,7 @@ class BroadcastService:
         deadline = loop.time() + self.options.confirm_seconds
         while loop.time() < deadline:
             live = await self._live(handle)
-            if live is not None and (live.state == wanted or live.state in FINAL_STATES):
+            if live is not None and (live.state == wanted or live.state in FINAL_STATES) and not live.sending:
                 break
             await asyncio.sleep(0.1)
         return await self.status(row.id)
