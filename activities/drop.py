@@ -41,6 +41,7 @@ from workflows.payloads import SendDropInput, SendDropResult
 
 log = get_logger(__name__)
 
+DROP_CHANNEL = "email"
 COUNTS_FOR_GAP = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
 
 
@@ -196,10 +197,14 @@ def _upsert_touch(
 
 
 def _last_touch_at(s: Session, contact_id: int, key: str, since: datetime) -> datetime | None:
-    """When the contact was last reached (or is being reached) by another drop, if after `since`."""
+    """When the contact was last reached (or is being reached) by another drop, if after `since`.
+
+    Only drops (channel "email") count: a transactional email such as the opt-in confirmation does not.
+    """
     rows = s.exec(
         select(Touch).where(
             Touch.contact_id == contact_id,
+            Touch.channel == DROP_CHANNEL,
             Touch.idempotency_key != key,
             col(Touch.status).in_(COUNTS_FOR_GAP),
             or_(col(Touch.sent_at) > since, (col(Touch.sent_at).is_(None)) & (col(Touch.created_at) > since)),

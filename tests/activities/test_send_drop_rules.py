@@ -81,6 +81,28 @@ def test_minimum_gap_holds_across_journeys_and_uses_workflow_time(engine: Engine
     assert len(outbox(engine)) == 2
 
 
+def test_a_transactional_email_does_not_hold_back_the_first_drop(engine: Engine) -> None:
+    cid = add_contact(engine)
+    with session_scope(engine) as s:  # the double opt-in confirmation, minutes before the journey starts
+        s.add(
+            Touch(
+                idempotency_key=f"confirm/contact-{cid}",
+                contact_id=cid,
+                journey="opt_in",
+                workflow_id="",
+                step="confirm subscription",
+                item_id="confirm-subscription",
+                channel="transactional",
+                sender="outbox",
+                status="sent",
+                created_at=T0 - timedelta(minutes=5),
+                sent_at=T0 - timedelta(minutes=5),
+            )
+        )
+    with outbox_activities(engine) as acts:
+        assert acts.send_drop(drop(cid)).status == "sent"
+
+
 def test_two_journeys_sending_at_the_same_moment_send_once(engine: Engine) -> None:
     cid = add_contact(engine)
     inputs = [
