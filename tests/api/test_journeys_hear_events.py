@@ -32,7 +32,7 @@ from workers.journey_worker import build_worker
 from workflows.payloads import JourneyResult, JourneyStatus
 
 TIME_SCALE = 1000.0  # two weeks of journey time = 20 minutes: nothing times out while the test runs
-FAST_RELAY = {"idle_seconds": 0.2, "max_backoff_seconds": 0.5}
+FAST_RELAY = {"idle_seconds": 0.2, "max_backoff_seconds": 0.5, "rpc_timeout_seconds": 1.0}
 
 
 @asynccontextmanager
