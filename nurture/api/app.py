@@ -60,7 +60,7 @@ def create_app(
         _attach(app, ctx)
     errors.install(app)
     app.add_middleware(
-        BodyLimit,  # type: ignore[arg-type]
+        BodyLimit,
         limits=lambda: {"/webhooks/": app.state.ctx.settings.webhook_max_body_bytes},
     )
     for module in (webhooks, tracking, identity, contacts, unsubscribe, broadcasts):

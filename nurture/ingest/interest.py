@@ -14,7 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import definitions  # noqa: F401  (registers the shipped journeys)
+from nurture.logging import get_logger
 from workflows import dsl
+
+log = get_logger(__name__)
 
 MAX_CALLS = 40  # primitives per probe run
 MAX_RUNS = 300  # runs per journey (persona x topics x branch prefixes)
@@ -91,9 +94,21 @@ class _Probe:
     def decide(self, decision: str, why: str) -> None:
         pass
 
+    def __getattr__(self, name: str) -> Any:
+        """A primitive added to `dsl.Journey` after this probe was written: an async no-op returning None."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        async def primitive(*args: Any, **kwargs: Any) -> None:
+            self._tick()
+
+        return primitive
+
 
 def _run(spec: dsl.JourneySpec, probe: _Probe) -> None:
-    coro: Coroutine[Any, Any, None] = spec.storyboard(probe)
+    coro = spec.storyboard(probe)
+    if not isinstance(coro, Coroutine):
+        raise TypeError("a storyboard must be an async function")
     try:
         coro.send(None)
     except (StopIteration, _Stop):
@@ -132,7 +147,8 @@ def listened(journey: str) -> frozenset[dsl.Matcher] | None:
         return None
     try:
         return _explore(spec)
-    except Exception:  # an unexplorable storyboard hears everything
+    except Exception as err:  # an unexplorable storyboard hears everything
+        log.warning("interest.unexplorable", journey=journey, error=f"{type(err).__name__}: {err}")
         return None
 
 

@@ -2,8 +2,8 @@
 
 SendGrid delivers at least once, sometimes re-sending an event with a new `sg_event_id`, and its own sample
 batches reuse one `sg_event_id` across different events. So the dedupe key is a content key: the message, the
-event kind, the recipient, its time (seconds) and what distinguishes two events of that kind (the URL of a click, the attempt of a
-deferral, the group of a group unsubscribe, the type of a bounce).
+event kind, the recipient, its time (seconds) and what distinguishes two events of that kind (the URL of a
+click, the attempt of a deferral, the group of a group unsubscribe, the type of a bounce).
 """
 
 from __future__ import annotations
