@@ -681,8 +681,16 @@ def _decode_happened(raw: str | None) -> dsl.Happened | None:
 
 
 def _human(duration: timedelta) -> str:
-    seconds = duration.total_seconds()
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
+    """Compact and readable: 2w, 3d, 4d 6h, 90m, 12s."""
+    seconds = int(duration.total_seconds())
+    if seconds <= 0:
+        return "0s"
+    for unit, size in (("w", 604800), ("d", 86400)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size and len(parts) < 2:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return " ".join(parts)

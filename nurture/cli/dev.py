@@ -1,1 +1,143 @@
-"""`nurture` commands: dev (filled in by its issue)."""
+"""`nurture dev`: everything on embedded defaults in one process, plus a demo a newcomer can watch.
+
+Starts the Temporal dev server (Web UI on :8233, state in .nurture/temporal.db, search attributes registered),
+SQLite, a fake SendGrid that posts signed Event Webhook batches, the HTTP service with its outbox relay, a
+worker, and the demo (nurture/demo.py) in compressed time. Ctrl-C stops it all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from typing import Annotated
+
+import typer
+from pydantic import SecretStr
+
+from nurture import keys
+from nurture.cli import app
+from nurture.cli.common import console, run_and_exit, settings_for_cli
+from nurture.cli.journeys import ui_link
+from nurture.config import Settings
+from nurture.context import app_context
+from nurture.fakes.sendgrid import FakeSendGrid
+from nurture.logging import get_logger
+from nurture.temporal import embedded_dev_server
+
+log = get_logger(__name__)
+DAY = 86400.0
+
+
+@app.command()
+def dev(
+    day_seconds: Annotated[float, typer.Option(help="Seconds of real time per day of journey time")] = 1.0,
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Start everything but play no demo")] = False,
+    exit_after: Annotated[float | None, typer.Option(help="Stop after this many seconds (CI, scripts)")] = None,
+) -> None:
+    """Run nurture locally: Temporal dev server + UI, worker, HTTP API, fake SendGrid, and a demo."""
+    settings = settings_for_cli()
+    if day_seconds <= 0:
+        raise typer.BadParameter("day-seconds must be positive")
+    run_and_exit(_dev(settings, DAY / day_seconds, day_seconds, not no_demo, exit_after))
+
+
+async def _dev(settings: Settings, time_scale: float, day_seconds: float, demo: bool, exit_after: float | None) -> int:
+    from nurture.api.server import build_server
+    from nurture.demo import Demo
+    from workers.journey_worker import build_worker
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    api_url = f"http://{settings.api_host}:{settings.api_port}"
+    fake = FakeSendGrid(webhook_url=f"{api_url}/webhooks/sendgrid", auto_events=("processed", "delivered"))
+    updates: dict[str, object] = {}
+    if settings.sendgrid_api_key is None:
+        fake.start()
+        updates.update(
+            sendgrid_api_key=SecretStr(fake.api_key),
+            sendgrid_host=fake.url,
+            sendgrid_webhook_public_key=fake.public_key_b64,
+        )
+    if settings.api_token is None:
+        updates["api_token"] = SecretStr(secrets.token_urlsafe(24))
+    settings = settings.model_copy(update=updates)
+    api_token = settings.api_token.get_secret_value() if settings.api_token else ""
+
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.embedded_temporal:
+            await stack.enter_async_context(embedded_dev_server(settings))
+        ctx = await stack.enter_async_context(app_context(settings))
+        worker = build_worker(ctx.client, settings, ctx.engine)
+        server = build_server(ctx, settings.api_host, settings.api_port, time_scale=time_scale)
+        tasks = [asyncio.create_task(worker.run(), name="worker"), asyncio.create_task(server.serve(), name="api")]
+        _welcome(settings, api_url, api_token, fake if fake_running(fake) else None, day_seconds)
+        if demo:
+            player = Demo(api=api_url, api_token=api_token, fake=fake, day_seconds=day_seconds)
+            tasks.append(asyncio.create_task(_play(player, ctx.client, settings), name="demo"))
+        if exit_after is not None:
+            tasks.append(asyncio.create_task(asyncio.sleep(exit_after), name="timer"))
+        try:
+            done, _ = await asyncio.wait(
+                [t for t in tasks if t.get_name() in ("worker", "api", "timer")], return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                if task.get_name() != "timer" and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            server.should_exit = True
+            for task in tasks:
+                if task.get_name() == "demo":
+                    task.cancel()
+            await worker.shutdown()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if fake_running(fake):
+                fake.stop()
+    return 0
+
+
+def fake_running(fake: FakeSendGrid) -> bool:
+    try:
+        _ = fake.url
+    except RuntimeError:
+        return False
+    return True
+
+
+async def _play(player: object, client: object, settings: Settings) -> None:
+    from nurture.demo import Demo
+
+    assert isinstance(player, Demo)
+    try:
+        await player.run(client)
+    except Exception as err:  # noqa: BLE001 - the demo must never take the services down
+        log.warning("demo.failed", error=str(err))
+        return
+    lines = ["", "[bold green]The demo's scripted part is done; journeys keep running.[/bold green] Try:"]
+    for person, contact_id in player.contacts.items():
+        lines.append(f"  nurture status {contact_id}    # {person}")
+    lines.append("  nurture journeys --phase with_sales")
+    ada = player.contacts.get("ada")
+    if ada is not None:
+        lines.append(f"  Ada in the UI: {ui_link(settings, keys.journey_workflow_id('b2b_drip', ada))}")
+    console.print("\n".join(lines))
+
+
+def _welcome(settings: Settings, api_url: str, api_token: str, fake: FakeSendGrid | None, day_seconds: float) -> None:
+    ui = f"http://localhost:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}/workflows"
+    console.print(
+        "\n".join(
+            [
+                "",
+                "[bold]nurture dev[/bold] is running (Ctrl-C to stop)",
+                f"  Temporal UI : {ui}",
+                f"  HTTP API    : {api_url}/docs   (admin token for this run: {api_token})",
+                f"  Email       : {'fake SendGrid at ' + fake.url if fake else 'configured SendGrid'}",
+                f"  Database    : {settings.effective_database_url}",
+                f"  Time        : one journey day every {day_seconds:g} s",
+                "",
+                "In the UI, filter with e.g.  NurtureJourney = 'b2b_drip'  or  NurturePhase = 'with_sales';",
+                "each journey's 'current details' show its step, stage, score and last decision.",
+                "",
+            ]
+        )
+    )
