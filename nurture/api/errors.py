@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from nurture.logging import get_logger
@@ -45,6 +45,13 @@ def install(app: FastAPI) -> None:
     async def database_down(_request: Request, exc: Exception) -> JSONResponse:
         log.warning("api.database_unavailable", error=str(exc)[:300])
         return JSONResponse({"error": "database unavailable, nothing was stored; retry later"}, status_code=503)
+
+    @app.exception_handler(DataError)
+    async def unstorable(_request: Request, exc: DataError) -> JSONResponse:
+        # the database refused a value (too long, NUL byte, out of range): bad input, retrying cannot help
+        log.warning("api.unstorable_input", error=str(exc.orig)[:300])
+        message = f"a value cannot be stored, nothing was stored: {exc.orig}"[:500]
+        return JSONResponse({"error": message}, status_code=400)
 
     @app.exception_handler(DBAPIError)
     async def database_error(_request: Request, exc: DBAPIError) -> JSONResponse:

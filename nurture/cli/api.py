@@ -23,6 +23,7 @@ def api(
 
 
 async def _serve(settings: Settings, host: str, port: int) -> int:
+    settings.home.mkdir(parents=True, exist_ok=True)  # the embedded SQLite database lives there
     engine = open_engine(settings)
     # lazy: the API must accept events while Temporal is unreachable; the relay retries until it answers
     client = await Client.connect(settings.effective_temporal_address, namespace=settings.temporal_namespace, lazy=True)

@@ -51,7 +51,8 @@ MAX_ATTEMPTS = 20  # for errors that are not Temporal being unreachable
 class Outcome(Enum):
     DELIVERED = "delivered"
     GAVE_UP = "gave_up"
-    RETRY = "retry"
+    RETRY = "retry"  # this row failed: retry it (and keep its contact's later rows behind it)
+    UNREACHABLE = "unreachable"  # Temporal is unreachable: retry, and back off the whole relay
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,8 @@ class OutboxRelay:
             async with gate:
                 for row in queue:
                     outcome, why = await self._deliver(row)
+                    if outcome is Outcome.UNREACHABLE:
+                        done.unreachable = True
                     if outcome is Outcome.DELIVERED:
                         done.delivered.append(row.id)
                     elif outcome is Outcome.GAVE_UP:
@@ -176,7 +179,6 @@ class OutboxRelay:
                         return  # keep this contact's order: later rows wait behind this one
 
         await asyncio.gather(*(contact(queue) for queue in by_contact.values()))
-        done.unreachable = bool(done.retry)
         await asyncio.to_thread(self._mark, done)
         if done.delivered or done.gave_up:
             log.info("outbox.delivered", delivered=len(done.delivered), gave_up=len(done.gave_up))
@@ -217,7 +219,9 @@ class OutboxRelay:
             return Outcome.GAVE_UP, str(err)
         except Exception as err:  # every failure is recorded on the row; nothing escapes the relay
             why = f"{type(err).__name__}: {err}"[:500]
-            if _unreachable(err) or row.attempts + 1 < MAX_ATTEMPTS:
+            if _unreachable(err):
+                return Outcome.UNREACHABLE, why
+            if row.attempts + 1 < MAX_ATTEMPTS:
                 return Outcome.RETRY, why
             log.error("outbox.row_abandoned", row_id=row.id, error=why)
             return Outcome.GAVE_UP, why

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from nurture import keys
 
@@ -59,12 +59,12 @@ class SendGridEvent(BaseModel):
     smtp_id: str | None = Field(default=None, alias="smtp-id")
     url: str | None = None
     type: str | None = None
-    sg_machine_open: StrictBool = False
+    sg_machine_open: bool = False
     asm_group_id: int | None = None
     attempt: str | int | None = None
     contact_id: int | None = Field(default=None, alias=keys.CUSTOM_ARG_CONTACT)
-    journey: str | None = Field(default=None, alias=keys.CUSTOM_ARG_JOURNEY)
-    item_id: str | None = Field(default=None, alias=keys.CUSTOM_ARG_ITEM)
+    journey: str | None = Field(default=None, alias=keys.CUSTOM_ARG_JOURNEY, max_length=64)
+    item_id: str | None = Field(default=None, alias=keys.CUSTOM_ARG_ITEM, max_length=64)
 
     @field_validator("event")
     @classmethod

@@ -58,6 +58,7 @@ async def test_forged_stale_and_missing_signatures_are_refused_with_nothing_stor
         (json.dumps([{"event": "teleported", "timestamp": 1, "email": "a@b.c"}]).encode(), 400, "unknown event kind"),
         (json.dumps([{"event": "open", "timestamp": 1, "nurture_contact_id": "abc"}]).encode(), 400, "contact id"),
         (json.dumps([{"timestamp": 1}]).encode(), 400, "event 0: event"),
+        (json.dumps([{"event": "open", "timestamp": 1, "nurture_journey": "j" * 65}]).encode(), 400, "64 characters"),
     ],
 )
 async def test_bad_batches_get_a_clear_4xx(
