@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
-from nurture.api import broadcasts, contacts, errors, identity, tracking, unsubscribe, webhooks
+from nurture.api import broadcasts, contacts, errors, history, identity, tracking, unsubscribe, webhooks
 from nurture.api.limits import BodyLimit
 from nurture.context import AppContext
 from nurture.ingest.outbox import OUTBOX
@@ -63,7 +63,7 @@ def create_app(
         BodyLimit,
         limits=lambda: {"/webhooks/": app.state.ctx.settings.webhook_max_body_bytes},
     )
-    for module in (webhooks, tracking, identity, contacts, unsubscribe, broadcasts):
+    for module in (webhooks, tracking, identity, contacts, history, unsubscribe, broadcasts):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])

@@ -51,6 +51,15 @@ async def test_anonymous_views_become_the_contacts_after_identify_and_reach_list
     assert later.json()["signals_queued"] == 1  # the visitor is known now: attributed at once
     assert _events(engine, kind="page_view")[-1].contact_id == cid
 
+    history = await api.http.get(f"/contacts/{cid}/history", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    closed = await api.http.get(f"/contacts/{cid}/history")
+    assert closed.status_code == 401
+    assert history.status_code == 200, history.text
+    assert [e["url"] for e in history.json()["events"]].count("https://ledgerline.example/pricing?plan=team") == 1
+    score = history.json()["score"]["b2b_drip"]
+    assert score["score"] > 0
+    assert {k: v for k, v in score["top"][0].items() if k != "points"} == {"label": "pricing page", "count": 2}
+
 
 async def test_a_contact_id_needs_proof(api: ServedApi, engine: Engine) -> None:
     cid = add_contact(engine, "grace@example.com", journeys=("b2b_drip",))
