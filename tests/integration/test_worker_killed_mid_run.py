@@ -1,0 +1,116 @@
+"""kill -9 the worker in the middle of running journeys, start it again: no journey is lost, no drop goes twice."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from pydantic import SecretStr
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from temporalio.testing import WorkflowEnvironment
+
+from nurture import keys
+from nurture.config import Settings
+from nurture.db import Touch
+from nurture.fakes.sendgrid import FakeSendGrid
+from nurture.clock import utcnow
+from nurture.ingest.contacts import ContactIn, upsert_contact
+from nurture.journeys import enroll
+from tests.integration.test_journeys_on_dev_server import add_people, eventually
+from workflows.payloads import JourneyResult
+
+DAY = 0.04  # seconds per journey day: a 20-week journey takes about 6 s
+SCALE = 86400 / DAY
+CONTACTS = 6
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "workers.journey_worker"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def touches(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(Touch)).one())
+
+
+async def test_kill_dash_nine_loses_no_journey_and_sends_no_drop_twice(
+    dev_server_env: WorkflowEnvironment,
+    task_queue: str,
+    sqlite_engine: Engine,
+    fake_sendgrid: FakeSendGrid,
+    sendgrid_settings: Settings,
+    tmp_path: Path,
+) -> None:
+    client = dev_server_env.client
+    db_url = str(sqlite_engine.url)
+    settings = sendgrid_settings.model_copy(update={"task_queue": task_queue, "database_url": db_url})
+    ids = add_people(sqlite_engine)  # Ada (B2B) and Sam (B2C), plus more finance leads:
+    with sqlite_engine.begin() as conn:
+        for n in range(CONTACTS - len(ids)):
+            contact = ContactIn(email=f"lead{n}@corp{n}.example", consent_source="test", consent_at=utcnow(),
+                                first_name=f"Lead{n}", persona="finance-lead", time_zone="UTC")  # fmt: skip
+            ids.append(upsert_contact(conn, contact, utcnow()).contact_id)
+    journeys = {cid: ("b2c_cultivation" if n == 1 else "b2b_drip") for n, cid in enumerate(ids)}
+
+    env = {
+        **os.environ,
+        **fake_sendgrid.env(),
+        "NURTURE_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "NURTURE_DATABASE_URL": db_url,
+        "NURTURE_TASK_QUEUE": task_queue,
+        "NURTURE_SENDGRID_TIMEOUT_SECONDS": "2",
+        "NURTURE_TRACKING_SECRET": SecretStr("test-tracking-secret").get_secret_value(),
+        "NURTURE_HOME": str(tmp_path / "home"),
+        "NURTURE_LOG_LEVEL": "WARNING",
+    }
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        for cid, journey in journeys.items():
+            await enroll(client, sqlite_engine, settings, cid, journey, time_scale=SCALE)
+        await eventually(lambda: touches(sqlite_engine) >= 2 * CONTACTS, 30, "journeys to be under way")
+        before_kill = touches(sqlite_engine)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        await asyncio.sleep(1.0)  # journeys' timers fire with no worker: their tasks wait on the server
+        assert touches(sqlite_engine) == before_kill, "nothing runs while the worker is dead"
+        worker = start_worker(env, log)
+        results: list[JourneyResult] = await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    client.get_workflow_handle(keys.journey_workflow_id(j, cid), result_type=JourneyResult).result()
+                    for cid, j in journeys.items()
+                )
+            ),
+            90,
+        )
+    finally:
+        worker.kill()
+        worker.wait(10)
+
+    assert before_kill < sum(r.drops_sent for r in results), "the kill came in the middle of the journeys"
+    assert all(r.outcome == "completed" for r in results), [(r.contact_id, r.outcome) for r in results]
+    sent = collections.Counter(
+        (m.custom_args[keys.CUSTOM_ARG_CONTACT], m.custom_args[keys.CUSTOM_ARG_ITEM]) for m in fake_sendgrid.messages
+    )
+    assert sent and max(sent.values()) == 1, f"a drop went out twice: {[k for k, v in sent.items() if v > 1]}"
+    with Session(sqlite_engine) as session:
+        rows = session.exec(select(Touch)).all()
+    for result in results:
+        mine = [t for t in rows if t.contact_id == result.contact_id]
+        assert len(mine) == len({t.item_id for t in mine}) == result.drops_sent == len(result.items)
+        assert {t.status for t in mine} <= {"sent", "unconfirmed"}
+        delivered = {item for (cid, item) in sent if cid == str(result.contact_id)}
+        assert delivered <= set(result.items)
+        assert len(delivered) >= len(result.items) - 1, "at most the one drop in flight at the kill is unconfirmed"
