@@ -97,7 +97,9 @@ class Rig:
                 utcnow(),
             )
 
-    async def until(self, check: Callable[[], Any], within: float = 15.0, what: str = "condition") -> Any:
+    async def until(
+        self, check: Callable[[], Any], within: float = 15.0, what: str = "condition", every: float = 0.1
+    ) -> Any:
         """Poll `check` (sync or async) until it returns something truthy."""
         deadline = asyncio.get_running_loop().time() + within
         while True:
@@ -108,7 +110,7 @@ class Rig:
                 return got
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"timed out after {within} s waiting for {what}")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(every)
 
     async def visible(self, audience: Audience, n: int) -> None:
         """Visibility is eventually consistent: wait until the audience query sees `n` journeys."""
