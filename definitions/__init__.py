@@ -4,6 +4,6 @@ Importing this package registers every journey (see `workflows.dsl.REGISTRY`). D
 import only `workflows.dsl`, other definitions and the standard library's pure modules (checked by a test).
 """
 
-from definitions import b2b_drip, b2c_cultivation, broadcasts  # noqa: F401
+from definitions import b2b_drip, b2c_cultivation, broadcasts
 
 __all__ = ["b2b_drip", "b2c_cultivation", "broadcasts"]

@@ -6,9 +6,8 @@ Readiness: checked gently every third drop, or at once after a pricing-page visi
 Exits: unsubscribe, bounce or complaint (at any moment); sales accepts the lead; the catalog runs out.
 """
 
-from workflows.dsl import EMAIL_CLICKED, PAGE_VIEW, Journey, journey, weeks
-
 from definitions.catalogs.ledgerline import LEDGERLINE
+from workflows.dsl import EMAIL_CLICKED, PAGE_VIEW, Journey, journey, weeks
 
 CADENCE = weeks(2)
 

@@ -7,6 +7,7 @@ Readiness: checked after they compare mowers; "sales" is a free lawn visit booke
 Exits: unsubscribe, bounce or complaint; the store team books the visit; the catalog runs out.
 """
 
+from definitions.catalogs.greenacre import GREENACRE
 from workflows.dsl import (
     EMAIL_CLICKED,
     PAGE_VIEW,
@@ -19,8 +20,6 @@ from workflows.dsl import (
     journey,
     weeks,
 )
-
-from definitions.catalogs.greenacre import GREENACRE
 
 CADENCE = weeks(2)
 WEEKENDS_TOO = SendWindow(weekdays=frozenset(range(7)), start_hour=8, end_hour=20)

@@ -94,7 +94,9 @@ def _record_enrollment(engine: Engine, contact_id: int, journey: str) -> tuple[C
             raise EnrollError(f"contact {contact_id} is {contact.status}: not enrolled")
         existing = session.exec(select(Enrollment).where(Enrollment.workflow_id == workflow_id)).first()
         if existing is None:
-            session.add(Enrollment(contact_id=contact_id, journey=journey, workflow_id=workflow_id, enrolled_at=utcnow()))
+            session.add(
+                Enrollment(contact_id=contact_id, journey=journey, workflow_id=workflow_id, enrolled_at=utcnow())
+            )
         session.expunge(contact)
     return contact, workflow_id
 
@@ -144,7 +146,11 @@ async def signal_journey(
     inp = journey_input(contact, journey, settings)
     try:
         await client.start_workflow(
-            keys.JOURNEY_WORKFLOW, inp, start_signal=signal, start_signal_args=[payload], **_start_options(inp, settings)
+            keys.JOURNEY_WORKFLOW,
+            inp,
+            start_signal=signal,
+            start_signal_args=[payload],
+            **_start_options(inp, settings),
         )
     except WorkflowAlreadyStartedError:
         return False

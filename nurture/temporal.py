@@ -11,9 +11,9 @@ from pathlib import Path
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.common import SearchAttributeIndexedValueType as SAType
 from temporalio.common import SearchAttributeKey
+from temporalio.service import RPCError, RPCStatusCode
 
 from nurture import keys
 from nurture.binaries import temporal_cli
@@ -103,7 +103,7 @@ async def embedded_dev_server(settings: Settings, *, headless: bool = False) -> 
         yield address
         return
     home = Path(settings.home)
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     args = [
         temporal_cli(), "server", "start-dev",
         "--ip", host, "--port", str(port),
@@ -114,7 +114,7 @@ async def embedded_dev_server(settings: Settings, *, headless: bool = False) -> 
     ]  # fmt: skip
     args += ["--headless"] if headless else ["--ui-port", str(settings.temporal_ui_port)]
     logfile = (home / "temporal-dev-server.log").open("ab")
-    proc = subprocess.Popen(args, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
+    proc = subprocess.Popen(args, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603, ASYNC220 - once, at start-up
     try:
         for _ in range(300):
             if proc.poll() is not None:
@@ -126,9 +126,7 @@ async def embedded_dev_server(settings: Settings, *, headless: bool = False) -> 
             await asyncio.sleep(0.1)
         else:
             raise RuntimeError("temporal dev server did not open its port within 30 s")
-        log.info(
-            "temporal.dev_server_started", address=address, ui=None if headless else settings.temporal_ui_port
-        )
+        log.info("temporal.dev_server_started", address=address, ui=None if headless else settings.temporal_ui_port)
         yield address
     finally:
         proc.terminate()

@@ -22,8 +22,17 @@ log = get_logger(__name__)
 
 # Pure modules shared with the sandbox instead of re-imported per workflow run (fast, and the journey
 # registry is built once). Heavy libraries are passed through so an accidental import does not cost seconds.
-PASSTHROUGH = ("definitions", "workflows.dsl", "workflows.payloads", "workflows.calendar", "nurture", "sqlmodel",
-               "sqlalchemy", "pydantic", "structlog")
+PASSTHROUGH = (
+    "definitions",
+    "workflows.dsl",
+    "workflows.payloads",
+    "workflows.calendar",
+    "nurture",
+    "sqlmodel",
+    "sqlalchemy",
+    "pydantic",
+    "structlog",
+)
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:

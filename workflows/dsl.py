@@ -86,9 +86,7 @@ class Catalog:
                 return item
         raise KeyError(item_id)
 
-    def next_item(
-        self, persona: str, stage: str, sent: Iterable[str], topic: str | None = None
-    ) -> ContentItem | None:
+    def next_item(self, persona: str, stage: str, sent: Iterable[str], topic: str | None = None) -> ContentItem | None:
         """The next unsent item for persona at stage; falls back to the nearest stage, earlier first.
 
         With `topic`, only items about that topic qualify.
@@ -156,12 +154,12 @@ EMAIL_OPENED = Matcher("opened")
 EMAIL_CLICKED = Matcher("clicked")
 
 
-def PAGE_VIEW(pattern: str = "*", topic: str | None = None) -> Matcher:  # noqa: N802 - reads as a constant
+def PAGE_VIEW(pattern: str = "*", topic: str | None = None) -> Matcher:
     """A page view whose URL path matches the glob (e.g. "/pricing*")."""
     return Matcher("page_view", pattern, topic)
 
 
-def PRODUCT_LAUNCHED(topic: str | None = None) -> Matcher:  # noqa: N802
+def PRODUCT_LAUNCHED(topic: str | None = None) -> Matcher:
     """A product-launch broadcast, optionally for one topic."""
     return Matcher("broadcast", "product_launch", topic)
 

@@ -11,6 +11,7 @@ fast-forwarding is exact.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -35,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
         InboxEvent,
         JournalEntry,
         JourneyCarry,
-        JourneyEndInput,
         JourneyInput,
         JourneyStatus,
         PageView,
@@ -152,9 +152,7 @@ class JourneyRuntime:
     def _initial_view(self) -> StoryView:
         fresh = JourneyCarry()
         first = self.spec.catalog.next_item(self.persona, fresh.stage, [])
-        return StoryView(
-            stage=fresh.stage, score=fresh.score, catalog_exhausted=first is None, now=self.c.started_at
-        )
+        return StoryView(stage=fresh.stage, score=fresh.score, catalog_exhausted=first is None, now=self.c.started_at)
 
     def _next_item(self) -> dsl.ContentItem | None:
         return self.spec.catalog.next_item(self.persona, self.c.stage, self.c.sent_items)
@@ -247,9 +245,7 @@ class JourneyRuntime:
             return item.id
         return None
 
-    async def _live_wait(
-        self, entry: JournalEntry, what: tuple[dsl.Matcher, ...], timeout: timedelta
-    ) -> str | None:
+    async def _live_wait(self, entry: JournalEntry, what: tuple[dsl.Matcher, ...], timeout: timedelta) -> str | None:
         if entry.wake_at is None:
             entry.wake_at = workflow.now() + self._scaled(timeout)
         label = "waiting for " + " or ".join(str(m) for m in what)
@@ -259,16 +255,14 @@ class JourneyRuntime:
             hit = self._match(what)
             if hit is not None:
                 self.c.consumed_seq = hit.seq
-                self._decide(
-                    f"heard {hit.kind}", f"{hit.url or hit.item_id or hit.broadcast_kind or ''}".strip()
-                )
+                self._decide(f"heard {hit.kind}", f"{hit.url or hit.item_id or hit.broadcast_kind or ''}".strip())
                 return _encode_happened(hit)
             if workflow.now() >= entry.wake_at:
                 self.c.consumed_seq = self.c.inbox_seq
                 self._decide("wait timed out", f"{label}: nothing within {_human(timeout)}")
                 return None
             seen = self.c.inbox_seq
-            await self._nap(entry.wake_at, label, lambda: self.c.inbox_seq != seen)
+            await self._nap(entry.wake_at, label, lambda seen=seen: self.c.inbox_seq != seen)
 
     async def _live_ready(self, why: str) -> str:
         self._check_exit()
@@ -286,9 +280,7 @@ class JourneyRuntime:
         self.c.stage = self.spec.stage_for(result.score)
         ok = result.score >= self.spec.threshold
         verdict = "ready for sales" if ok else "not ready yet"
-        self._decide(
-            verdict, f"{result.explain()} vs threshold {self.spec.threshold:g}" + (f"; {why}" if why else "")
-        )
+        self._decide(verdict, f"{result.explain()} vs threshold {self.spec.threshold:g}" + (f"; {why}" if why else ""))
         return "1" if ok else "0"
 
     async def _live_handoff(self, why: str) -> str:
@@ -371,7 +363,7 @@ class JourneyRuntime:
         deadline = min([until, *(d.due for d in self.c.deferred_broadcasts)])
         timeout = deadline - workflow.now()
         if timeout > timedelta(0):
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: (
                         woken()
@@ -382,8 +374,6 @@ class JourneyRuntime:
                     timeout=timeout,
                     timeout_summary=label[:100],
                 )
-            except TimeoutError:
-                pass
         await self._maybe_continue_as_new()
 
     def _should_continue_as_new(self) -> bool:
@@ -541,9 +531,7 @@ class JourneyRuntime:
 
     def on_page_view(self, view: PageView) -> None:
         if self._remember(view.event_id):
-            self._push(
-                kind="page_view", at=view.occurred_at, event_id=view.event_id, url=view.url, topic=view.topic
-            )
+            self._push(kind="page_view", at=view.occurred_at, event_id=view.event_id, url=view.url, topic=view.topic)
 
     def on_broadcast(self, notice: BroadcastNotice) -> None:
         pending = {n.broadcast_id for n in self.c.pending_broadcasts}

@@ -38,7 +38,7 @@ def run_and_exit(coro: Coroutine[Any, Any, int | None]) -> None:
         code = done.exit_code
     except KeyboardInterrupt:
         code = 130
-    except Exception as err:  # noqa: BLE001 - the CLI's last line of defence: a clear message, not a trace
+    except Exception as err:
         err_console.print(f"[red]error:[/red] {err}")
         code = 1
     sys.stdout.flush()

@@ -109,7 +109,7 @@ async def _play(player: object, client: object, settings: Settings) -> None:
     assert isinstance(player, Demo)
     try:
         await player.run(client)
-    except Exception as err:  # noqa: BLE001 - the demo must never take the services down
+    except Exception as err:
         log.warning("demo.failed", error=str(err))
         return
     lines = ["", "[bold green]The demo's scripted part is done; journeys keep running.[/bold green] Try:"]

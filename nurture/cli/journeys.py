@@ -54,7 +54,9 @@ async def _forever(coro: Any) -> int:
 def enroll(
     email: Annotated[str | None, typer.Option(help="One contact's email (or use --csv)")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="CSV with a header row: email,first_name,...")] = None,
-    journey: Annotated[str | None, typer.Option(help="Journey key; default: the journeys whose entry rules match")] = None,
+    journey: Annotated[
+        str | None, typer.Option(help="Journey key; default: the journeys whose entry rules match")
+    ] = None,
     first_name: str = "",
     last_name: str = "",
     company: str = "",
@@ -81,8 +83,10 @@ def enroll(
             rows = read_contacts_csv(csv_file)
         else:
             assert email is not None
-            one = {"email": email, "first_name": first_name, "last_name": last_name, "company": company,
-                   "persona": persona, "time_zone": time_zone, "topics": topics, "consent_source": consent_source}  # fmt: skip
+            one = {
+                "email": email, "first_name": first_name, "last_name": last_name, "company": company,
+                "persona": persona, "time_zone": time_zone, "topics": topics, "consent_source": consent_source,
+            }  # fmt: skip
             rows = [validate_contact(one, line=0)]
     except RowError as err:
         err_console.print(f"[red]nothing imported:[/red]\n{err}")
@@ -173,7 +177,9 @@ async def _event(
             with ctx.engine.begin() as conn:
                 if kind == "page_view":
                     assert url is not None
-                    stored = store_page_view(conn, PageViewIn(url=url, occurred_at=now, contact_id=contact_id, topic=topic), now)
+                    stored = store_page_view(
+                        conn, PageViewIn(url=url, occurred_at=now, contact_id=contact_id, topic=topic), now
+                    )
                 elif kind == "unsubscribe":
                     stored = unsubscribe(conn, contact_id, now, how="cli")
                 else:
@@ -278,7 +284,8 @@ def _status_table(st: JourneyStatus, workflow_id: str, execution: str) -> Table:
 def ui_link(settings: Any, workflow_id: str) -> str:
     from urllib.parse import quote
 
-    return f"http://localhost:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}/workflows/{quote(workflow_id, safe='')}"
+    base = f"http://localhost:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}"
+    return f"{base}/workflows/{quote(workflow_id, safe='')}"
 
 
 @dataclass(frozen=True)
@@ -341,4 +348,3 @@ async def _list(settings: Any, flt: _Filter, limit: int) -> int:
         console.print(table)
         console.print(f"{count} journey(s)")
     return 0
-

@@ -17,10 +17,10 @@ from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
 from nurture import keys
+from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Touch
 from nurture.fakes.sendgrid import FakeSendGrid
-from nurture.clock import utcnow
 from nurture.ingest.contacts import ContactIn, upsert_contact
 from nurture.journeys import enroll
 from tests.integration.test_journeys_on_dev_server import add_people, eventually
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:  # the child keeps its own descriptor
-        return subprocess.Popen(  # noqa: S603
+        return subprocess.Popen(
             [sys.executable, "-m", "workers.journey_worker"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
 

@@ -87,7 +87,14 @@ class Recorder:
         async def record_broadcast_outcome(inp: BroadcastOutcomeInput) -> None:
             rec.broadcast_outcomes.append(inp)
 
-        return [send_drop, score_contact, hand_off_to_sales, record_sales_feedback, end_journey, record_broadcast_outcome]
+        return [
+            send_drop,
+            score_contact,
+            hand_off_to_sales,
+            record_sales_feedback,
+            end_journey,
+            record_broadcast_outcome,
+        ]
 
 
 def local(dt: datetime, tz: str) -> datetime:

@@ -53,7 +53,9 @@ async def b2b_story(env: WorkflowEnvironment, engine: object) -> str:
         await env.sleep(timedelta(hours=2))
         await h.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(False, "no budget this year"))
         await env.sleep(timedelta(days=60))
-        await h.signal(keys.SIGNAL_BROADCAST, BroadcastNotice("reg-1", "regulation", "bc-einvoicing-2027", ["compliance"]))
+        await h.signal(
+            keys.SIGNAL_BROADCAST, BroadcastNotice("reg-1", "regulation", "bc-einvoicing-2027", ["compliance"])
+        )
         await env.sleep(timedelta(days=20))
         await h.signal(keys.SIGNAL_EXIT, ExitRequest("unsubscribe"))
         await h.result()
@@ -71,7 +73,9 @@ async def b2c_story(env: WorkflowEnvironment, engine: object) -> str:
         now = await env.get_current_time()
         await h.signal(keys.SIGNAL_PAGE_VIEW, PageView("p-2", "https://greenacre.example/mowers/verdant-900", now))
         await env.sleep(timedelta(days=30))
-        await h.signal(keys.SIGNAL_BROADCAST, BroadcastNotice("x2", "product_launch", "bc-verdant-x2-launch", ["mowers"]))
+        await h.signal(
+            keys.SIGNAL_BROADCAST, BroadcastNotice("x2", "product_launch", "bc-verdant-x2-launch", ["mowers"])
+        )
         await env.sleep(timedelta(days=400))
         await h.result()
     return keys.journey_workflow_id("b2c_cultivation", 9002)

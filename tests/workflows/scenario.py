@@ -16,12 +16,13 @@ from tests.workflows.fakes import Recorder
 from workers.journey_worker import build_worker
 from workflows.payloads import JourneyInput, JourneyResult
 
-
 _started: list[str] = []
 
 
 @contextlib.asynccontextmanager
-async def running_worker(env: WorkflowEnvironment, task_queue: str, engine: Engine, rec: Recorder) -> AsyncIterator[None]:
+async def running_worker(
+    env: WorkflowEnvironment, task_queue: str, engine: Engine, rec: Recorder
+) -> AsyncIterator[None]:
     """A worker with the recorder's activities. Journeys started inside are terminated on the way out: a journey
     left running with no worker would hold a workflow task open and stop the shared time-skipping server from
     skipping time for later tests."""

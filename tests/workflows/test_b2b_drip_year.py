@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from temporalio.client import WorkflowHandle
@@ -10,15 +11,22 @@ from temporalio.testing import WorkflowEnvironment
 from nurture import keys
 from tests.workflows.fakes import Recorder, local
 from workers.journey_worker import build_worker
-from workflows.payloads import JourneyInput, JourneyResult, JourneyStatus, PageView, SalesFeedback
+from workflows.payloads import JourneyInput, JourneyResult
 
 TZ = "America/New_York"
 
 
-async def start(env: WorkflowEnvironment, task_queue: str, contact_id: int, **kw: object) -> WorkflowHandle[object, JourneyResult]:
-    inp = JourneyInput(journey="b2b_drip", contact_id=contact_id, persona="finance-lead", time_zone=TZ, topics=["compliance"], **kw)  # type: ignore[arg-type]
+async def start(
+    env: WorkflowEnvironment, task_queue: str, contact_id: int, **kw: object
+) -> WorkflowHandle[object, JourneyResult]:
+    inp = JourneyInput(
+        journey="b2b_drip", contact_id=contact_id, persona="finance-lead", time_zone=TZ, topics=["compliance"], **kw
+    )  # type: ignore[arg-type]
     return await env.client.start_workflow(
-        keys.JOURNEY_WORKFLOW, inp, id=keys.journey_workflow_id("b2b_drip", contact_id), task_queue=task_queue,
+        keys.JOURNEY_WORKFLOW,
+        inp,
+        id=keys.journey_workflow_id("b2b_drip", contact_id),
+        task_queue=task_queue,
         result_type=JourneyResult,
     )
 
@@ -29,7 +37,9 @@ async def test_drops_every_two_weeks_in_business_hours_until_catalog_exhausted(
     rec = Recorder(scores=[5.0])
     from nurture.config import Settings
 
-    async with build_worker(time_skipping_env.client, Settings(), sqlite_engine, activities=rec.activities(), task_queue=task_queue):
+    async with build_worker(
+        time_skipping_env.client, Settings(), sqlite_engine, activities=rec.activities(), task_queue=task_queue
+    ):
         handle = await start(time_skipping_env, task_queue, 101)
         result = await handle.result()
     sends = rec.sent(101)
@@ -39,7 +49,7 @@ async def test_drops_every_two_weeks_in_business_hours_until_catalog_exhausted(
     for s in sends:
         t = local(s.now, TZ)
         assert t.weekday() < 5 and 9 <= t.hour < 17, t
-    gaps = [(b.now - a.now) for a, b in zip(sends, sends[1:], strict=False)]
+    gaps = [(b.now - a.now) for a, b in itertools.pairwise(sends)]
     assert all(timedelta(days=13) <= g <= timedelta(days=17) for g in gaps), gaps
     assert len(rec.scored) == 3  # every third drop: gentle readiness checks
     assert (sends[-1].now - sends[0].now) > timedelta(days=120)

@@ -3,6 +3,7 @@ as an unscheduled drop when relevant, and the minimum gap holding for broadcasts
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -33,7 +34,7 @@ async def test_a_year_of_lawn_advice_in_the_contacts_send_window(
     for s in sends:
         t = local(s.now, "Europe/London")
         assert 8 <= t.hour < 20, t
-    gaps = [b.now - a.now for a, b in zip(sends, sends[1:], strict=False)]
+    gaps = [b.now - a.now for a, b in itertools.pairwise(sends)]
     assert all(timedelta(days=13) <= g <= timedelta(days=15) for g in gaps), gaps
 
 
@@ -45,7 +46,9 @@ async def test_product_page_view_brings_comparison_content_a_day_later(
         handle = await start_journey(env, task_queue, "b2c_cultivation", 402, **HOMEOWNER)
         await env.sleep(timedelta(days=4))
         viewed = await env.get_current_time()
-        await handle.signal(keys.SIGNAL_PAGE_VIEW, PageView("pv-m", "https://greenacre.example/mowers/verdant-900", viewed))
+        await handle.signal(
+            keys.SIGNAL_PAGE_VIEW, PageView("pv-m", "https://greenacre.example/mowers/verdant-900", viewed)
+        )
         await env.sleep(timedelta(days=3))
         status: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
         sends = rec.sent(402)
@@ -85,7 +88,7 @@ async def test_relevant_launch_is_an_unscheduled_drop_and_irrelevant_news_is_ski
         # The launch also answered the storyboard's wait (PRODUCT_LAUNCHED("mowers")): comparison content follows,
         # held back until the minimum gap since the launch drop has passed; then the regular rhythm resumes.
         assert [s.item_id for s in sends[2:]] == ["b2c-mower-types", "b2c-mowing-height"]
-        gaps = [b.now - a.now for a, b in zip(sends, sends[1:], strict=False)]
+        gaps = [b.now - a.now for a, b in itertools.pairwise(sends)]
         assert all(g >= timedelta(days=3) for g in gaps), gaps
 
 
