@@ -23,7 +23,7 @@ async def b2b_drip(j: Journey) -> None:
 
         heard = await j.wait_for(PAGE_VIEW("/pricing*"), EMAIL_CLICKED, timeout=CADENCE)
         pricing_visit = heard is not None and heard.kind == "page_view"
-        if pricing_visit:
+        if heard is not None and pricing_visit:
             j.decide("check readiness now", f"visited {heard.url}: a strong buying signal")
 
         # Ask gently: only after strong engagement, or every third drop.

@@ -7,6 +7,7 @@ never an email address or a name.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from temporalio.common import SearchAttributeKey
 
@@ -38,7 +39,7 @@ SA_BROADCAST_ID = SearchAttributeKey.for_keyword("NurtureBroadcastId")
 SA_BROADCAST_STATE = SearchAttributeKey.for_keyword("NurtureBroadcastState")
 SA_BROADCAST_SIGNALLED = SearchAttributeKey.for_int("NurtureBroadcastSignalled")
 
-ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[object], ...] = (  # type: ignore[assignment]
+ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     SA_JOURNEY,
     SA_CONTACT,
     SA_STAGE,

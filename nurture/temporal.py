@@ -7,6 +7,7 @@ import contextlib
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -34,7 +35,7 @@ _CLI_TYPES = {
 
 
 def search_attribute_flags(
-    attrs: tuple[SearchAttributeKey[object], ...] = keys.ALL_SEARCH_ATTRIBUTES,
+    attrs: tuple[SearchAttributeKey[Any], ...] = keys.ALL_SEARCH_ATTRIBUTES,
 ) -> list[str]:
     """`--search-attribute Name=Type` flags registering every nurture key on a dev server."""
     flags: list[str] = []

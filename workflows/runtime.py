@@ -262,7 +262,7 @@ class JourneyRuntime:
                 self._decide("wait timed out", f"{label}: nothing within {_human(timeout)}")
                 return None
             seen = self.c.inbox_seq
-            await self._nap(entry.wake_at, label, lambda seen=seen: self.c.inbox_seq != seen)
+            await self._nap(entry.wake_at, label, _changed_since(self.c, seen))
 
     async def _live_ready(self, why: str) -> str:
         self._check_exit()
@@ -614,7 +614,7 @@ class JourneyRuntime:
         ):
             if key.name in changed:
                 value = changed[key.name]
-                updates.append(key.value_unset() if value is None else key.value_set(value))  # type: ignore[attr-defined]
+                updates.append(key.value_unset() if value is None else key.value_set(value))
         workflow.upsert_search_attributes(updates)
         self._sa_last.update(changed)
 
@@ -632,11 +632,15 @@ class JourneyRuntime:
         )
 
 
+def _changed_since(carry: JourneyCarry, seen: int) -> Callable[[], bool]:
+    return lambda: carry.inbox_seq != seen
+
+
 def _current_search_attributes() -> dict[str, Any]:
     current = workflow.info().typed_search_attributes
     found: dict[str, Any] = {}
     for key in (keys.SA_STAGE, keys.SA_LEAD_SCORE, keys.SA_DROPS_SENT, keys.SA_PHASE, keys.SA_NEXT_DROP_AT):
-        value = current.get(key)  # type: ignore[arg-type]
+        value = current.get(key)
         found[key.name] = value
     return found
 
