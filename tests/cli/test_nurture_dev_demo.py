@@ -40,7 +40,7 @@ def test_nurture_dev_serves_the_ui_and_plays_the_demo(tmp_path: Path) -> None:
         env.pop(key, None)
     out = (tmp_path / "dev.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from nurture.cli import main; main()", "dev", "--day-seconds", "0.5", "--exit-after", "30"],
+        [sys.executable, "-c", "from nurture.cli import main; main()", "dev", "--day-seconds=0.5", "--exit-after=30"],
         cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
