@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from nurture import keys
 from nurture.ingest.interest import wants
@@ -80,6 +81,16 @@ class OutboxSignal:
     payload: dict[str, Any]
 
 
+def temporal_url(url: str | None) -> str | None:
+    """The URL as a journey may see it: no query or fragment, which can carry PII (?email=...) or tokens.
+
+    Journey matchers look at the path only; the full URL stays in the database."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
 def signals_for(event: Routable, journeys: Sequence[str]) -> list[OutboxSignal]:
     """The signals `event` owes to the contact's running `journeys` (only those whose decisions depend on it)."""
     if event.action is Action.STORE:
@@ -90,7 +101,8 @@ def signals_for(event: Routable, journeys: Sequence[str]) -> list[OutboxSignal]:
     when = event.occurred_at.isoformat()
     if event.kind == "page_view":
         signal = keys.SIGNAL_PAGE_VIEW
-        payload = {"event_id": str(event.event_id), "url": event.url or "", "occurred_at": when, "topic": event.topic}
+        url = temporal_url(event.url) or ""
+        payload = {"event_id": str(event.event_id), "url": url, "occurred_at": when, "topic": event.topic}
     else:
         signal = keys.SIGNAL_ENGAGEMENT
         payload = {
@@ -98,7 +110,7 @@ def signals_for(event: Routable, journeys: Sequence[str]) -> list[OutboxSignal]:
             "kind": event.kind,
             "occurred_at": when,
             "item_id": event.item_id,
-            "url": event.url,
+            "url": temporal_url(event.url),
         }
         if event.journey is not None:
             journeys = [j for j in journeys if j == event.journey]  # the journey that sent the drop

@@ -20,20 +20,20 @@ from workflows.payloads import JourneyResult
 
 
 async def test_signed_batches_from_the_fake_sendgrid_move_the_journey(
-    dev_server_env: WorkflowEnvironment, sqlite_engine: Engine, task_queue: str
+    ingest_temporal: WorkflowEnvironment, sqlite_engine: Engine, task_queue: str
 ) -> None:
     with FakeSendGrid() as fake:
         sendgrid = {"sendgrid_api_key": SecretStr(fake.api_key), "sendgrid_host": fake.url}
         key = fake.signer.private_key
         async with journey_stack(
-            dev_server_env.client, sqlite_engine, task_queue, key, fake.public_key_b64, **sendgrid
+            ingest_temporal.client, sqlite_engine, task_queue, key, fake.public_key_b64, **sendgrid
         ) as api:
             fake.webhook_url = api.url + "/webhooks/sendgrid"
             opted_in = await api.http.post(
                 "/contacts", json={"email": "cfo@acme.example", "persona": "finance-lead", "consent": {"source": "x"}}
             )
             cid = opted_in.json()["contact_id"]
-            handle = dev_server_env.client.get_workflow_handle(
+            handle = ingest_temporal.client.get_workflow_handle(
                 keys.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
             )
             await wait_for_step(handle, "page_view(/pricing*) or clicked")

@@ -1,7 +1,7 @@
 """End to end with a real worker, the real journey activities and the relay: journeys hear what happened.
 
-On the dev server (a real clock): events carry wall-clock times, and the time-skipping server's clock is
-wherever earlier tests skipped it to. Journey time is compressed with `time_scale` instead.
+On the ingest tests' own dev server (a real clock, see tests/fixtures/api.py); journey time is compressed
+with `time_scale` instead of skipped.
 
 A contact opts in over HTTP, the relay enrolls it, the journey sends a drop and waits for a pricing-page view;
 an anonymous pricing view then `/identify` moves it on (through a real score); the one-click unsubscribe URL
@@ -95,20 +95,20 @@ def drops(engine: Engine, contact_id: int) -> list[OutboxEmail]:
 
 
 async def test_identified_pricing_view_moves_the_journey_and_one_click_unsubscribe_ends_it(
-    dev_server_env: WorkflowEnvironment,
+    ingest_temporal: WorkflowEnvironment,
     sqlite_engine: Engine,
     task_queue: str,
     webhook_key: tuple[Any, str],
 ) -> None:
     engine = sqlite_engine
-    async with journey_stack(dev_server_env.client, engine, task_queue, *webhook_key) as api:
+    async with journey_stack(ingest_temporal.client, engine, task_queue, *webhook_key) as api:
         await api.http.post("/track", json={"anonymous_id": "v-42", "url": "https://ledgerline.example/blog/close"})
         opted_in = await api.http.post(
             "/contacts",
             json={"email": "ada@acme.example", "persona": "finance-lead", "consent": {"source": "whitepaper form"}},
         )
         cid = opted_in.json()["contact_id"]
-        handle = dev_server_env.client.get_workflow_handle(
+        handle = ingest_temporal.client.get_workflow_handle(
             keys.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
         )
         await wait_for_step(handle, "page_view(/pricing*)")
@@ -139,18 +139,18 @@ async def test_identified_pricing_view_moves_the_journey_and_one_click_unsubscri
 
 
 async def test_webhook_click_and_unsubscribe_reach_the_journey(
-    dev_server_env: WorkflowEnvironment,
+    ingest_temporal: WorkflowEnvironment,
     sqlite_engine: Engine,
     task_queue: str,
     webhook_key: tuple[Any, str],
 ) -> None:
     engine = sqlite_engine
-    async with journey_stack(dev_server_env.client, engine, task_queue, *webhook_key) as api:
+    async with journey_stack(ingest_temporal.client, engine, task_queue, *webhook_key) as api:
         opted_in = await api.http.post(
             "/contacts", json={"email": "it@acme.example", "persona": "it-lead", "consent": {"source": "newsletter"}}
         )
         cid = opted_in.json()["contact_id"]
-        handle = dev_server_env.client.get_workflow_handle(
+        handle = ingest_temporal.client.get_workflow_handle(
             keys.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
         )
         await wait_for_step(handle, "page_view(/pricing*) or clicked")
