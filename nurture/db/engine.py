@@ -28,9 +28,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with sane defaults per backend (SQLite: WAL, foreign keys, busy timeout)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        path = make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -56,8 +54,15 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def _ensure_sqlite_dir(url: str) -> None:
+    parsed = make_url(normalise_url(url))
+    if parsed.drivername.startswith("sqlite") and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def migrate(url: str) -> None:
     """Bring the schema to the newest revision (idempotent; safe at every start)."""
+    _ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), "head")
 
 
