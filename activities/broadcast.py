@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from nurture import keys
 from nurture.broadcasts import audience, store
-from nurture.broadcasts.fanout import FanoutProgress, signal_many
+from nurture.broadcasts.fanout import FanoutProgress, ReportWindow, signal_many
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db.engine import session_scope
@@ -75,8 +75,13 @@ class BroadcastActivities:
         resumed = FanoutProgress(**details[0]) if details else None
         if resumed is not None:
             log.info("broadcast.chunk_resumed", broadcast_id=inp.notice.broadcast_id, done=resumed.done)
+        broadcast_id = inp.notice.broadcast_id
         start = resumed.done if resumed else 0
-        skip = await asyncio.to_thread(self._skip_suppressed, inp.notice.broadcast_id, inp.workflow_ids[start:])
+        skip = await asyncio.to_thread(self._skip_suppressed, broadcast_id, inp.workflow_ids[start:])
+        window = None
+        if inp.max_unreported > 0:
+            sent = inp.sent_before + (resumed.signalled + resumed.skipped if resumed else 0) + len(skip)
+            window = ReportWindow(lambda: self._reported(broadcast_id), sent, inp.max_unreported)
         progress = await signal_many(
             self.client,
             inp.workflow_ids,
@@ -86,12 +91,17 @@ class BroadcastActivities:
             concurrency=inp.concurrency,
             max_seconds=inp.max_seconds,
             skip=skip,
+            window=window,
             start=resumed,
             on_progress=lambda p: activity.heartbeat(asdict(p)),
         )
         return SignalJourneysResult(
             progress.done, progress.signalled, progress.skipped, progress.failed, dict(progress.failures)
         )
+
+    def _reported(self, broadcast_id: str) -> int:
+        with session_scope(self._engine) as session:
+            return sum(store.outcome_counts(session, broadcast_id).values())
 
     def _skip_suppressed(self, broadcast_id: str, workflow_ids: list[str]) -> set[str]:
         contacts = {}

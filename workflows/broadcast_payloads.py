@@ -56,6 +56,7 @@ class BroadcastInput:
     concurrency: int = 32
     page_size: int = 1000
     chunk_seconds: float = 2.0  # one signalling activity runs at most this long: pause/cancel latency
+    max_unreported: int = 256  # backpressure: signalled journeys that may not have reported yet (0: no limit)
     settle_seconds: float = 300.0  # after signalling, wait this long at most for every journey to report
     carry: BroadcastCarry | None = None
 
@@ -104,6 +105,8 @@ class SignalJourneysInput:
     rate_per_second: float
     concurrency: int
     max_seconds: float  # stop starting new signals after this long; the workflow sends the rest next time
+    sent_before: int = 0  # journeys this broadcast signalled (or skipped) in earlier chunks
+    max_unreported: int = 0  # hold back while this many signalled journeys have not reported (0: no limit)
 
 
 @dataclass(frozen=True)

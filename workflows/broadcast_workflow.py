@@ -46,6 +46,7 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 LIST_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_error_types=["InvalidAudience"])
 HISTORY_LIMIT = 2000  # continue-as-new well before the server's suggestion: each chunk adds ~10 events
 SETTLE_POLL = timedelta(seconds=2)
+RECORD_EVERY = timedelta(seconds=5)
 FINAL_STATES = ("cancelled", "completed", "failed")
 
 
@@ -67,6 +68,7 @@ class BroadcastWorkflow:
         self._sa_last: dict[str, Any] = {}
         self._settle_until: datetime | None = None
         self._sending = False
+        self._recorded_at: datetime | None = None
 
     @workflow.run
     async def run(self, inp: BroadcastInput) -> BroadcastProgress:
@@ -84,7 +86,7 @@ class BroadcastWorkflow:
                     break
                 if c.pending:
                     await self._signal_chunk()
-                    await self._record()
+                    await self._record(unless_within=RECORD_EVERY)
                 elif c.listed_all:
                     c.phase = "sweeping" if c.phase == "paging" else "settling"
                     c.page_token, c.listed_all = "", False
@@ -154,6 +156,8 @@ class BroadcastWorkflow:
                     rate_per_second=inp.rate_per_second,
                     concurrency=inp.concurrency,
                     max_seconds=inp.chunk_seconds,
+                    sent_before=c.signalled + c.late + c.suppressed,
+                    max_unreported=inp.max_unreported,
                 ),
                 result_type=SignalJourneysResult,
                 start_to_close_timeout=timedelta(seconds=inp.chunk_seconds + 120),
@@ -191,9 +195,18 @@ class BroadcastWorkflow:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self.c.state == "cancelled", timeout=SETTLE_POLL)
 
-    async def _record(self, *, finished: bool = False) -> None:
-        """Persist progress on the Broadcast row; read back what journeys reported."""
+    async def _record(self, *, finished: bool = False, unless_within: timedelta | None = None) -> None:
+        """Persist progress on the Broadcast row; read back what journeys reported.
+
+        With `unless_within`, skip it if the last record is that recent (the search attributes and details
+        still show the new counts): between chunks, the audit row need not be written every two seconds.
+        """
         c = self.c
+        now = workflow.now()
+        if unless_within is not None and self._recorded_at is not None and now - self._recorded_at < unless_within:
+            self._publish()
+            return
+        self._recorded_at = now
         counts = {
             "total": c.total,
             "signalled": c.signalled,
@@ -205,7 +218,7 @@ class BroadcastWorkflow:
         counts.update({f"signal_failed:{reason}": n for reason, n in c.failures.items()})
         result: BroadcastProgressResult = await workflow.execute_activity(
             ACTIVITY_RECORD_PROGRESS,
-            BroadcastProgressInput(self.inp.broadcast_id, c.state, counts, workflow.now(), finished),
+            BroadcastProgressInput(self.inp.broadcast_id, c.state, counts, now, finished),
             result_type=BroadcastProgressResult,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RETRY,

