@@ -22,6 +22,8 @@ SIGNAL_RESUME = "resume"
 SIGNAL_CANCEL = "cancel"
 QUERY_PROGRESS = "progress"
 
+FINAL_STATES = frozenset({"completed", "cancelled", "failed"})  # a broadcast in one of these never runs again
+
 
 @dataclass
 class BroadcastCarry:

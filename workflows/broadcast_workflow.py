@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_LIST_AUDIENCE_PAGE,
         ACTIVITY_RECORD_PROGRESS,
         ACTIVITY_SIGNAL_JOURNEYS,
+        FINAL_STATES,
         QUERY_PROGRESS,
         SIGNAL_CANCEL,
         SIGNAL_PAUSE,
@@ -47,7 +48,6 @@ LIST_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_e
 HISTORY_LIMIT = 2000  # continue-as-new well before the server's suggestion: each chunk adds ~10 events
 SETTLE_POLL = timedelta(seconds=2)
 RECORD_EVERY = timedelta(seconds=5)
-FINAL_STATES = ("cancelled", "completed", "failed")
 
 
 def _sweep_query(query: str, newest_start_ns: int) -> str:

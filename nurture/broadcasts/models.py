@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field, computed_field
 
 from nurture.broadcasts.audience import Audience
 from nurture.db import Broadcast
+from workflows.broadcast_payloads import FINAL_STATES
 
 KINDS = ("product_launch", "regulation", "announcement")
-FINAL_STATES = frozenset({"completed", "cancelled", "failed"})
 
 
 class BroadcastError(Exception):

@@ -32,7 +32,6 @@ from nurture import keys
 from nurture.broadcasts import audience as aud
 from nurture.broadcasts import store
 from nurture.broadcasts.models import (
-    FINAL_STATES,
     KINDS,
     AudiencePreview,
     BroadcastConflictError,
@@ -51,6 +50,7 @@ from nurture.db.engine import session_scope
 from nurture.logging import get_logger
 from workflows import dsl
 from workflows.broadcast_payloads import (
+    FINAL_STATES,
     QUERY_PROGRESS,
     SIGNAL_CANCEL,
     SIGNAL_PAUSE,
