@@ -117,6 +117,18 @@ class DropSender:
                     _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SUPPRESSED, error=why)
                 log.info("drop.suppressed", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
                 return SendDropResult(status="suppressed", touch_id=touch.id if touch else None, detail=why)
+            earlier = s.exec(
+                select(Touch).where(
+                    Touch.contact_id == inp.contact_id,
+                    Touch.item_id == inp.item_id,
+                    Touch.idempotency_key != key,
+                    col(Touch.status).in_(COUNTS_FOR_GAP),
+                )
+            ).first()
+            if earlier is not None:  # never repeat content to a contact, whichever journey sent it first
+                why = f"{inp.item_id} already sent to this contact by {earlier.journey}"
+                log.info("drop.duplicate", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
+                return SendDropResult(status="duplicate", touch_id=earlier.id, detail=why)
             gap = timedelta(seconds=inp.min_gap_seconds)
             last = _last_touch_at(s, inp.contact_id, key, inp.now - gap)
             if last is not None:

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_dev_port: int = 7233
     task_queue: str = "nurture-journeys"
+    worker_max_cached_workflows: int = Field(
+        default=10_000, description="Journeys kept in worker memory; below the running count, tasks replay history"
+    )
 
     # Database
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; unset = SQLite in home")

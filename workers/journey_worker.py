@@ -58,6 +58,7 @@ def build_worker(
         activity_executor=ThreadPoolExecutor(max_workers=max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,
         workflow_runner=sandbox_runner(),
+        max_cached_workflows=settings.worker_max_cached_workflows,
     )
 
 

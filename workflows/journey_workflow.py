@@ -49,6 +49,7 @@ class JourneyWorkflow:
         rt.step = f"ended: {outcome}"
         rt._decide(f"journey ended: {outcome}", rt.c.last_why if outcome == "customer" else outcome)
         rt.publish(flush=True)
+        await rt.settle_broadcasts(outcome)
         await workflow.execute_activity(
             keys.ACTIVITY_END_JOURNEY,
             JourneyEndInput(

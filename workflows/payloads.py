@@ -193,7 +193,7 @@ class SendDropInput:
 
 @dataclass(frozen=True)
 class SendDropResult:
-    status: str  # sent | unconfirmed | deferred | suppressed | failed
+    status: str  # sent | unconfirmed | deferred | suppressed | failed | duplicate (another journey sent it)
     touch_id: int | None = None
     deferred_until: datetime | None = None
     message_id: str | None = None

@@ -440,6 +440,9 @@ class JourneyRuntime:
             self.c.failures = 0
         elif result.status == "suppressed":
             raise JourneyEnded("suppressed", result.detail)
+        elif result.status == "duplicate":
+            self.c.sent_items.append(item_id)  # the contact has it already: move on to the next item
+            self._decide(f"skipped {item_id}", result.detail)
         elif result.status == "failed":
             self.c.sent_items.append(item_id)  # never retry an item the provider refused
             self.c.failures += 1
@@ -461,17 +464,32 @@ class JourneyRuntime:
                 self.c.handled_broadcasts.append(notice.broadcast_id)
                 offers.append(notice)
         for notice in offers:
-            outcome, reason = await self._offer(notice, entry)
+            try:
+                outcome, reason = await self._offer(notice, entry)
+            except JourneyEnded as ended:  # suppressed meanwhile: the broadcast still learns what happened
+                await self._record_offer(notice, "skipped", f"journey ended: {ended.outcome}", now)
+                raise
+
             self._decide(f"broadcast {notice.broadcast_id}: {outcome}", reason)
-            await workflow.execute_activity(
-                keys.ACTIVITY_RECORD_BROADCAST_OUTCOME,
-                BroadcastOutcomeInput(
-                    notice.broadcast_id, workflow.info().workflow_id, self.contact_id, outcome, reason, now
-                ),
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=QUICK_RETRY,
-                summary=f"broadcast {notice.broadcast_id} {outcome} for contact {self.contact_id}",
-            )
+            await self._record_offer(notice, outcome, reason, now)
+
+    async def settle_broadcasts(self, outcome: str) -> None:
+        """The journey ended: broadcasts it had not acted on yet are reported as skipped, so none waits for it."""
+        unsettled = [*self.c.pending_broadcasts, *(d.notice for d in self.c.deferred_broadcasts)]
+        self.c.pending_broadcasts, self.c.deferred_broadcasts = [], []
+        for notice in unsettled:
+            await self._record_offer(notice, "skipped", f"journey ended: {outcome}", workflow.now())
+
+    async def _record_offer(self, notice: BroadcastNotice, outcome: str, reason: str, now: datetime) -> None:
+        await workflow.execute_activity(
+            keys.ACTIVITY_RECORD_BROADCAST_OUTCOME,
+            BroadcastOutcomeInput(
+                notice.broadcast_id, workflow.info().workflow_id, self.contact_id, outcome, reason, now
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=QUICK_RETRY,
+            summary=f"broadcast {notice.broadcast_id} {outcome} for contact {self.contact_id}",
+        )
 
     async def _offer(self, notice: BroadcastNotice, entry: JournalEntry) -> tuple[str, str]:
         if self.c.phase != "nurturing":
@@ -494,6 +512,8 @@ class JourneyRuntime:
         if result.status == "deferred" and result.deferred_until is not None:
             self.c.deferred_broadcasts.append(DeferredBroadcast(notice, result.deferred_until))
             return "deferred", f"minimum gap: due {result.deferred_until.isoformat()}"
+        if result.status == "duplicate":
+            return "skipped", result.detail
         if result.status in ("sent", "unconfirmed"):
             if self.spec.broadcast_pushes_schedule and entry.wake_at is not None:
                 gap = timedelta(seconds=self.inp.min_gap_seconds / self.inp.time_scale)

@@ -236,3 +236,17 @@ def test_outbox_sender_stores_once_per_touch(engine: Engine) -> None:
     again = OutgoingEmail(touch_id, "ada@example.com", "", "a@b.example", "", "s", "<p>h</p>", "t", T0)
     assert OutboxSender(engine).send(again) == f"outbox-{stored.id}"
     assert len(outbox(engine)) == 1
+
+
+def test_an_item_another_journey_already_sent_is_never_sent_again(engine: Engine) -> None:
+    """The same broadcast item offered by two journeys of one contact reaches the contact once."""
+    cid = add_contact(engine)
+    first = drop(cid, "bc-einvoicing-2027", journey="b2b_drip", now=T0, broadcast_id="reg-1")
+    second = drop(cid, "bc-einvoicing-2027", journey="b2c_cultivation", now=T0 + 5 * DAY, broadcast_id="reg-1")
+    with outbox_activities(engine) as acts:
+        assert acts.send_drop(first).status == "sent"
+        again = acts.send_drop(second)
+    assert again.status == "duplicate"
+    assert "already sent to this contact by b2b_drip" in again.detail
+    assert [(t.journey, t.status) for t in touches(engine, cid)] == [("b2b_drip", "sent")]
+    assert len(outbox(engine)) == 1

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from nurture import keys
 from tests.workflows.fakes import Recorder, local
 from tests.workflows.scenario import running_worker, start_journey
-from workflows.payloads import BroadcastNotice, JourneyStatus, PageView
+from workflows.payloads import BroadcastNotice, ExitRequest, JourneyStatus, PageView
 
 HOMEOWNER = {"persona": "homeowner", "time_zone": "Europe/London", "topics": ["mowers", "lawn-care"]}
 
@@ -110,3 +110,22 @@ async def test_broadcast_too_soon_after_a_drop_is_deferred_not_lost(
         assert [s.item_id for s in sends] == ["b2c-autumn-lawn", "bc-hosepipe-ban"]
         assert sends[1].now - sends[0].now >= timedelta(days=3)
         assert [o.outcome for o in rec.broadcast_outcomes] == ["deferred", "dropped"]
+
+
+async def test_a_journey_that_ends_reports_its_unhandled_broadcasts_as_skipped(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    env, rec = time_skipping_env, Recorder(scores=[5.0])
+    async with running_worker(env, task_queue, sqlite_engine, rec):
+        handle = await start_journey(env, task_queue, "b2c_cultivation", 405, **HOMEOWNER)
+        await env.sleep(timedelta(days=1))
+        # Deferred by the minimum gap, then the contact leaves: the broadcast must still hear back.
+        await handle.signal(
+            keys.SIGNAL_BROADCAST, BroadcastNotice("ban", "regulation", "bc-hosepipe-ban", ["lawn-care"])
+        )
+        await env.sleep(timedelta(hours=1))
+        await handle.signal(keys.SIGNAL_EXIT, ExitRequest("unsubscribe"))
+        assert (await handle.result()).outcome == "unsubscribe"
+    assert [(o.outcome, o.reason) for o in rec.broadcast_outcomes][-1] == ("skipped", "journey ended: unsubscribe")
+    assert [o.outcome for o in rec.broadcast_outcomes][0] == "deferred"
+    assert len(rec.sent(405)) == 1
