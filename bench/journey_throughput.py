@@ -324,6 +324,7 @@ class HistoryStats:
     runs: int = 0
     drops: int = 0
     events: int = 0
+    size: int = 0  # serialized bytes of every event
     by_type: Counter[str] = field(default_factory=Counter)
 
     def per_drop(self, count: int) -> float:
@@ -343,6 +344,7 @@ async def history_stats(client: Client, sample: list[Finished]) -> HistoryStats:
             run_id = None
             for event in history.events:
                 stats.events += 1
+                stats.size += event.ByteSize()
                 stats.by_type[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower()] += 1
                 if event.HasField("workflow_execution_continued_as_new_event_attributes"):
                     run_id = event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
@@ -524,6 +526,7 @@ def report(rounds: dict[str, list[Round]], stats: dict[str, HistoryStats]) -> No
         cpu_ratio = (own["bare"] + server["bare"]) / (own["nurture"] + server["nurture"])
         row("ratio by total CPU (bare / nurture)", "", f"{cpu_ratio:.2f}")
     row("sampled journeys / runs", f"{bare.journeys}/{bare.runs}", f"{nurture.journeys}/{nurture.runs}")
+    row("history bytes per drop", f"{bare.per_drop(bare.size):.0f}", f"{nurture.per_drop(nurture.size):.0f}")
     row("history events per drop", f"{bare_epd:.2f}", f"{nurture_epd:.2f}")
     print("  by event type, per drop:")
     for kind in sorted(set(bare.by_type) | set(nurture.by_type), key=lambda k: (-nurture.by_type[k], k)):
