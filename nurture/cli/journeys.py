@@ -18,7 +18,6 @@ from rich.table import Table
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from definitions.entry_rules import journeys_for
 from nurture import keys
 from nurture.cli import app
 from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli
@@ -104,7 +103,6 @@ async def _enroll(settings: Any, rows: list[ContactRow], journey: str | None, ti
         with ctx.engine.begin() as conn:  # one transaction: the whole file or nothing
             for row in rows:
                 outcome = upsert_contact(conn, row.to_contact_in(now), now, time_scale=time_scale)
-                wanted = [journey] if journey else journeys_for(row.persona, row.topics)
                 if journey and outcome.status == "active" and journey not in outcome.journeys:
                     current = outbox.journeys_of(conn, [outcome.contact_id]).get(outcome.contact_id, [])
                     if journey not in current:
@@ -112,7 +110,7 @@ async def _enroll(settings: Any, rows: list[ContactRow], journey: str | None, ti
                         outcome.journeys.append(journey)
                 if outcome.status != "active":
                     console.print(f"contact {outcome.contact_id}: {outcome.status}, not enrolled")
-                planned += [(outcome.contact_id, j) for j in outcome.journeys if j in wanted or not journey]
+                planned += [(outcome.contact_id, j) for j in outcome.journeys]  # everything queued is delivered
         await _drain_with_progress(ctx, len(planned), "enrolling")
         console.print(f"{len(rows)} contact(s) saved; {len(planned)} enrollment(s) delivered.")
         for contact_id, key in planned[:10]:
