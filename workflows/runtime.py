@@ -288,6 +288,9 @@ class JourneyRuntime:
         self.step = "handing off to sales"
         self.publish(flush=True)
         self.c.handoffs += 1
+        # Feedback left over from an earlier handoff is stale; feedback that arrives while this handoff is
+        # in flight (a rep can answer in the CRM before the activity returns) belongs to this one and is kept.
+        self.c.sales_feedback.clear()
         result: HandoffResult = await workflow.execute_activity(
             keys.ACTIVITY_HAND_OFF,
             HandoffInput(
@@ -306,7 +309,9 @@ class JourneyRuntime:
         )
         self.c.handoff_id = result.handoff_id
         self.c.phase = "with_sales"
-        self.c.sales_feedback.clear()
+        self.c.sales_feedback[:] = [
+            f for f in self.c.sales_feedback if f.handoff_id is None or f.handoff_id == result.handoff_id
+        ]
         self._decide("handed to sales", why or f"score {self.c.score:.1f} >= {self.spec.threshold:g}")
         return str(result.handoff_id)
 

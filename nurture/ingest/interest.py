@@ -70,7 +70,7 @@ class _Probe:
     async def until_send_window(self) -> None:
         self._tick()
 
-    async def wait_for(self, *what: dsl.Matcher, timeout: timedelta) -> dsl.Happened | None:  # noqa: ASYNC109
+    async def wait_for(self, *what: dsl.Matcher, timeout: timedelta) -> dsl.Happened | None:
         self._tick()
         self.heard.update(what)
         chosen = self._choose(len(what) + 1)

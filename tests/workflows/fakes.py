@@ -6,6 +6,7 @@ their own tests against real databases and a real HTTP fake of SendGrid.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -39,6 +40,9 @@ class Recorder:
     feedback: list[SalesFeedbackInput] = field(default_factory=list)
     ends: list[JourneyEndInput] = field(default_factory=list)
     broadcast_outcomes: list[BroadcastOutcomeInput] = field(default_factory=list)
+    # When set, the handoff activity reports that it started and then holds until the test opens the gate.
+    handoff_gate: asyncio.Event | None = None
+    handoff_started: asyncio.Event = field(default_factory=asyncio.Event)
     _sent_keys: dict[str, SendDropResult] = field(default_factory=dict)
 
     def sent(self, contact_id: int | None = None) -> list[SendDropInput]:
@@ -73,6 +77,9 @@ class Recorder:
         @activity.defn(name=keys.ACTIVITY_HAND_OFF)
         async def hand_off_to_sales(inp: HandoffInput) -> HandoffResult:
             rec.handoffs.append(inp)
+            rec.handoff_started.set()
+            if rec.handoff_gate is not None:
+                await rec.handoff_gate.wait()
             return HandoffResult(handoff_id=len(rec.handoffs), delivered=True)
 
         @activity.defn(name=keys.ACTIVITY_RECORD_SALES_FEEDBACK)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -68,6 +69,7 @@ async def test_rejected_lead_cools_down_then_resumes_nurture_with_reason_kept(
             keys.SIGNAL_PAGE_VIEW, PageView("pv-2", "https://x.example/pricing", await env.get_current_time())
         )
         await env.sleep(timedelta(hours=1))
+        await asyncio.wait_for(rec.handoff_started.wait(), timeout=30)  # sales answers a lead it was handed
         await handle.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="budget frozen until Q3"))
         rejected_at = await env.get_current_time()
         await env.sleep(timedelta(days=10))
@@ -81,6 +83,29 @@ async def test_rejected_lead_cools_down_then_resumes_nurture_with_reason_kept(
         assert len(sends) >= 2
         assert sends[1].now - rejected_at >= timedelta(days=30), "back to nurture only after the cool-down"
         assert rec.feedback[0].accepted is False and rec.feedback[0].reason == "budget frozen until Q3"
+        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.result()
+
+
+async def test_feedback_that_arrives_while_the_handoff_is_in_flight_is_kept(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    env, rec = time_skipping_env, Recorder(scores=[60.0, 10.0], handoff_gate=asyncio.Event())
+    assert rec.handoff_gate is not None
+    async with running_worker(env, task_queue, sqlite_engine, rec):
+        handle = await start_journey(env, task_queue, "b2b_drip", 205, **B2B)
+        await env.sleep(timedelta(days=2))
+        await handle.signal(
+            keys.SIGNAL_PAGE_VIEW, PageView("pv-5", "https://x.example/pricing", await env.get_current_time())
+        )
+        await asyncio.wait_for(rec.handoff_started.wait(), timeout=30)
+        # The rep answers in the CRM before the handoff activity has returned to the journey.
+        await handle.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="no budget"))
+        rec.handoff_gate.set()
+        await env.sleep(timedelta(days=1))
+        status: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+        assert status.phase == "cooling_down"
+        assert [(f.accepted, f.reason) for f in rec.feedback] == [(False, "no budget")]
         await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
         await handle.result()
 
