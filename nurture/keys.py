@@ -30,8 +30,12 @@ SA_CONTACT = SearchAttributeKey.for_keyword("NurtureContactId")
 SA_STAGE = SearchAttributeKey.for_keyword("NurtureStage")
 SA_PERSONA = SearchAttributeKey.for_keyword("NurturePersona")
 SA_LEAD_SCORE = SearchAttributeKey.for_float("NurtureLeadScore")
+# The wake-up planned when stage, score, drops sent or phase last changed (after a drop: the end of its wait, so
+# the next drop's time give or take the rest and send-window alignment); not re-upserted for every nap.
 SA_NEXT_DROP_AT = SearchAttributeKey.for_datetime("NurtureNextDropAt")
 SA_DROPS_SENT = SearchAttributeKey.for_int("NurtureDropsSent")
+# nurturing | with_sales | cooling_down while the journey runs; an ended journey keeps its last one (its
+# ExecutionStatus and result say how it ended).
 SA_PHASE = SearchAttributeKey.for_keyword("NurturePhase")
 SA_TOPICS = SearchAttributeKey.for_keyword_list("NurtureTopics")
 # Broadcast workflows

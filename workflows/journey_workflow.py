@@ -48,9 +48,10 @@ class JourneyWorkflow:
         rt.c.phase = "done" if outcome in ("completed", "customer") else "exited"
         rt.step = f"ended: {outcome}"
         rt._decide(f"journey ended: {outcome}", rt.c.last_why if outcome == "customer" else outcome)
-        rt.publish(flush=True)
+        rt.publish(flush=True, closing=True)
         await rt.settle_broadcasts(outcome)
-        await workflow.execute_activity(
+        # One idempotent row update: a local activity, so ending costs no extra round trip through the server.
+        await workflow.execute_local_activity(
             keys.ACTIVITY_END_JOURNEY,
             JourneyEndInput(
                 contact_id=input.contact_id,

@@ -268,7 +268,9 @@ class JourneyRuntime:
         self._check_exit()
         self.step = "checking readiness"
         self.publish(flush=True)
-        result: ScoreResult = await workflow.execute_activity(
+        # Scoring is a short read of the contact's events: a local activity, run by this worker inside the
+        # workflow task, costs no activity task round trip through the server.
+        result: ScoreResult = await workflow.execute_local_activity(
             keys.ACTIVITY_SCORE_CONTACT,
             ScoreInput(self.contact_id, self.spec.key, workflow.now()),
             result_type=ScoreResult,
@@ -431,7 +433,8 @@ class JourneyRuntime:
                 result_type=SendDropResult,
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=SEND_RETRY,
-                summary=f"drop {item_id} to contact {self.contact_id}",
+                # No summary: the activity type and its input (item, step, contact id) already say what this is,
+                # and a summary on the most frequent command is history bytes and server work per drop.
             )
             if result.status == "deferred" and wait_gap and result.deferred_until is not None:
                 self._decide(f"deferred {item_id}", f"minimum gap between drops: {result.detail}")
@@ -605,29 +608,35 @@ class JourneyRuntime:
             signals_received=self.c.signals_received,
         )
 
-    def publish(self, *, flush: bool = False) -> None:
+    def publish(self, *, flush: bool = False, closing: bool = False) -> None:
         """Current details for the UI; with `flush`, search attributes for ops (only those that changed).
 
-        Flushing only where the workflow is about to block coalesces a step's changes into one upsert.
+        Flushing only where the workflow is about to block coalesces a step's changes into one upsert. When the
+        journey is `closing`, phase and next wake-up are left as they were: the closed execution's status and
+        result say how it ended, and an upsert that only restates that is a history event for nothing.
         """
         if self._replay_view is not None:
             return
         workflow.set_current_details(self._details())
         if flush:
-            self._flush_search_attributes()
+            self._flush_search_attributes(closing=closing)
 
-    def _flush_search_attributes(self) -> None:
+    def _flush_search_attributes(self, *, closing: bool = False) -> None:
         wanted: dict[str, Any] = {
             keys.SA_STAGE.name: self.c.stage,
             keys.SA_LEAD_SCORE.name: round(self.c.score, 2),
             keys.SA_DROPS_SENT.name: self.c.drops_sent,
-            keys.SA_PHASE.name: self.c.phase,
-            keys.SA_NEXT_DROP_AT.name: self.next_wake_at,
         }
+        if not closing:
+            wanted[keys.SA_PHASE.name] = self.c.phase
+            wanted[keys.SA_NEXT_DROP_AT.name] = self.next_wake_at
         if not self._sa_last:
             self._sa_last = _current_search_attributes()
         changed = {k: v for k, v in wanted.items() if self._sa_last.get(k) != v}
-        if not changed:
+        if not changed.keys() - {keys.SA_NEXT_DROP_AT.name}:
+            # The next wake-up rides along with a change ops filter on (stage, score, drops, phase): every
+            # upsert is a history event and server work, and the rest and send-window naps between two drops
+            # would otherwise cost one each while moving the planned next drop by hours at most.
             return
         updates: list[SearchAttributeUpdate[Any]] = []
         for key in (

@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from nurture import keys
 from nurture.config import Settings
+from nurture.journeys import initial_search_attributes
 from tests.workflows.fakes import Recorder
 from workers.journey_worker import build_worker
 from workflows.payloads import JourneyInput, JourneyResult
@@ -44,7 +45,13 @@ async def start_journey(
     `result()` lets the time-skipping server skip time, like handles from `start_workflow` do."""
     inp = JourneyInput(journey=journey, contact_id=contact_id, **fields)
     workflow_id = keys.journey_workflow_id(journey, contact_id)
-    await env.client.start_workflow(keys.JOURNEY_WORKFLOW, inp, id=workflow_id, task_queue=task_queue)
+    await env.client.start_workflow(
+        keys.JOURNEY_WORKFLOW,
+        inp,
+        id=workflow_id,
+        task_queue=task_queue,
+        search_attributes=initial_search_attributes(inp),  # as `nurture.journeys.enroll` starts them
+    )
     _started.append(workflow_id)
     return _FollowingHandle(env, env.client.get_workflow_handle(workflow_id, result_type=JourneyResult))
 

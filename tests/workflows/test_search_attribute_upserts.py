@@ -1,0 +1,56 @@
+"""Search attributes ops filter on stay true, and the journey upserts them only when one of them changes."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from nurture import keys
+from tests.workflows.fakes import Recorder
+from tests.workflows.scenario import running_worker, start_journey
+from workflows.payloads import ExitRequest, PageView
+
+B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
+FILTERED_ON = {keys.SA_STAGE.name, keys.SA_LEAD_SCORE.name, keys.SA_DROPS_SENT.name, keys.SA_PHASE.name}
+
+
+async def test_every_upsert_changes_what_ops_filter_on_and_the_last_values_are_true(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    env, rec = time_skipping_env, Recorder(scores=[30.0])  # below the threshold: the journey keeps nurturing
+    async with running_worker(env, task_queue, sqlite_engine, rec):
+        handle = await start_journey(env, task_queue, "b2b_drip", 301, **B2B)
+        await env.sleep(timedelta(days=16))
+        await handle.signal(
+            keys.SIGNAL_PAGE_VIEW, PageView("pv-301", "https://x.example/pricing", await env.get_current_time())
+        )
+        await env.sleep(timedelta(days=30))
+        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.result()
+        history = await handle.fetch_history()
+
+    drops = len(rec.sent(301))
+    assert drops >= 3 and rec.scored, "the scenario must send several drops and check readiness"
+    upserts = [
+        {
+            name: json.loads(p.data)
+            for name, p in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields.items()
+        }
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    ]
+    assert upserts, "the journey must publish its progress"
+    for fields in upserts:
+        assert fields.keys() & FILTERED_ON, f"an upsert that only moves the next wake-up: {fields}"
+    drop_counts = [f[keys.SA_DROPS_SENT.name] for f in upserts if keys.SA_DROPS_SENT.name in f]
+    assert drop_counts == list(range(1, drops + 1)), "one upsert per drop, counting up"
+    scores = [f[keys.SA_LEAD_SCORE.name] for f in upserts if keys.SA_LEAD_SCORE.name in f]
+    assert scores == [30.0]
+    # Every upsert after a drop says when the journey plans to wake up next.
+    assert all(f.get(keys.SA_NEXT_DROP_AT.name) for f in upserts if keys.SA_DROPS_SENT.name in f)
+    # Ending does not restate in a search attribute what the closed execution's status already says.
+    assert all(f.get(keys.SA_PHASE.name) not in ("done", "exited") for f in upserts)
