@@ -11,7 +11,7 @@ fast-forwarding is exact.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -83,6 +83,9 @@ class JourneyRuntime:
         self.step = "starting"
         self.next_wake_at: datetime | None = None
         self._sa_last: dict[str, Any] = {}
+        # The durable timer of the current nap, kept across wake-ups that do not move its deadline (a broadcast,
+        # an event the wait does not match), so each wake-up costs no timer cancel and restart.
+        self._timer: tuple[datetime, asyncio.Task[None]] | None = None
 
     # ---- storyboard-visible state ----------------------------------------------------------------------
 
@@ -254,6 +257,7 @@ class JourneyRuntime:
             await self._handle_broadcasts(entry)
             hit = self._match(what)
             if hit is not None:
+                self._end_nap()
                 self.c.consumed_seq = hit.seq
                 self._decide(f"heard {hit.kind}", f"{hit.url or hit.item_id or hit.broadcast_kind or ''}".strip())
                 return _encode_happened(hit)
@@ -327,6 +331,7 @@ class JourneyRuntime:
             if workflow.now() >= entry.wake_at:
                 break
             await self._nap(entry.wake_at, "waiting for sales feedback", lambda: bool(self.c.sales_feedback))
+        self._end_nap()
         feedback = self.c.sales_feedback.pop(0) if self.c.sales_feedback else None
         accepted = None if feedback is None else feedback.accepted
         reason = feedback.reason if feedback else f"no feedback from sales within {_human(timeout)}"
@@ -370,18 +375,34 @@ class JourneyRuntime:
         deadline = min([until, *(d.due for d in self.c.deferred_broadcasts)])
         timeout = deadline - workflow.now()
         if timeout > timedelta(0):
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda: (
-                        woken()
-                        or self.c.exit_reason is not None
-                        or bool(self.c.pending_broadcasts)
-                        or self._should_continue_as_new()
-                    ),
-                    timeout=timeout,
-                    timeout_summary=label[:100],
+            timer = self._timer_for(deadline, timeout, label)
+            await workflow.wait_condition(
+                lambda: (
+                    timer.done()
+                    or woken()
+                    or self.c.exit_reason is not None
+                    or bool(self.c.pending_broadcasts)
+                    or self._should_continue_as_new()
                 )
+            )
         await self._maybe_continue_as_new()
+
+    def _end_nap(self) -> None:
+        """The wait was answered before its deadline: stop its timer (it would wake the journey for nothing)."""
+        if self._timer is not None:
+            self._timer[1].cancel()
+            self._timer = None
+
+    def _timer_for(self, deadline: datetime, timeout: timedelta, label: str) -> asyncio.Task[None]:
+        """The running timer if it ends at `deadline`; otherwise cancel it and start one that does."""
+        if self._timer is not None:
+            at, task = self._timer
+            if at == deadline and not task.done():
+                return task
+            task.cancel()
+        task = asyncio.ensure_future(workflow.sleep(timeout, summary=label[:100]))
+        self._timer = (deadline, task)
+        return task
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -417,25 +438,38 @@ class JourneyRuntime:
         """Send one item; a scheduled drop waits out the minimum gap, a broadcast returns 'deferred'."""
         while True:
             self._check_exit()
-            result: SendDropResult = await workflow.execute_activity(
-                keys.ACTIVITY_SEND_DROP,
-                SendDropInput(
-                    contact_id=self.contact_id,
-                    journey=self.spec.key,
-                    workflow_id=workflow.info().workflow_id,
-                    item_id=item_id,
-                    step=step,
-                    reason=reason,
-                    now=workflow.now(),
-                    min_gap_seconds=self.inp.min_gap_seconds / self.inp.time_scale,
-                    broadcast_id=broadcast_id,
-                ),
-                result_type=SendDropResult,
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=SEND_RETRY,
-                # No summary: the activity type and its input (item, step, contact id) already say what this is,
-                # and a summary on the most frequent command is history bytes and server work per drop.
+            drop = SendDropInput(
+                contact_id=self.contact_id,
+                journey=self.spec.key,
+                workflow_id=workflow.info().workflow_id,
+                item_id=item_id,
+                step=step,
+                reason=reason,
+                now=workflow.now(),
+                min_gap_seconds=self.inp.min_gap_seconds / self.inp.time_scale,
+                broadcast_id=broadcast_id,
             )
+            if broadcast_id is None:
+                result: SendDropResult = await workflow.execute_activity(
+                    keys.ACTIVITY_SEND_DROP,
+                    drop,
+                    result_type=SendDropResult,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=SEND_RETRY,
+                    # No summary: the activity type and its input (item, step, contact id) say what this is, and
+                    # a summary on the most frequent command is history bytes and server work per drop.
+                )
+            else:
+                # A broadcast reaches thousands of journeys at once. As a local activity the drop runs in the
+                # workflow task the broadcast signal woke, with no activity task round trip through the server;
+                # it stays at most once because send_drop claims the touch row before calling the provider.
+                result = await workflow.execute_local_activity(
+                    keys.ACTIVITY_SEND_DROP,
+                    drop,
+                    result_type=SendDropResult,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=SEND_RETRY,
+                )
             if result.status == "deferred" and wait_gap and result.deferred_until is not None:
                 self._decide(f"deferred {item_id}", f"minimum gap between drops: {result.detail}")
                 gap_entry = JournalEntry(op="gap", wake_at=result.deferred_until)
@@ -489,7 +523,8 @@ class JourneyRuntime:
             await self._record_offer(notice, "skipped", f"journey ended: {outcome}", workflow.now())
 
     async def _record_offer(self, notice: BroadcastNotice, outcome: str, reason: str, now: datetime) -> None:
-        await workflow.execute_activity(
+        # One idempotent row write, in the same workflow task as the offer: a local activity.
+        await workflow.execute_local_activity(
             keys.ACTIVITY_RECORD_BROADCAST_OUTCOME,
             BroadcastOutcomeInput(
                 notice.broadcast_id, workflow.info().workflow_id, self.contact_id, outcome, reason, now

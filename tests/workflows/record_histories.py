@@ -29,6 +29,8 @@ async def _save(client: Client, workflow_id: str, name: str) -> None:
     runs = []
     async for event_run in _runs(client, workflow_id):
         runs.append(event_run)
+    for stale in HISTORIES.glob(f"{name}-run*.json"):  # a chain may have fewer runs than last time
+        stale.unlink()
     for n, run_id in enumerate(reversed(runs)):
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         path = HISTORIES / f"{name}-run{n + 1}.json"
