@@ -16,9 +16,11 @@ from fastapi import FastAPI, Request
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
+from activities.email import build_sender
 from nurture.api import broadcasts, contacts, errors, history, identity, tracking, unsubscribe, webhooks
 from nurture.api.limits import BodyLimit
 from nurture.context import AppContext
+from nurture.ingest.mailer import TransactionalMailer
 from nurture.ingest.outbox import OUTBOX
 from nurture.ingest.relay import OutboxRelay
 from nurture.ingest.signature import load_public_key
@@ -41,14 +43,19 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             context = ctx if isinstance(ctx, AppContext) else await stack.enter_async_context(ctx())
             _attach(app, context)
-            task = None
+            tasks = []
             if relay:
                 app.state.relay = OutboxRelay(context, **(relay_options or {}))
-                task = asyncio.create_task(app.state.relay.run(), name="outbox-relay")
+                tasks.append(asyncio.create_task(app.state.relay.run(), name="outbox-relay"))
+            if context.settings.sendgrid_api_key is not None:  # without a provider, mail lands in the dev outbox
+                app.state.mailer = TransactionalMailer(
+                    context.settings, context.engine, build_sender(context.settings, context.engine)
+                )
+                tasks.append(asyncio.create_task(app.state.mailer.run(), name="transactional-mailer"))
             try:
                 yield
             finally:
-                if task is not None:
+                for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -56,6 +63,7 @@ def create_app(
     app = FastAPI(title="nurture", summary="Lead-nurturing journeys: event ingest and tracking", lifespan=lifespan)
     app.state.time_scale = time_scale
     app.state.relay = None
+    app.state.mailer = None
     if isinstance(ctx, AppContext):
         _attach(app, ctx)
     errors.install(app)

@@ -1,7 +1,8 @@
-"""The double opt-in confirmation email.
+"""The double opt-in confirmation email, written in the same transaction as the contact.
 
-Until the activities' email sender offers a transactional send, the confirmation is written to the dev outbox
-(`OutboxEmail`, with a `Touch` on channel "transactional" so drop-gap checks can tell it from a drop).
+The message is an `OutboxEmail` with a `Touch` on channel "transactional" (drop-gap checks tell it from a drop).
+With an email provider configured the touch is `queued` and `nurture.ingest.mailer` sends it; without one (the
+embedded default) the dev outbox is the mailbox and the touch is `sent` at once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from nurture.config import Settings
 from nurture.db import OutboxEmail, Touch, TouchStatus
+from nurture.ingest.mailer import TRANSACTIONAL
 from nurture.ingest.outbox import table
 from nurture.ingest.store import CONTACT
 from nurture.links import confirm_url
@@ -28,6 +30,7 @@ def send_confirmation(conn: Connection, settings: Settings, contact_id: int, now
     c = CONTACT.c
     email, first_name = conn.execute(select(c.email, c.first_name).where(c.id == contact_id)).one()
     url = confirm_url(settings, contact_id, now)
+    dev_outbox = settings.sendgrid_api_key is None
     touch_id = conn.execute(
         insert(TOUCH)
         .values(
@@ -37,12 +40,12 @@ def send_confirmation(conn: Connection, settings: Settings, contact_id: int, now
             workflow_id="",
             step="confirm subscription",
             item_id="confirm-subscription",
-            channel="transactional",
-            sender="outbox",
-            status=TouchStatus.SENT.value,
+            channel=TRANSACTIONAL,
+            sender="outbox" if dev_outbox else "sendgrid",
+            status=(TouchStatus.SENT if dev_outbox else TouchStatus.QUEUED).value,
             reason="double opt-in confirmation",
             created_at=now,
-            sent_at=now,
+            sent_at=now if dev_outbox else None,
         )
         .returning(TOUCH.c.id)
     ).scalar_one()

@@ -1,0 +1,135 @@
+"""Double opt-in with an email provider: the confirmation goes out through SendGrid (the fake, over real HTTP),
+once, even when the provider refuses for a while; the link it carries confirms the contact."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest_asyncio
+from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from temporalio.client import Client
+
+from activities.email import build_sender
+from nurture.clock import utcnow
+from nurture.config import Settings
+from nurture.context import AppContext
+from nurture.db import Touch
+from nurture.db.engine import session_scope
+from nurture.fakes.sendgrid import FakeSendGrid
+from nurture.ingest.confirmation import send_confirmation
+from nurture.ingest.mailer import TransactionalMailer
+from tests.api.payloads import add_contact, contact
+from tests.fixtures.api import ServedApi, api_settings, free_port, served_api
+
+FORM = "https://ledgerline.example/newsletter#form"
+
+
+@pytest_asyncio.fixture
+async def api_with_sendgrid(
+    engine: Engine, webhook_key: tuple[ec.EllipticCurvePrivateKey, str], fake_sendgrid: FakeSendGrid
+) -> AsyncIterator[ServedApi]:
+    private, public = webhook_key
+    settings = api_settings(
+        free_port(),
+        public,
+        sendgrid_api_key=SecretStr(fake_sendgrid.api_key),
+        sendgrid_host=fake_sendgrid.url,
+        sendgrid_timeout_seconds=0.5,
+    )
+    client = await Client.connect("127.0.0.1:9", lazy=True)
+    async with served_api(AppContext(settings, engine, client), private) as served:
+        yield served
+
+
+def _confirmation_touches(engine: Engine, contact_id: int) -> list[Touch]:
+    with session_scope(engine) as s:
+        return list(s.exec(select(Touch).where(Touch.contact_id == contact_id, Touch.channel == "transactional")))
+
+
+async def test_confirmation_is_sent_through_sendgrid_and_its_link_confirms(
+    api_with_sendgrid: ServedApi, fake_sendgrid: FakeSendGrid, engine: Engine
+) -> None:
+    api = api_with_sendgrid
+    body = {"email": "ana@example.com", "first_name": "Ana", "persona": "it-lead", "consent": {"source": FORM}}
+
+    created = await api.http.post("/contacts", json={**body, "double_opt_in": True})
+
+    assert created.status_code == 201, created.text
+    cid = created.json()["contact_id"]
+    await api.until(lambda: len(fake_sendgrid.messages) == 1, what="the confirmation at SendGrid")
+    message = fake_sendgrid.messages[0]
+    assert message.recipients == ["ana@example.com"]
+    assert "Confirm your subscription" in message.subject
+    text = next(c["value"] for c in message.body["content"] if c["type"] == "text/plain")
+    found = re.search(r"https?://\S+/confirm/\S+", text)
+    assert found is not None
+    await api.until(lambda: _confirmation_touches(engine, cid)[0].status == "sent", what="the touch settled")
+    touch = _confirmation_touches(engine, cid)[0]
+    assert (touch.sender, touch.message_id) == ("sendgrid", message.message_id)
+
+    confirmed = await api.http.get(urlsplit(found.group()).path)
+
+    assert confirmed.status_code == 200
+    assert contact(engine, cid).status == "active"
+    assert len(fake_sendgrid.messages) == 1, "one confirmation, sent once"
+
+
+async def test_a_provider_outage_delays_the_confirmation_and_sends_it_once(
+    api_with_sendgrid: ServedApi, fake_sendgrid: FakeSendGrid, engine: Engine
+) -> None:
+    api = api_with_sendgrid
+    fake_sendgrid.fail_next(503, count=2)
+    body = {"email": "bo@example.com", "persona": "it-lead", "consent": {"source": FORM}, "double_opt_in": True}
+
+    created = await api.http.post("/contacts", json=body)
+
+    assert created.status_code == 201
+    cid = created.json()["contact_id"]
+    await api.until(
+        lambda: (
+            _confirmation_touches(engine, cid)[0].status == "queued"
+            and bool(_confirmation_touches(engine, cid)[0].error)
+        ),
+        what="the refused attempt recorded",
+    )
+    assert fake_sendgrid.messages == []
+    # The mailer retries after its backoff; drive passes at later times rather than waiting 30 s of wall time.
+    mailer = api.mailer
+    assert mailer is not None
+    later = utcnow()
+    for _ in range(3):
+        later += timedelta(minutes=2)
+        await asyncio.to_thread(mailer.send_queued, later)
+    assert [m.recipients for m in fake_sendgrid.messages] == [["bo@example.com"]]
+    assert _confirmation_touches(engine, cid)[0].status == "sent"
+
+
+def test_a_claim_left_by_a_crash_mid_call_is_never_resent(
+    engine: Engine, sendgrid_settings: Settings, fake_sendgrid: FakeSendGrid
+) -> None:
+    cid = add_contact(engine, "cy@example.com")
+    now = utcnow()
+    with engine.begin() as conn:
+        send_confirmation(conn, sendgrid_settings, cid, now)
+    touch = _confirmation_touches(engine, cid)[0]
+    assert touch.status == "queued"
+    with session_scope(engine) as s:  # a mailer claimed it, called the provider, and died before settling
+        row = s.get(Touch, touch.id)
+        assert row is not None
+        row.status, row.sent_at = "sending", now
+    mailer = TransactionalMailer(sendgrid_settings, engine, build_sender(sendgrid_settings, engine))
+
+    soon = mailer.send_queued(now + timedelta(minutes=1))
+    later = mailer.send_queued(now + timedelta(minutes=10))
+
+    assert (soon.sent, soon.unconfirmed) == (0, 0), "a fresh claim may still be in flight: left alone"
+    assert (later.sent, later.unconfirmed) == (0, 1)
+    assert _confirmation_touches(engine, cid)[0].status == "unconfirmed"
+    assert fake_sendgrid.messages == []
