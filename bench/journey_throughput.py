@@ -61,6 +61,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 with workflow.unsafe.imports_passed_through():
     from sqlalchemy import create_engine
 
+    from bench.proc import process_cpu_seconds
     from nurture import keys
     from nurture.binaries import temporal_cli
     from nurture.config import Settings
@@ -264,15 +265,6 @@ class Side:
 # ---- rounds and CPU -----------------------------------------------------------------------------------------
 
 ROUND_TIMEOUT_SECONDS = 300  # a stuck journey (say, an activity failing and retrying) ends the run, not hangs it
-
-
-def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of another process (Linux /proc); None where that is not available."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
