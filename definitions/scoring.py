@@ -69,6 +69,8 @@ class ScoringRules:
         """(label, undecayed points) for one event; unknown kinds are worth nothing."""
         if event.kind == "opened" and event.machine:
             return "opened (machine)", self.machine_open_points
+        if event.kind == "clicked" and event.machine:
+            return "clicked (link scanner)", 0.0
         if event.kind == "page_view" and event.url is not None:
             path = _path(event.url)
             for rule in self.page_rules:

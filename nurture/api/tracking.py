@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from nurture.api.deps import acting_contact, in_transaction, verified
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
-from nurture.ingest.web import PageViewIn, UnknownContactError, store_page_view, store_web_engagement
+from nurture.ingest.web import PageViewIn, UnknownContactError, WebClient, store_page_view, store_web_engagement
 
 router = APIRouter(tags=["tracking"])
 
@@ -71,7 +71,7 @@ async def track(request: Request, body: TrackIn) -> dict[str, Any]:
         raise ApiError(404, str(err)) from err
 
 
-@router.get("/t/o/{token}")
+@router.api_route("/t/o/{token}", methods=["GET", "HEAD"])
 async def open_pixel(request: Request, token: str) -> Response:
     token = token.removesuffix(".gif")
     fields = verified(request, "open", token)
@@ -79,7 +79,7 @@ async def open_pixel(request: Request, token: str) -> Response:
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
-@router.get("/t/c/{token}")
+@router.api_route("/t/c/{token}", methods=["GET", "HEAD"])  # scanners check links with HEAD
 async def click(request: Request, token: str) -> RedirectResponse:
     fields = verified(request, "click", token)
     url = fields.get("url", "")
@@ -102,6 +102,7 @@ async def _engage(request: Request, kind: str, token: str, fields: dict[str, str
             item_id=fields.get("item_id"),
             url=url,
             now=now,
+            client=WebClient(request.method, request.headers.get("user-agent")),
         )
 
     try:

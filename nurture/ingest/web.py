@@ -18,10 +18,19 @@ from sqlalchemy.engine import Connection
 from nurture.db import Touch, Visitor
 from nurture.ingest import outbox
 from nurture.ingest.routing import Routable, action_for_kind
+from nurture.ingest.scanners import machine_reason
 from nurture.ingest.store import EVENT, Stored, contact_statuses, insert_ignoring_duplicates, route
 
 VISITOR = outbox.table(Visitor)
 TOUCH = outbox.table(Touch)
+
+
+@dataclass(frozen=True)
+class WebClient:
+    """What the HTTP request says about who followed a link."""
+
+    method: str
+    user_agent: str | None
 
 
 @dataclass(frozen=True)
@@ -155,18 +164,29 @@ def store_web_engagement(
     item_id: str | None,
     url: str | None,
     now: datetime,
+    client: WebClient | None = None,
 ) -> Stored:
     """An open (tracking pixel) or click (redirect) on a link nurture rendered. Counted once per link a minute.
 
     The touch (the drop the link was in) names the journey to tell; without it every listening journey hears.
+    With `client` (the HTTP request), a click a machine made (`nurture.ingest.scanners`) is stored but does not
+    count; without it (an operator's `nurture event`) the event is taken as a person's.
     """
     statuses = _require_contact(conn, contact_id)
-    journey = None
+    journey = sent_at = None
     if touch_id is not None:
-        journey = conn.execute(
-            select(TOUCH.c.journey).where(TOUCH.c.id == touch_id, TOUCH.c.contact_id == contact_id)
-        ).scalar()
-    key = f"web:{kind}:{_digest(token)}:{int(now.timestamp()) // 60}"
+        found = conn.execute(
+            select(TOUCH.c.journey, TOUCH.c.sent_at).where(TOUCH.c.id == touch_id, TOUCH.c.contact_id == contact_id)
+        ).first()
+        if found is not None:
+            journey, sent_at = found
+    machine = None
+    if client is not None and kind == "clicked":
+        machine = machine_reason(method=client.method, user_agent=client.user_agent, sent_at=sent_at, now=now)
+    elif client is not None and client.method.upper() == "HEAD":
+        machine = "HEAD request"
+    # A scanner's fetch and the person's click in the same minute are two events, not one.
+    key = f"web:{kind}{':machine' if machine else ''}:{_digest(token)}:{int(now.timestamp()) // 60}"
     row = {
         "dedupe_key": key,
         "contact_id": contact_id,
@@ -179,8 +199,11 @@ def store_web_engagement(
         "item_id": item_id,
         "url": url,
         "topic": None,
-        "machine": False,
-        "data": {"touch_id": touch_id} if touch_id is not None else {},
+        "machine": machine is not None,
+        "data": {
+            **({"touch_id": touch_id} if touch_id is not None else {}),
+            **({"machine_reason": machine} if machine is not None else {}),
+        },
     }
     inserted = insert_ignoring_duplicates(conn, EVENT, [row], "dedupe_key")
     if not inserted:
@@ -189,7 +212,7 @@ def store_web_engagement(
         event_id=inserted[key],
         contact_id=contact_id,
         kind=kind,
-        action=action_for_kind(kind),
+        action=action_for_kind(kind, machine=machine is not None),
         occurred_at=now,
         journey=journey,
         item_id=item_id,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from definitions.scoring import Engagement, rules_for
 from nurture import keys, links
-from nurture.db import Event, Visitor
+from nurture.clock import utcnow
+from nurture.db import Event, Touch, Visitor
 from nurture.db.engine import session_scope
 from nurture.ingest.outbox import ENROLL
 from tests.api.payloads import add_contact
@@ -157,3 +160,58 @@ async def test_identify_on_opt_in_stitches_in_the_same_request(api: ServedApi, e
         visitor = s.get(Visitor, "anon-9")
         assert visitor is not None
         assert visitor.contact_id == cid
+
+
+BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5"
+
+
+def _touch(engine: Engine, contact_id: int, item_id: str, sent_at: datetime) -> int:
+    with session_scope(engine) as s:
+        touch = Touch(
+            idempotency_key=f"test:{contact_id}:{item_id}",
+            contact_id=contact_id,
+            journey="b2b_drip",
+            workflow_id=keys.journey_workflow_id("b2b_drip", contact_id),
+            step="test drop",
+            item_id=item_id,
+            sender="outbox",
+            status="sent",
+            created_at=sent_at,
+            sent_at=sent_at,
+        )
+        s.add(touch)
+        s.flush()
+        assert touch.id is not None
+        return touch.id
+
+
+async def test_link_scanner_clicks_are_stored_with_the_reason_but_never_count(api: ServedApi, engine: Engine) -> None:
+    cid = add_contact(engine, "scanned@example.com", journeys=("b2b_drip",))
+    now = utcnow()
+    earlier = _touch(engine, cid, "ll-aware-1", now - timedelta(hours=3))
+    just_sent = _touch(engine, cid, "ll-aware-2", now)
+    settings = api.ctx.settings
+
+    def link(n: int, touch_id: int) -> str:
+        return _path(links.click_url(settings, f"https://ledgerline.example/guide/{n}", cid, touch_id=touch_id))
+
+    head = await api.http.head(link(1, earlier), headers={"User-Agent": BROWSER})
+    gateway = await api.http.get(link(2, earlier), headers={"User-Agent": "Mozilla/5.0 (compatible; Mimecast)"})
+    at_delivery = await api.http.get(link(3, just_sent), headers={"User-Agent": BROWSER})
+    person = await api.http.get(link(4, earlier), headers={"User-Agent": BROWSER})
+
+    assert [r.status_code for r in (head, gateway, at_delivery, person)] == [302, 302, 302, 302]
+    assert person.headers["location"] == "https://ledgerline.example/guide/4"
+    clicks = _events(engine, contact_id=cid, kind="clicked")
+    assert [(e.url, e.machine) for e in clicks] == [
+        ("https://ledgerline.example/guide/1", True),
+        ("https://ledgerline.example/guide/2", True),
+        ("https://ledgerline.example/guide/3", True),
+        ("https://ledgerline.example/guide/4", False),
+    ]
+    reasons = [str(e.data.get("machine_reason", "")) for e in clicks[:3]]
+    assert "HEAD" in reasons[0] and "scanner" in reasons[1] and "delivery" in reasons[2]
+    assert [o.signal for o in api.outbox(contact_id=cid)] == [keys.SIGNAL_ENGAGEMENT], "only the person's click"
+    rules = rules_for("b2b_drip")
+    assert rules.value(Engagement("clicked", now, machine=True))[1] == 0
+    assert rules.value(Engagement("clicked", now))[1] > 0
