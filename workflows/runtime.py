@@ -180,6 +180,7 @@ class JourneyRuntime:
         self._replay_view = None
         await self._maybe_continue_as_new()
         result = await live(entry)
+        self._end_nap()  # a step that is over owes no timer (answered waits, a wait that ended with a signal)
         entry.result, entry.done, entry.wake_at = result, True, None
         entry.view = self._truth_view()
         self._cursor += 1
@@ -668,10 +669,12 @@ class JourneyRuntime:
         if not self._sa_last:
             self._sa_last = _current_search_attributes()
         changed = {k: v for k, v in wanted.items() if self._sa_last.get(k) != v}
-        if not changed.keys() - {keys.SA_NEXT_DROP_AT.name}:
-            # The next wake-up rides along with a change ops filter on (stage, score, drops, phase): every
-            # upsert is a history event and server work, and the rest and send-window naps between two drops
-            # would otherwise cost one each while moving the planned next drop by hours at most.
+        if not changed.keys() - {keys.SA_NEXT_DROP_AT.name} and not self._wakes_earlier(changed):
+            # A later next wake-up rides along with the next change ops filter on (stage, score, drops, phase):
+            # every upsert is a history event and server work, and the rests and send-window naps between two
+            # drops would otherwise cost one each. So NurtureNextDropAt is a lower bound: the journey does
+            # nothing scheduled before it. An earlier wake-up (an event brought the next drop forward) is
+            # upserted at once, to keep it one.
             return
         updates: list[SearchAttributeUpdate[Any]] = []
         for key in (
@@ -686,6 +689,13 @@ class JourneyRuntime:
                 updates.append(key.value_unset() if value is None else key.value_set(value))
         workflow.upsert_search_attributes(updates)
         self._sa_last.update(changed)
+
+    def _wakes_earlier(self, changed: dict[str, Any]) -> bool:
+        name = keys.SA_NEXT_DROP_AT.name
+        if name not in changed or changed[name] is None:
+            return False
+        recorded = self._sa_last.get(name)
+        return recorded is None or bool(changed[name] < recorded)
 
     def _details(self) -> str:
         wake = self.next_wake_at.isoformat(timespec="minutes") if self.next_wake_at else "-"

@@ -99,6 +99,9 @@ async def create_contact(request: Request, body: ContactCreate, response: Respon
         }
 
     result = await in_transaction(request, save)
+    mailer = request.app.state.mailer
+    if result["confirmation_sent"] and mailer is not None:
+        mailer.nudge()  # send the confirmation now rather than at the mailer's next idle pass
     response.status_code = 201 if result["created"] else 200
     return result
 

@@ -30,7 +30,7 @@ def relay_of(request: Request) -> OutboxRelay | None:
 
 
 async def in_transaction(request: Request, work: Callable[[Connection], T]) -> T:
-    """Run `work` in one database transaction on a worker thread; nudge the relay and mailer after it commits."""
+    """Run `work` in one database transaction on a worker thread; nudge the relay after it commits."""
     engine = ctx_of(request).engine
 
     def run() -> T:
@@ -38,9 +38,9 @@ async def in_transaction(request: Request, work: Callable[[Connection], T]) -> T
             return work(conn)
 
     result = await run_in_threadpool(run)
-    for background in (relay_of(request), request.app.state.mailer):
-        if background is not None:
-            background.nudge()
+    relay = relay_of(request)
+    if relay is not None:
+        relay.nudge()
     return result
 
 

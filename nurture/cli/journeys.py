@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from nurture import keys
@@ -296,7 +296,7 @@ class _Filter:
 
     def query(self) -> str:
         parts = [f"WorkflowType = '{keys.JOURNEY_WORKFLOW}'"]
-        if self.running:
+        if self.running or self.phase is not None:  # a phase is a running journey's; ended ones keep their last
             parts.append("ExecutionStatus = 'Running'")
         for key, value in ((keys.SA_JOURNEY, self.journey), (keys.SA_STAGE, self.stage), (keys.SA_PHASE, self.phase)):
             if value is not None:
@@ -332,14 +332,15 @@ async def _list(settings: Any, flt: _Filter, limit: int) -> int:
         count = 0
         async for wf in ctx.client.list_workflows(query, limit=limit):
             sa = wf.typed_search_attributes
+            running = wf.status == WorkflowExecutionStatus.RUNNING
             table.add_row(
                 str(sa.get(keys.SA_CONTACT) or "-"),
                 str(sa.get(keys.SA_JOURNEY) or "-"),
-                str(sa.get(keys.SA_PHASE) or "-"),
+                str(sa.get(keys.SA_PHASE) or "-") if running else "ended",  # an ended one keeps its last phase
                 str(sa.get(keys.SA_STAGE) or "-"),
                 f"{sa.get(keys.SA_LEAD_SCORE) or 0:.1f}",
                 str(sa.get(keys.SA_DROPS_SENT) or 0),
-                _when(sa.get(keys.SA_NEXT_DROP_AT)),
+                _when(sa.get(keys.SA_NEXT_DROP_AT)) if running else "-",
                 wf.status.name.lower() if wf.status else "?",
             )
             count += 1

@@ -25,7 +25,10 @@ class TouchStatus(StrEnum):
 class Touch(SQLModel, table=True):
     """One drop to one contact. `idempotency_key` = workflow id + item: a retried send finds it."""
 
-    __table_args__ = (Index("ix_touch_contact_sent", "contact_id", "sent_at"),)
+    __table_args__ = (
+        Index("ix_touch_contact_sent", "contact_id", "sent_at"),
+        Index("ix_touch_channel_status", "channel", "status"),  # the transactional mailer's queue
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=300, unique=True)

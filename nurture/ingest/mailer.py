@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from activities.email import EmailSender, OutgoingEmail, SendNotAccepted, SendOutcomeUnknown, SendRefused
 from nurture.clock import utcnow
 from nurture.config import Settings
-from nurture.db import OutboxEmail, Touch, TouchStatus
+from nurture.db import Contact, ContactStatus, OutboxEmail, Touch, TouchStatus
 from nurture.ingest.outbox import table
 from nurture.logging import get_logger
 
@@ -37,6 +37,7 @@ log = get_logger(__name__)
 
 TOUCH = table(Touch)
 OUTBOX_EMAIL = table(OutboxEmail)
+CONTACT = table(Contact)
 TRANSACTIONAL = "transactional"
 STALE_CLAIM = timedelta(minutes=5)  # a claim older than this was left by a crash mid-call
 
@@ -82,6 +83,8 @@ class TransactionalMailer:
                 await asyncio.to_thread(self.send_queued)
             except SQLAlchemyError as err:
                 log.warning("mailer.database_unavailable", error=str(err)[:300])
+            except Exception:  # a bug must not stop confirmations for good: log it and try again next pass
+                log.exception("mailer.pass_failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
 
@@ -91,9 +94,15 @@ class TransactionalMailer:
         unconfirmed = self._settle_stale_claims(now)
         sent = retrying = failed = 0
         for touch_id in self._queued():
-            if self._not_before.get(touch_id, now) > now or not self._claim(touch_id, now):
+            if self._not_before.get(touch_id, now) > now:
                 continue
-            status = self._send(touch_id, now)
+            email, suppressed = self._message(touch_id)  # read before the claim: a claim is a promise to call
+            if suppressed:
+                self._settle(touch_id, TouchStatus.SUPPRESSED, error="contact opted out before it was sent")
+                continue
+            if not self._claim(touch_id):
+                continue
+            status = self._send(email, now)
             sent += status == TouchStatus.SENT
             retrying += status == TouchStatus.QUEUED
             failed += status == TouchStatus.FAILED
@@ -113,19 +122,19 @@ class TransactionalMailer:
             )
             return [int(i) for i in conn.execute(query).scalars()]
 
-    def _claim(self, touch_id: int, now: datetime) -> bool:
+    def _claim(self, touch_id: int) -> bool:
         """Queued -> sending, committed before the provider call. `sent_at` holds the claim time until settled."""
         t = TOUCH.c
         with self._engine.begin() as conn:
             claimed = conn.execute(
                 update(TOUCH)
                 .where(t.id == touch_id, t.status == TouchStatus.QUEUED.value)
-                .values(status=TouchStatus.SENDING.value, sent_at=now)
+                .values(status=TouchStatus.SENDING.value, sent_at=utcnow())
             )
             return claimed.rowcount == 1
 
-    def _send(self, touch_id: int, now: datetime) -> TouchStatus:
-        email = self._message(touch_id)
+    def _send(self, email: OutgoingEmail, now: datetime) -> TouchStatus:
+        touch_id = email.touch_id
         try:
             message_id = self._sender.send(email)
         except SendNotAccepted as err:
@@ -139,15 +148,23 @@ class TransactionalMailer:
         except SendOutcomeUnknown as err:
             log.warning("mailer.unconfirmed", touch_id=touch_id, detail=err.detail)
             return self._settle(touch_id, TouchStatus.UNCONFIRMED, error=err.detail)
+        except Exception as err:  # raised before any answer from the provider: certainly not sent, queue it again
+            self._not_before[touch_id] = now + self.retry_after
+            log.exception("mailer.send_crashed", touch_id=touch_id)
+            return self._settle(touch_id, TouchStatus.QUEUED, error=f"{type(err).__name__}: {err}"[:500], sent_at=None)
         self._not_before.pop(touch_id, None)
         log.info("mailer.sent", touch_id=touch_id, message_id=message_id)
         return self._settle(touch_id, TouchStatus.SENT, message_id=message_id, sent_at=utcnow())
 
-    def _message(self, touch_id: int) -> OutgoingEmail:
-        m = OUTBOX_EMAIL.c
+    def _message(self, touch_id: int) -> tuple[OutgoingEmail, bool]:
+        """The stored message, and whether its contact has opted out since it was queued."""
+        m, c = OUTBOX_EMAIL.c, CONTACT.c
         with self._engine.connect() as conn:
             row = conn.execute(select(OUTBOX_EMAIL).where(m.touch_id == touch_id)).mappings().one()
-        return OutgoingEmail(
+            status = conn.execute(
+                select(c.status).join(TOUCH, TOUCH.c.contact_id == c.id).where(TOUCH.c.id == touch_id)
+            ).scalar()
+        email = OutgoingEmail(
             touch_id=touch_id,
             to_email=row["to_email"],
             to_name="",
@@ -160,6 +177,7 @@ class TransactionalMailer:
             headers=dict(row["headers"] or {}),
             custom_args=dict(row["custom_args"] or {}),
         )
+        return email, status == ContactStatus.SUPPRESSED.value
 
     def _settle(
         self,

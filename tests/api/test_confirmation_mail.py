@@ -16,11 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio.client import Client
 
-from activities.email import build_sender
+from activities.email import OutgoingEmail, build_sender
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.context import AppContext
-from nurture.db import Touch
+from nurture.db import Contact, Touch
 from nurture.db.engine import session_scope
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.ingest.confirmation import send_confirmation
@@ -133,3 +133,44 @@ def test_a_claim_left_by_a_crash_mid_call_is_never_resent(
     assert (later.sent, later.unconfirmed) == (0, 1)
     assert _confirmation_touches(engine, cid)[0].status == "unconfirmed"
     assert fake_sendgrid.messages == []
+
+
+def test_a_contact_who_opted_out_meanwhile_gets_no_confirmation(
+    engine: Engine, sendgrid_settings: Settings, fake_sendgrid: FakeSendGrid
+) -> None:
+    cid = add_contact(engine, "dee@example.com")
+    with engine.begin() as conn:
+        send_confirmation(conn, sendgrid_settings, cid, utcnow())
+    with session_scope(engine) as s:  # unsubscribed (say, from an earlier email) before the mailer's pass
+        row = s.get(Contact, cid)
+        assert row is not None
+        row.status = "suppressed"
+    mailer = TransactionalMailer(sendgrid_settings, engine, build_sender(sendgrid_settings, engine))
+
+    mailer.send_queued()
+
+    assert _confirmation_touches(engine, cid)[0].status == "suppressed"
+    assert fake_sendgrid.messages == []
+
+
+def test_a_sender_crash_before_the_call_queues_the_confirmation_again(
+    engine: Engine, sendgrid_settings: Settings, fake_sendgrid: FakeSendGrid
+) -> None:
+    cid = add_contact(engine, "eve@example.com")
+    with engine.begin() as conn:
+        send_confirmation(conn, sendgrid_settings, cid, utcnow())
+    real = build_sender(sendgrid_settings, engine)
+
+    class Broken:
+        name = "broken"
+
+        def send(self, email: OutgoingEmail) -> str | None:
+            raise KeyError("template field")  # a bug, before anything reached the provider
+
+    TransactionalMailer(sendgrid_settings, engine, Broken()).send_queued()
+    requeued = _confirmation_touches(engine, cid)[0]
+    TransactionalMailer(sendgrid_settings, engine, real).send_queued()
+
+    assert (requeued.status, "KeyError" in (requeued.error or "")) == ("queued", True)
+    assert _confirmation_touches(engine, cid)[0].status == "sent"
+    assert [m.recipients for m in fake_sendgrid.messages] == [["eve@example.com"]]

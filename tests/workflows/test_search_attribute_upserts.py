@@ -44,8 +44,12 @@ async def test_every_upsert_changes_what_ops_filter_on_and_the_last_values_are_t
         if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
     ]
     assert upserts, "the journey must publish its progress"
+    next_drop = None
     for fields in upserts:
-        assert fields.keys() & FILTERED_ON, f"an upsert that only moves the next wake-up: {fields}"
+        moved = fields.get(keys.SA_NEXT_DROP_AT.name)
+        if not fields.keys() & FILTERED_ON:  # only the next wake-up: allowed to bring it forward, never back
+            assert moved is not None and (next_drop is None or moved < next_drop), f"needless upsert: {fields}"
+        next_drop = moved or next_drop
     drop_counts = [f[keys.SA_DROPS_SENT.name] for f in upserts if keys.SA_DROPS_SENT.name in f]
     assert drop_counts == list(range(1, drops + 1)), "one upsert per drop, counting up"
     scores = [f[keys.SA_LEAD_SCORE.name] for f in upserts if keys.SA_LEAD_SCORE.name in f]
@@ -54,3 +58,28 @@ async def test_every_upsert_changes_what_ops_filter_on_and_the_last_values_are_t
     assert all(f.get(keys.SA_NEXT_DROP_AT.name) for f in upserts if keys.SA_DROPS_SENT.name in f)
     # Ending does not restate in a search attribute what the closed execution's status already says.
     assert all(f.get(keys.SA_PHASE.name) not in ("done", "exited") for f in upserts)
+
+
+async def test_an_event_that_brings_the_next_drop_forward_moves_next_drop_at_at_once(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    env, rec = time_skipping_env, Recorder(scores=[10.0])
+    b2c = {"persona": "homeowner", "time_zone": "Europe/London", "topics": ["mowers"]}
+    async with running_worker(env, task_queue, sqlite_engine, rec):
+        handle = await start_journey(env, task_queue, "b2c_cultivation", 302, **b2c)
+        await env.sleep(timedelta(days=3))  # first drop sent: waiting two weeks for interest
+        assert len(rec.sent(302)) == 1
+        waiting = (await handle.describe()).typed_search_attributes.get(keys.SA_NEXT_DROP_AT)
+        now = await env.get_current_time()
+        await handle.signal(keys.SIGNAL_PAGE_VIEW, PageView("pv-302", "https://greenacre.example/mowers/x2", now))
+        await env.sleep(timedelta(hours=2))  # heard it: "do not pounce" for a day, then comparison content
+        forward = (await handle.describe()).typed_search_attributes.get(keys.SA_NEXT_DROP_AT)
+        await env.sleep(timedelta(days=2))
+        sends = rec.sent(302)
+        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.result()
+
+    assert waiting is not None and forward is not None
+    assert forward < waiting - timedelta(days=7), "the comparison drop comes long before the two-week mark"
+    assert len(sends) == 2
+    assert forward <= sends[1].now, "NurtureNextDropAt never promises a drop later than it comes"
