@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from activities.email import build_sender
-from nurture.api import broadcasts, contacts, errors, history, identity, tracking, unsubscribe, webhooks
+from nurture.api import broadcasts, contacts, errors, history, identity, sales, tracking, unsubscribe, webhooks
 from nurture.api.limits import BodyLimit
 from nurture.context import AppContext
 from nurture.ingest.mailer import TransactionalMailer
@@ -71,7 +71,7 @@ def create_app(
         BodyLimit,
         limits=lambda: {"/webhooks/": app.state.ctx.settings.webhook_max_body_bytes},
     )
-    for module in (webhooks, tracking, identity, contacts, history, unsubscribe, broadcasts):
+    for module in (webhooks, tracking, identity, contacts, history, unsubscribe, broadcasts, sales):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlmodel import col, select
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
@@ -24,6 +25,8 @@ from nurture.cli.common import console, err_console, run_and_exit, settings_for_
 from nurture.cli.validate import ContactRow, RowError, read_contacts_csv, validate_contact
 from nurture.clock import utcnow
 from nurture.context import AppContext, app_context
+from nurture.db import Handoff
+from nurture.db.engine import session_scope
 from nurture.ingest import outbox
 from nurture.ingest.contacts import unsubscribe, upsert_contact
 from nurture.ingest.relay import OutboxRelay
@@ -200,13 +203,25 @@ async def _sales_feedback(ctx: AppContext, contact_id: int, accepted: bool, reas
         return 2
     for key in targets:
         handle = ctx.client.get_workflow_handle(keys.journey_workflow_id(key, contact_id))
+        feedback = SalesFeedback(accepted=accepted, reason=reason, handoff_id=_open_handoff(ctx, contact_id, key))
         try:
-            await handle.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=accepted, reason=reason))
+            await handle.signal(keys.SIGNAL_SALES_FEEDBACK, feedback)
         except RPCError as err:
             err_console.print(f"[yellow]{key}: {err.message}[/yellow]")
             continue
         console.print(f"{key}: sales feedback sent ({'accepted' if accepted else 'rejected'})")
     return 0
+
+
+def _open_handoff(ctx: AppContext, contact_id: int, journey: str) -> int | None:
+    """The newest handoff of this journey still waiting for sales, so the answer names the one it answers."""
+    with session_scope(ctx.engine) as s:
+        found = s.exec(
+            select(Handoff.id)
+            .where(Handoff.contact_id == contact_id, Handoff.journey == journey, col(Handoff.feedback_at).is_(None))
+            .order_by(col(Handoff.id).desc())
+        ).first()
+    return found
 
 
 # ---- status / journeys -----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from nurture.context import AppContext
 from nurture.ingest.outbox import ENROLL, OUTBOX
 from nurture.journeys import EnrollError, enroll, signal_journey
 from nurture.logging import get_logger
-from workflows.payloads import EngagementEvent, ExitRequest, PageView
+from workflows.payloads import EngagementEvent, ExitRequest, PageView, SalesFeedback
 
 log = get_logger(__name__)
 
@@ -95,6 +95,10 @@ def signal_arg(signal: str, payload: dict[str, Any]) -> object:
         )
     if signal == keys.SIGNAL_EXIT:
         return ExitRequest(reason=payload["reason"], event_id=payload.get("event_id"))
+    if signal == keys.SIGNAL_SALES_FEEDBACK:
+        return SalesFeedback(
+            accepted=bool(payload["accepted"]), reason=payload.get("reason", ""), handoff_id=payload.get("handoff_id")
+        )
     return payload
 
 
@@ -207,7 +211,7 @@ class OutboxRelay:
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
-                if row.signal == keys.SIGNAL_EXIT:
+                if row.signal in (keys.SIGNAL_EXIT, keys.SIGNAL_SALES_FEEDBACK):  # never start one for these
                     return Outcome.GAVE_UP, "journey not running"
                 # not started yet (enrollment recorded, start lost) or ended: signal-with-start decides
                 started = await signal_journey(
