@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -60,18 +61,34 @@ class SalesHandoff:
             return HandoffResult(handoff.id, delivered=False, detail="recorded; no CRM webhook configured")
         return self._deliver(handoff, inp)
 
-    def record_feedback(self, inp: SalesFeedbackInput) -> None:
+    def record_feedback(self, inp: SalesFeedbackInput) -> dict[str, str] | None:
+        """Record what the journey heard. For "no feedback in time" the write is conditional: if the CRM's verdict
+        reached the row first (`POST /handoffs/{id}/feedback`), that verdict is returned and the journey acts on
+        it instead of recycling a lead sales has just answered."""
+        verdicts = (HandoffStatus.ACCEPTED.value, HandoffStatus.REJECTED.value)
         with session_scope(self._engine) as s:
             handoff = s.get(Handoff, inp.handoff_id)
             if handoff is None:
                 log.warning("handoff.feedback_unknown", handoff_id=inp.handoff_id)
-                return
-            if inp.accepted is not None:
-                handoff.status = HandoffStatus.ACCEPTED if inp.accepted else HandoffStatus.REJECTED
+                return None
+            if inp.accepted is None:
+                timed_out = s.execute(
+                    update(Handoff)
+                    .where(col(Handoff.id) == inp.handoff_id, col(Handoff.status).not_in(verdicts))
+                    .values(feedback_reason=inp.reason[:500], feedback_at=inp.now)
+                    .execution_options(synchronize_session=False)
+                )
+                if getattr(timed_out, "rowcount", 0) == 0:
+                    s.refresh(handoff)
+                    log.info("handoff.feedback_arrived_at_timeout", handoff_id=inp.handoff_id, verdict=handoff.status)
+                    return {"verdict": str(handoff.status), "reason": handoff.feedback_reason or ""}
+                log.info("handoff.feedback", handoff_id=inp.handoff_id, verdict="none")
+                return None
+            handoff.status = HandoffStatus.ACCEPTED if inp.accepted else HandoffStatus.REJECTED
             handoff.feedback_reason = inp.reason[:500]
             handoff.feedback_at = inp.now
-            verdict = "none" if inp.accepted is None else ("accepted" if inp.accepted else "rejected")
-        log.info("handoff.feedback", handoff_id=inp.handoff_id, verdict=verdict)
+        log.info("handoff.feedback", handoff_id=inp.handoff_id, verdict="accepted" if inp.accepted else "rejected")
+        return None
 
     # ---- the row ---------------------------------------------------------------------------------------
 

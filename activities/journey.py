@@ -74,9 +74,9 @@ class JourneyActivities:
         return self._handoffs.hand_off(inp)
 
     @activity.defn(name=keys.ACTIVITY_RECORD_SALES_FEEDBACK)
-    def record_sales_feedback(self, inp: SalesFeedbackInput) -> None:
-        """Accepted / rejected / no feedback (None) on the handoff."""
-        self._handoffs.record_feedback(inp)
+    def record_sales_feedback(self, inp: SalesFeedbackInput) -> dict[str, str] | None:
+        """Accepted / rejected / no feedback (None) on the handoff; a verdict the CRM stored first is returned."""
+        return self._handoffs.record_feedback(inp)
 
     @activity.defn(name=keys.ACTIVITY_END_JOURNEY)
     def end_journey(self, inp: JourneyEndInput) -> None:

@@ -326,23 +326,30 @@ class JourneyRuntime:
         timeout = self.spec.sales_feedback_timeout
         if entry.wake_at is None:
             entry.wake_at = workflow.now() + self._scaled(timeout)
-        while not self.c.sales_feedback:
+        while not self._answers():
             self._check_exit()
             await self._handle_broadcasts(entry)
             if workflow.now() >= entry.wake_at:
                 break
-            await self._nap(entry.wake_at, "waiting for sales feedback", lambda: bool(self.c.sales_feedback))
+            await self._nap(entry.wake_at, "waiting for sales feedback", lambda: bool(self._answers()))
         self._end_nap()
-        feedback = self.c.sales_feedback.pop(0) if self.c.sales_feedback else None
+        answers = self._answers()
+        feedback = answers[0] if answers else None
+        if feedback is not None:
+            self.c.sales_feedback.remove(feedback)
         accepted = None if feedback is None else feedback.accepted
         reason = feedback.reason if feedback else f"no feedback from sales within {_human(timeout)}"
-        await workflow.execute_activity(
+        stored = await workflow.execute_activity(
             keys.ACTIVITY_RECORD_SALES_FEEDBACK,
             SalesFeedbackInput(self.c.handoff_id or 0, accepted, reason, workflow.now()),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=QUICK_RETRY,
             summary=f"record sales feedback for contact {self.contact_id}",
         )
+        if feedback is None and isinstance(stored, dict) and stored.get("verdict") in ("accepted", "rejected"):
+            # The CRM's verdict reached the handoff row as the wait ended (its signal still on the way): it wins.
+            feedback = SalesFeedback(stored["verdict"] == "accepted", str(stored.get("reason") or ""))
+            accepted, reason = feedback.accepted, feedback.reason
         if accepted:
             self.c.phase = "customer"
             self._decide("accepted by sales", reason or "accepted")
@@ -350,6 +357,11 @@ class JourneyRuntime:
         self.c.rejection_reason = reason or "rejected without a reason"
         self._decide("recycled into nurture", self.c.rejection_reason)
         return "rejected" if feedback else "no_feedback"
+
+    def _answers(self) -> list[SalesFeedback]:
+        """Feedback for the current handoff (an answer naming an earlier one is late, and never counts)."""
+        current = self.c.handoff_id
+        return [f for f in self.c.sales_feedback if f.handoff_id is None or f.handoff_id == current]
 
     async def _live_cooldown(self, entry: JournalEntry) -> None:
         self.c.phase = "cooling_down"

@@ -9,9 +9,9 @@ changing a verdict already recorded is refused (409).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -27,6 +27,8 @@ from nurture.ingest.routing import OutboxSignal
 
 router = APIRouter(tags=["sales"], dependencies=[Depends(require_token)])
 HANDOFF = outbox.table(Handoff)
+VERDICTS = (HandoffStatus.ACCEPTED.value, HandoffStatus.REJECTED.value)
+MAX_ID = 2**63 - 1
 
 
 class FeedbackIn(BaseModel):
@@ -37,27 +39,31 @@ class FeedbackIn(BaseModel):
 
 
 @router.post("/handoffs/{handoff_id}/feedback", status_code=202)
-async def sales_feedback(request: Request, handoff_id: int, body: FeedbackIn) -> dict[str, Any]:
+async def sales_feedback(
+    request: Request, body: FeedbackIn, handoff_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> dict[str, Any]:
     now = utcnow()
     verdict = HandoffStatus.ACCEPTED if body.accepted else HandoffStatus.REJECTED
 
     def record(conn: Connection) -> dict[str, Any]:
         h = HANDOFF.c
-        row = conn.execute(
-            select(h.contact_id, h.journey, h.status, h.feedback_at).where(h.id == handoff_id).with_for_update()
-        ).first()
+        # One conditional write decides, on SQLite and PostgreSQL alike: the first verdict for a handoff that is
+        # still waiting wins; the journey's own "no feedback in time" write uses the same condition.
+        taken = conn.execute(
+            update(HANDOFF)
+            .where(h.id == handoff_id, h.feedback_at.is_(None), h.status.not_in(VERDICTS))
+            .values(status=verdict.value, feedback_at=now, feedback_reason=body.reason)
+        )
+        row = conn.execute(select(h.contact_id, h.journey, h.status).where(h.id == handoff_id)).first()
         if row is None:
             raise ApiError(404, f"no handoff {handoff_id}")
-        contact_id, journey, status, answered_at = row
-        if status in (HandoffStatus.ACCEPTED, HandoffStatus.REJECTED):
-            if status != verdict:
+        contact_id, journey, status = row
+        if taken.rowcount != 1:
+            if status == verdict.value:
+                return {"handoff_id": handoff_id, "status": status, "queued": False}
+            if status in VERDICTS:
                 raise ApiError(409, f"handoff {handoff_id} was already {status}: a verdict is not changed here")
-            return {"handoff_id": handoff_id, "status": status, "queued": False}
-        if answered_at is not None:  # the journey stopped waiting (no feedback in time) and went back to nurture
             raise ApiError(409, f"handoff {handoff_id} timed out without feedback; the contact is back in nurture")
-        # The journey records the feedback itself (its record_sales_feedback activity); here only the verdict
-        # is marked so a second, different one is refused, and the signal is queued with it.
-        conn.execute(update(HANDOFF).where(h.id == handoff_id).values(status=verdict.value, feedback_at=now))
         payload = {"accepted": body.accepted, "reason": body.reason, "handoff_id": handoff_id}
         outbox.write(conn, [OutboxSignal(contact_id, None, journey, keys.SIGNAL_SALES_FEEDBACK, payload)], now)
         return {"handoff_id": handoff_id, "status": verdict.value, "queued": True}

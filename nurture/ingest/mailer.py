@@ -96,9 +96,16 @@ class TransactionalMailer:
         for touch_id in self._queued():
             if self._not_before.get(touch_id, now) > now:
                 continue
-            email, suppressed = self._message(touch_id)  # read before the claim: a claim is a promise to call
+            try:
+                email, suppressed = self._message(touch_id)  # read before the claim: a claim is a promise to call
+            except Exception as err:  # one broken message must not hold up the ones behind it
+                self._not_before[touch_id] = now + self.retry_after
+                log.exception("mailer.message_unreadable", touch_id=touch_id)
+                retrying += 1
+                self._note_error(touch_id, f"{type(err).__name__}: {err}"[:500])
+                continue
             if suppressed:
-                self._settle(touch_id, TouchStatus.SUPPRESSED, error="contact opted out before it was sent")
+                self._suppress(touch_id)
                 continue
             if not self._claim(touch_id):
                 continue
@@ -196,6 +203,18 @@ class TransactionalMailer:
         with self._engine.begin() as conn:
             conn.execute(update(TOUCH).where(TOUCH.c.id == touch_id).values(**values))
         return status
+
+    def _suppress(self, touch_id: int) -> None:
+        with self._engine.begin() as conn:  # only while still queued: another mailer may have claimed it
+            conn.execute(
+                update(TOUCH)
+                .where(TOUCH.c.id == touch_id, TOUCH.c.status == TouchStatus.QUEUED.value)
+                .values(status=TouchStatus.SUPPRESSED.value, error="contact opted out before it was sent")
+            )
+
+    def _note_error(self, touch_id: int, error: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(update(TOUCH).where(TOUCH.c.id == touch_id).values(error=error))
 
     def _settle_stale_claims(self, now: datetime) -> int:
         """Claims still `sending` long after they were made were left by a crash mid-call: unconfirmed."""

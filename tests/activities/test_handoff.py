@@ -158,6 +158,26 @@ def test_sales_feedback_is_recorded_on_the_handoff(engine: Engine) -> None:
     assert (rows[second].status, rows[second].feedback_reason) == ("pending", "no feedback within 2w")
 
 
+def test_a_verdict_the_crm_stored_first_wins_over_the_journeys_timeout(engine: Engine) -> None:
+    cid = add_contact(engine)
+    with outbox_activities(engine) as acts:
+        answered = acts.hand_off_to_sales(handoff_input(cid, attempt=1)).handoff_id
+        silent = acts.hand_off_to_sales(handoff_input(cid, attempt=2)).handoff_id
+        with session_scope(engine) as s:  # what POST /handoffs/{id}/feedback writes, just before the timeout
+            row = s.get(Handoff, answered)
+            assert row is not None
+            row.status, row.feedback_reason, row.feedback_at = "accepted", "demo booked", T0 + DAY
+
+        stored = acts.record_sales_feedback(SalesFeedbackInput(answered, None, "no feedback within 2w", T0 + DAY))
+        timed_out = acts.record_sales_feedback(SalesFeedbackInput(silent, None, "no feedback within 2w", T0 + DAY))
+
+    assert stored == {"verdict": "accepted", "reason": "demo booked"}
+    assert timed_out is None
+    rows = {h.id: h for h in handoffs(engine)}
+    assert (rows[answered].status, rows[answered].feedback_reason) == ("accepted", "demo booked")
+    assert (rows[silent].status, rows[silent].feedback_reason) == ("pending", "no feedback within 2w")
+
+
 def test_a_crm_url_without_a_secret_is_refused_at_start(engine: Engine) -> None:
     with httpx.Client() as http, pytest.raises(ValueError, match="CRM_WEBHOOK_SECRET"):
         SalesHandoff(outbox_settings(crm_webhook_url="http://crm.example/leads"), engine, http)

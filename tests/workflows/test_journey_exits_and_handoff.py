@@ -125,3 +125,31 @@ async def test_no_feedback_from_sales_recycles_after_the_timeout(
         assert "no feedback from sales" in rec.feedback[0].reason
         await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="bounce"))
         assert (await handle.result()).outcome == "bounce"
+
+
+async def test_a_late_answer_to_an_earlier_handoff_never_counts_for_the_current_one(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    env, rec = time_skipping_env, Recorder(scores=[60.0])
+    async with running_worker(env, task_queue, sqlite_engine, rec):
+        handle = await start_journey(env, task_queue, "b2b_drip", 206, **B2B)
+        await env.sleep(timedelta(days=2))
+        await handle.signal(
+            keys.SIGNAL_PAGE_VIEW, PageView("pv-6", "https://x.example/pricing", await env.get_current_time())
+        )
+        await asyncio.wait_for(rec.handoff_started.wait(), timeout=30)
+        await env.sleep(timedelta(hours=1))
+        current = rec.handoffs[-1].attempt  # the fake numbers handoff ids by attempt: this one is id 1
+        late = SalesFeedback(accepted=True, reason="answer to an older lead", handoff_id=current + 41)
+        await handle.signal(keys.SIGNAL_SALES_FEEDBACK, late)
+        await env.sleep(timedelta(days=1))
+        status: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+        assert status.phase == "with_sales", "an answer naming another handoff must not end this wait"
+        assert rec.feedback == []
+        await handle.signal(
+            keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="not yet", handoff_id=current)
+        )
+        await env.sleep(timedelta(days=1))
+        assert [(f.accepted, f.reason) for f in rec.feedback] == [(False, "not yet")]
+        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.result()
