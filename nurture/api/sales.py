@@ -13,21 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from nurture import keys
 from nurture.api.auth import require_token
 from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
-from nurture.db import Handoff, HandoffStatus
-from nurture.ingest import outbox
-from nurture.ingest.routing import OutboxSignal
+from nurture.ingest.sales import UnknownHandoffError, VerdictRefusedError, record_verdict
 
 router = APIRouter(tags=["sales"], dependencies=[Depends(require_token)])
-HANDOFF = outbox.table(Handoff)
-VERDICTS = (HandoffStatus.ACCEPTED.value, HandoffStatus.REJECTED.value)
 MAX_ID = 2**63 - 1
 
 
@@ -43,29 +37,14 @@ async def sales_feedback(
     request: Request, body: FeedbackIn, handoff_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> dict[str, Any]:
     now = utcnow()
-    verdict = HandoffStatus.ACCEPTED if body.accepted else HandoffStatus.REJECTED
 
     def record(conn: Connection) -> dict[str, Any]:
-        h = HANDOFF.c
-        # One conditional write decides, on SQLite and PostgreSQL alike: the first verdict for a handoff that is
-        # still waiting wins; the journey's own "no feedback in time" write uses the same condition.
-        taken = conn.execute(
-            update(HANDOFF)
-            .where(h.id == handoff_id, h.feedback_at.is_(None), h.status.not_in(VERDICTS))
-            .values(status=verdict.value, feedback_at=now, feedback_reason=body.reason)
-        )
-        row = conn.execute(select(h.contact_id, h.journey, h.status).where(h.id == handoff_id)).first()
-        if row is None:
-            raise ApiError(404, f"no handoff {handoff_id}")
-        contact_id, journey, status = row
-        if taken.rowcount != 1:
-            if status == verdict.value:
-                return {"handoff_id": handoff_id, "status": status, "queued": False}
-            if status in VERDICTS:
-                raise ApiError(409, f"handoff {handoff_id} was already {status}: a verdict is not changed here")
-            raise ApiError(409, f"handoff {handoff_id} timed out without feedback; the contact is back in nurture")
-        payload = {"accepted": body.accepted, "reason": body.reason, "handoff_id": handoff_id}
-        outbox.write(conn, [OutboxSignal(contact_id, None, journey, keys.SIGNAL_SALES_FEEDBACK, payload)], now)
-        return {"handoff_id": handoff_id, "status": verdict.value, "queued": True}
+        try:
+            verdict = record_verdict(conn, handoff_id, body.accepted, body.reason, now)
+        except UnknownHandoffError as err:
+            raise ApiError(404, str(err)) from err
+        except VerdictRefusedError as err:
+            raise ApiError(409, str(err)) from err
+        return {"handoff_id": verdict.handoff_id, "status": verdict.status, "queued": verdict.queued}
 
     return await in_transaction(request, record)

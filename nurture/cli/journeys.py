@@ -15,7 +15,6 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlmodel import col, select
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
@@ -25,15 +24,13 @@ from nurture.cli.common import console, err_console, run_and_exit, settings_for_
 from nurture.cli.validate import ContactRow, RowError, read_contacts_csv, validate_contact
 from nurture.clock import utcnow
 from nurture.context import AppContext, app_context
-from nurture.db import Handoff
-from nurture.db.engine import session_scope
 from nurture.ingest import outbox
 from nurture.ingest.contacts import unsubscribe, upsert_contact
 from nurture.ingest.relay import OutboxRelay
+from nurture.ingest.sales import VerdictRefusedError, open_handoff, record_verdict
 from nurture.ingest.web import PageViewIn, store_page_view, store_web_engagement
-from nurture.journeys import active_journeys
 from workflows.dsl import REGISTRY
-from workflows.payloads import JourneyStatus, SalesFeedback
+from workflows.payloads import JourneyStatus
 
 
 @app.command()
@@ -197,31 +194,21 @@ async def _event(
 
 
 async def _sales_feedback(ctx: AppContext, contact_id: int, accepted: bool, reason: str, journey: str | None) -> int:
-    targets = [journey] if journey else active_journeys(ctx.engine, contact_id)
-    if not targets:
-        err_console.print(f"[red]contact {contact_id} is in no running journey[/red]")
+    """The same verdict as the CRM's HTTP door (`nurture.ingest.sales`), for the contact's open handoff."""
+    try:
+        with ctx.engine.begin() as conn:
+            handoff_id = open_handoff(conn, contact_id, journey)
+            if handoff_id is None:
+                err_console.print(f"[red]contact {contact_id} has no handoff waiting for sales[/red]")
+                return 2
+            verdict = record_verdict(conn, handoff_id, accepted, reason, utcnow())
+    except VerdictRefusedError as err:
+        err_console.print(f"[red]{err}[/red]")
         return 2
-    for key in targets:
-        handle = ctx.client.get_workflow_handle(keys.journey_workflow_id(key, contact_id))
-        feedback = SalesFeedback(accepted=accepted, reason=reason, handoff_id=_open_handoff(ctx, contact_id, key))
-        try:
-            await handle.signal(keys.SIGNAL_SALES_FEEDBACK, feedback)
-        except RPCError as err:
-            err_console.print(f"[yellow]{key}: {err.message}[/yellow]")
-            continue
-        console.print(f"{key}: sales feedback sent ({'accepted' if accepted else 'rejected'})")
+    if verdict.queued:
+        await _drain_with_progress(ctx, 1, "signalling")
+    console.print(f"handoff {handoff_id}: {verdict.status}" + ("" if verdict.queued else " (already recorded)"))
     return 0
-
-
-def _open_handoff(ctx: AppContext, contact_id: int, journey: str) -> int | None:
-    """The newest handoff of this journey still waiting for sales, so the answer names the one it answers."""
-    with session_scope(ctx.engine) as s:
-        found = s.exec(
-            select(Handoff.id)
-            .where(Handoff.contact_id == contact_id, Handoff.journey == journey, col(Handoff.feedback_at).is_(None))
-            .order_by(col(Handoff.id).desc())
-        ).first()
-    return found
 
 
 # ---- status / journeys -----------------------------------------------------------------------------------
