@@ -6,9 +6,9 @@ The score is computed live with the journey's scoring rules (`definitions.scorin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
@@ -25,7 +25,9 @@ router = APIRouter(tags=["contacts"])
 
 @router.get("/contacts/{contact_id}/history")
 async def contact_history(
-    request: Request, contact_id: int, limit: int = Query(default=200, ge=1, le=2000)
+    request: Request,
+    contact_id: Annotated[int, Path(ge=1, le=2**63 - 1)],  # beyond 64 bits SQLite cannot even compare it
+    limit: int = Query(default=200, ge=1, le=2000),
 ) -> dict[str, Any]:
     if not has_api_token(request):
         raise ApiError(401, "needs the API token (Authorization: Bearer)")

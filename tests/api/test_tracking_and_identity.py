@@ -56,6 +56,8 @@ async def test_anonymous_views_become_the_contacts_after_identify_and_reach_list
 
     history = await api.http.get(f"/contacts/{cid}/history", headers={"Authorization": f"Bearer {API_TOKEN}"})
     closed = await api.http.get(f"/contacts/{cid}/history")
+    huge = await api.http.get(f"/contacts/{2**64}/history", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    assert huge.status_code == 422, huge.text
     assert closed.status_code == 401
     assert history.status_code == 200, history.text
     urls = [e["url"] for e in history.json()["events"]]
