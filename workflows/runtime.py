@@ -258,7 +258,6 @@ class JourneyRuntime:
             await self._handle_broadcasts(entry)
             hit = self._match(what)
             if hit is not None:
-                self._end_nap()
                 self.c.consumed_seq = hit.seq
                 self._decide(f"heard {hit.kind}", f"{hit.url or hit.item_id or hit.broadcast_kind or ''}".strip())
                 return _encode_happened(hit)
@@ -401,7 +400,7 @@ class JourneyRuntime:
         await self._maybe_continue_as_new()
 
     def _end_nap(self) -> None:
-        """The wait was answered before its deadline: stop its timer (it would wake the journey for nothing)."""
+        """The step no longer waits: stop its timer if still pending (it would wake the journey for nothing)."""
         if self._timer is not None:
             self._timer[1].cancel()
             self._timer = None
