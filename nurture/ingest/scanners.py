@@ -27,10 +27,18 @@ _SCANNER_AGENTS = re.compile(
 )
 
 
-def machine_reason(*, method: str, user_agent: str | None, sent_at: datetime | None, now: datetime) -> str | None:
-    """Why this request is a machine's (a short label for the event's data), or None for a person."""
+def machine_reason(
+    *, kind: str, method: str, user_agent: str | None, sent_at: datetime | None, now: datetime
+) -> str | None:
+    """Why this request is a machine's (a short label for the event's data), or None for a person.
+
+    A HEAD request is a machine's whatever it fetched; the other signs are judged on clicks only (an open pixel
+    is fetched by the reader's own mail client and image proxies, whose agents and timing say nothing).
+    """
     if method.upper() == "HEAD":
         return "HEAD request (link scanner)"
+    if kind != "clicked":
+        return None
     agent = (user_agent or "").strip()
     if not agent:
         return "no user agent"

@@ -181,10 +181,10 @@ def store_web_engagement(
         if found is not None:
             journey, sent_at = found
     machine = None
-    if client is not None and kind == "clicked":
-        machine = machine_reason(method=client.method, user_agent=client.user_agent, sent_at=sent_at, now=now)
-    elif client is not None and client.method.upper() == "HEAD":
-        machine = "HEAD request"
+    if client is not None:
+        machine = machine_reason(
+            kind=kind, method=client.method, user_agent=client.user_agent, sent_at=sent_at, now=now
+        )
     # A scanner's fetch and the person's click in the same minute are two events, not one.
     key = f"web:{kind}{':machine' if machine else ''}:{_digest(token)}:{int(now.timestamp()) // 60}"
     row = {
