@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -27,6 +26,7 @@ from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, Handoff, HandoffStatus, Touch, TouchStatus
 from nurture.db.engine import session_scope
+from nurture.ingest.sales import UnknownHandoffError, record_no_feedback
 from nurture.logging import get_logger
 from workflows.dsl import find_item
 from workflows.payloads import HandoffInput, HandoffResult, SalesFeedbackInput
@@ -65,24 +65,22 @@ class SalesHandoff:
         """Record what the journey heard. For "no feedback in time" the write is conditional: if the CRM's verdict
         reached the row first (`POST /handoffs/{id}/feedback`), that verdict is returned and the journey acts on
         it instead of recycling a lead sales has just answered."""
-        verdicts = (HandoffStatus.ACCEPTED.value, HandoffStatus.REJECTED.value)
+        if inp.accepted is None:
+            try:
+                with self._engine.begin() as conn:
+                    won = record_no_feedback(conn, inp.handoff_id, inp.reason, inp.now)
+            except UnknownHandoffError:
+                log.warning("handoff.feedback_unknown", handoff_id=inp.handoff_id)
+                return None
+            if won is not None:
+                log.info("handoff.feedback_arrived_at_timeout", handoff_id=inp.handoff_id, verdict=won.status)
+                return {"verdict": won.status, "reason": won.reason}
+            log.info("handoff.feedback", handoff_id=inp.handoff_id, verdict="none")
+            return None
         with session_scope(self._engine) as s:
             handoff = s.get(Handoff, inp.handoff_id)
             if handoff is None:
                 log.warning("handoff.feedback_unknown", handoff_id=inp.handoff_id)
-                return None
-            if inp.accepted is None:
-                timed_out = s.execute(
-                    update(Handoff)
-                    .where(col(Handoff.id) == inp.handoff_id, col(Handoff.status).not_in(verdicts))
-                    .values(feedback_reason=inp.reason[:500], feedback_at=inp.now)
-                    .execution_options(synchronize_session=False)
-                )
-                if getattr(timed_out, "rowcount", 0) == 0:
-                    s.refresh(handoff)
-                    log.info("handoff.feedback_arrived_at_timeout", handoff_id=inp.handoff_id, verdict=handoff.status)
-                    return {"verdict": str(handoff.status), "reason": handoff.feedback_reason or ""}
-                log.info("handoff.feedback", handoff_id=inp.handoff_id, verdict="none")
                 return None
             handoff.status = HandoffStatus.ACCEPTED if inp.accepted else HandoffStatus.REJECTED
             handoff.feedback_reason = inp.reason[:500]

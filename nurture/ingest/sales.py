@@ -1,7 +1,7 @@
 """Recording sales' verdict on a handoff, for every door (the CRM's HTTP call, the CLI).
 
 One conditional write decides: the first verdict for a handoff that is still waiting wins, on SQLite and
-PostgreSQL alike; the journey's own "no feedback in time" record uses the same condition (activities.handoff).
+PostgreSQL alike; the journey's own "no feedback in time" record (`record_no_feedback`) loses to a verdict.
 The verdict goes to the transactional outbox in the same transaction, naming the handoff, so it reaches the
 journey even while Temporal is down and never counts for a newer handoff.
 """
@@ -36,6 +36,7 @@ class Verdict:
     handoff_id: int
     status: str
     queued: bool  # False: the same verdict was recorded before (nothing new to tell the journey)
+    reason: str = ""
 
 
 def record_verdict(conn: Connection, handoff_id: int, accepted: bool, reason: str, now: datetime) -> Verdict:
@@ -59,6 +60,23 @@ def record_verdict(conn: Connection, handoff_id: int, accepted: bool, reason: st
     payload = {"accepted": accepted, "reason": reason, "handoff_id": handoff_id}
     outbox.write(conn, [OutboxSignal(contact_id, None, journey, keys.SIGNAL_SALES_FEEDBACK, payload)], now)
     return Verdict(handoff_id, verdict, queued=True)
+
+
+def record_no_feedback(conn: Connection, handoff_id: int, reason: str, now: datetime) -> Verdict | None:
+    """The journey stopped waiting without an answer. Written only if no verdict reached the row first; if one
+    did (its signal still on the way), that verdict is returned for the journey to act on."""
+    h = HANDOFF.c
+    taken = conn.execute(
+        update(HANDOFF)
+        .where(h.id == handoff_id, h.status.not_in(VERDICTS))
+        .values(feedback_reason=reason[:500], feedback_at=now)
+    )
+    if taken.rowcount == 1:
+        return None
+    row = conn.execute(select(h.status, h.feedback_reason).where(h.id == handoff_id)).first()
+    if row is None:
+        raise UnknownHandoffError(f"no handoff {handoff_id}")
+    return Verdict(handoff_id, row.status, queued=False, reason=row.feedback_reason or "")
 
 
 def open_handoff(conn: Connection, contact_id: int, journey: str | None) -> int | None:
