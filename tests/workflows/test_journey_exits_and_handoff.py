@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from nurture import keys
@@ -14,6 +16,12 @@ from tests.workflows.scenario import running_worker, start_journey
 from workflows.payloads import ExitRequest, JourneyStatus, PageView, SalesFeedback
 
 B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
+
+
+async def _pricing_view(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any], event_id: str) -> None:
+    """The contact looks at pricing now: b2b_drip checks readiness at once (and hands off when it is ready)."""
+    view = PageView(event_id, "https://x.example/pricing", await env.get_current_time())
+    await handle.signal(keys.SIGNAL_PAGE_VIEW, view)
 
 
 async def test_unsubscribe_mid_sleep_exits_at_once_and_sends_nothing_more(
@@ -65,9 +73,7 @@ async def test_rejected_lead_cools_down_then_resumes_nurture_with_reason_kept(
     async with running_worker(env, task_queue, sqlite_engine, rec):
         handle = await start_journey(env, task_queue, "b2b_drip", 203, **B2B)
         await env.sleep(timedelta(days=2))
-        await handle.signal(
-            keys.SIGNAL_PAGE_VIEW, PageView("pv-2", "https://x.example/pricing", await env.get_current_time())
-        )
+        await _pricing_view(env, handle, "pv-2")
         await env.sleep(timedelta(hours=1))
         await asyncio.wait_for(rec.handoff_started.wait(), timeout=30)  # sales answers a lead it was handed
         await handle.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="budget frozen until Q3"))
@@ -95,9 +101,7 @@ async def test_feedback_that_arrives_while_the_handoff_is_in_flight_is_kept(
     async with running_worker(env, task_queue, sqlite_engine, rec):
         handle = await start_journey(env, task_queue, "b2b_drip", 205, **B2B)
         await env.sleep(timedelta(days=2))
-        await handle.signal(
-            keys.SIGNAL_PAGE_VIEW, PageView("pv-5", "https://x.example/pricing", await env.get_current_time())
-        )
+        await _pricing_view(env, handle, "pv-5")
         await asyncio.wait_for(rec.handoff_started.wait(), timeout=30)
         # The rep answers in the CRM before the handoff activity has returned to the journey.
         await handle.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="no budget"))
@@ -117,9 +121,7 @@ async def test_no_feedback_from_sales_recycles_after_the_timeout(
     async with running_worker(env, task_queue, sqlite_engine, rec):
         handle = await start_journey(env, task_queue, "b2b_drip", 204, **B2B)
         await env.sleep(timedelta(days=2))
-        await handle.signal(
-            keys.SIGNAL_PAGE_VIEW, PageView("pv-3", "https://x.example/pricing", await env.get_current_time())
-        )
+        await _pricing_view(env, handle, "pv-3")
         await env.sleep(timedelta(days=20))
         assert rec.feedback and rec.feedback[0].accepted is None
         assert "no feedback from sales" in rec.feedback[0].reason
@@ -134,9 +136,7 @@ async def test_a_late_answer_to_an_earlier_handoff_never_counts_for_the_current_
     async with running_worker(env, task_queue, sqlite_engine, rec):
         handle = await start_journey(env, task_queue, "b2b_drip", 206, **B2B)
         await env.sleep(timedelta(days=2))
-        await handle.signal(
-            keys.SIGNAL_PAGE_VIEW, PageView("pv-6", "https://x.example/pricing", await env.get_current_time())
-        )
+        await _pricing_view(env, handle, "pv-6")
         await asyncio.wait_for(rec.handoff_started.wait(), timeout=30)
         await env.sleep(timedelta(hours=1))
         current = rec.handoffs[-1].attempt  # the fake numbers handoff ids by attempt: this one is id 1
