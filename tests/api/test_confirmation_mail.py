@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest_asyncio
@@ -46,6 +46,14 @@ async def api_with_sendgrid(
     client = await Client.connect("127.0.0.1:9", lazy=True)
     async with served_api(AppContext(settings, engine, client), private) as served:
         yield served
+
+
+def _queue_confirmation(engine: Engine, settings: Settings, email: str, now: datetime) -> int:
+    """A contact whose confirmation `POST /contacts` would have queued (the mailer's input), without the API."""
+    cid = add_contact(engine, email)
+    with engine.begin() as conn:
+        send_confirmation(conn, settings, cid, now)
+    return cid
 
 
 def _confirmation_touches(engine: Engine, contact_id: int) -> list[Touch]:
@@ -114,10 +122,8 @@ async def test_a_provider_outage_delays_the_confirmation_and_sends_it_once(
 def test_a_claim_left_by_a_crash_mid_call_is_never_resent(
     engine: Engine, sendgrid_settings: Settings, fake_sendgrid: FakeSendGrid
 ) -> None:
-    cid = add_contact(engine, "cy@example.com")
     now = utcnow()
-    with engine.begin() as conn:
-        send_confirmation(conn, sendgrid_settings, cid, now)
+    cid = _queue_confirmation(engine, sendgrid_settings, "cy@example.com", now)
     touch = _confirmation_touches(engine, cid)[0]
     assert touch.status == "queued"
     with session_scope(engine) as s:  # a mailer claimed it, called the provider, and died before settling
@@ -138,9 +144,7 @@ def test_a_claim_left_by_a_crash_mid_call_is_never_resent(
 def test_a_contact_who_opted_out_meanwhile_gets_no_confirmation(
     engine: Engine, sendgrid_settings: Settings, fake_sendgrid: FakeSendGrid
 ) -> None:
-    cid = add_contact(engine, "dee@example.com")
-    with engine.begin() as conn:
-        send_confirmation(conn, sendgrid_settings, cid, utcnow())
+    cid = _queue_confirmation(engine, sendgrid_settings, "dee@example.com", utcnow())
     with session_scope(engine) as s:  # unsubscribed (say, from an earlier email) before the mailer's pass
         row = s.get(Contact, cid)
         assert row is not None
@@ -156,9 +160,7 @@ def test_a_contact_who_opted_out_meanwhile_gets_no_confirmation(
 def test_a_sender_crash_before_the_call_queues_the_confirmation_again(
     engine: Engine, sendgrid_settings: Settings, fake_sendgrid: FakeSendGrid
 ) -> None:
-    cid = add_contact(engine, "eve@example.com")
-    with engine.begin() as conn:
-        send_confirmation(conn, sendgrid_settings, cid, utcnow())
+    cid = _queue_confirmation(engine, sendgrid_settings, "eve@example.com", utcnow())
     real = build_sender(sendgrid_settings, engine)
 
     class Broken:
