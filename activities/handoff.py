@@ -26,7 +26,7 @@ from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, Handoff, HandoffStatus, Touch, TouchStatus
 from nurture.db.engine import session_scope
-from nurture.ingest.sales import UnknownHandoffError, record_no_feedback
+from nurture.inbound.sales import UnknownHandoffError, record_no_feedback
 from nurture.logging import get_logger
 from workflows.dsl import find_item
 from workflows.payloads import HandoffInput, HandoffResult, SalesFeedbackInput

@@ -57,7 +57,7 @@ from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.context import app_context, open_engine
 from nurture.db import BroadcastDelivery, Contact, Touch
-from nurture.journeys import enroll
+from nurture.journey_client import enroll
 from nurture.logging import configure_logging
 from nurture.temporal import connect, search_attribute_flags
 from workers.journey_worker import sandbox_runner

@@ -5,7 +5,7 @@ What it measures
     click (no signals are sent, so it times out) and a short rest, then one readiness check. Two sides run it:
 
     - nurture: the real `JourneyWorkflow` + `JourneyRuntime` running the storyboard registered below, started the
-      way `nurture.journeys.enroll` starts journeys (initial search attributes, static summary);
+      way `nurture.journey_client.enroll` starts journeys (initial search attributes, static summary);
     - bare: the same steps hand-written as a plain temporalio workflow (`execute_activity`, `wait_condition` with a
       timeout, `workflow.sleep`) sending the same activity payloads.
 
@@ -65,7 +65,7 @@ with workflow.unsafe.imports_passed_through():
     from nurture import keys
     from nurture.binaries import temporal_cli
     from nurture.config import Settings
-    from nurture.journeys import initial_search_attributes
+    from nurture.journey_client import initial_search_attributes
     from nurture.temporal import register_search_attributes, search_attribute_flags
     from workers.journey_worker import build_worker
     from workflows import dsl
@@ -226,7 +226,7 @@ class Finished:
 
 
 async def run_nurture(client: Client, task_queue: str, contact_id: int) -> Finished:
-    """Start like `nurture.journeys.enroll` does (search attributes, summary) and wait for the result."""
+    """Start like `nurture.journey_client.enroll` does (search attributes, summary) and wait for the result."""
     inp = JourneyInput(journey=BENCH_JOURNEY, contact_id=contact_id, time_scale=TIME_SCALE)
     handle = await client.start_workflow(
         keys.JOURNEY_WORKFLOW,
@@ -517,7 +517,7 @@ def report(rounds: dict[str, list[Round]], stats: dict[str, HistoryStats]) -> No
         row("CPU ms/journey, dev server", f"{server['bare']:.1f}", f"{server['nurture']:.1f}")
         cpu_ratio = (own["bare"] + server["bare"]) / (own["nurture"] + server["nurture"])
         row("ratio by total CPU (bare / nurture)", "", f"{cpu_ratio:.2f}")
-    row("sampled journeys / runs", f"{bare.journeys}/{bare.runs}", f"{nurture.journeys}/{nurture.runs}")
+    row("sampled journeys / runs", f"{bare.journeys}/{bare.runs}", f"{nurture.journey_client}/{nurture.runs}")
     row("history bytes per drop", f"{bare.per_drop(bare.size):.0f}", f"{nurture.per_drop(nurture.size):.0f}")
     row("history events per drop", f"{bare_epd:.2f}", f"{nurture_epd:.2f}")
     print("  by event type, per drop:")

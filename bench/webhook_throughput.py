@@ -52,8 +52,8 @@ from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, SignalOutbox, Touch
 from nurture.db.engine import make_engine, migrate, session_scope
-from nurture.ingest import signature
-from nurture.journeys import enroll
+from nurture.inbound import signature
+from nurture.journey_client import enroll
 from workers.journey_worker import build_worker
 from workflows.payloads import EngagementEvent
 

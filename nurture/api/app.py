@@ -20,10 +20,10 @@ from activities.email import build_sender
 from nurture.api import broadcasts, contacts, errors, history, identity, sales, tracking, unsubscribe, webhooks
 from nurture.api.limits import BodyLimit
 from nurture.context import AppContext
-from nurture.ingest.mailer import TransactionalMailer
-from nurture.ingest.outbox import OUTBOX
-from nurture.ingest.relay import OutboxRelay
-from nurture.ingest.signature import load_public_key
+from nurture.inbound.outbox import OUTBOX
+from nurture.inbound.signature import load_public_key
+from nurture.outbound.mailer import TransactionalMailer
+from nurture.outbound.relay import OutboxRelay
 
 ContextFactory = Callable[[], AbstractAsyncContextManager[AppContext]]
 

@@ -16,8 +16,8 @@ from nurture.api.deps import in_transaction, verified
 from nurture.api.errors import ApiError
 from nurture.api.pages import page
 from nurture.clock import utcnow
-from nurture.ingest.confirmation import send_confirmation
-from nurture.ingest.contacts import ConfirmRefusedError, ContactIn, confirm, upsert_contact
+from nurture.inbound.confirmation import send_confirmation
+from nurture.inbound.contacts import ConfirmRefusedError, ContactIn, confirm, upsert_contact
 from nurture.links import contact_token
 
 router = APIRouter(tags=["contacts"])

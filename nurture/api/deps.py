@@ -14,7 +14,7 @@ from nurture import tokens
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
 from nurture.context import AppContext
-from nurture.ingest.relay import OutboxRelay
+from nurture.outbound.relay import OutboxRelay
 
 T = TypeVar("T")
 

@@ -16,9 +16,9 @@ from definitions.scoring import Engagement, rules_for
 from nurture.api.deps import has_api_token, in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
-from nurture.ingest.outbox import ENROLLMENT
-from nurture.ingest.store import CONTACT, EVENT
-from nurture.ingest.web import VISITOR
+from nurture.inbound.outbox import ENROLLMENT
+from nurture.inbound.store import CONTACT, EVENT
+from nurture.inbound.web import VISITOR
 
 router = APIRouter(tags=["contacts"])
 

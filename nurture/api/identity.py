@@ -12,8 +12,8 @@ from sqlalchemy.engine import Connection
 from nurture.api.deps import acting_contact, in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
-from nurture.ingest.store import CONTACT
-from nurture.ingest.web import UnknownContactError, identify
+from nurture.inbound.store import CONTACT
+from nurture.inbound.web import UnknownContactError, identify
 
 router = APIRouter(tags=["identity"])
 

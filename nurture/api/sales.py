@@ -19,7 +19,7 @@ from nurture.api.auth import require_token
 from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
-from nurture.ingest.sales import UnknownHandoffError, VerdictRefusedError, record_verdict
+from nurture.inbound.sales import UnknownHandoffError, VerdictRefusedError, record_verdict
 
 router = APIRouter(tags=["sales"], dependencies=[Depends(require_token)])
 MAX_ID = 2**63 - 1

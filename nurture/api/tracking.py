@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from nurture.api.deps import acting_contact, in_transaction, verified
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
-from nurture.ingest.web import PageViewIn, UnknownContactError, WebClient, store_page_view, store_web_engagement
+from nurture.inbound.web import PageViewIn, UnknownContactError, WebClient, store_page_view, store_web_engagement
 
 router = APIRouter(tags=["tracking"])
 

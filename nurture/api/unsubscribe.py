@@ -15,7 +15,7 @@ from nurture.api.deps import in_transaction, verified
 from nurture.api.errors import ApiError
 from nurture.api.pages import page
 from nurture.clock import utcnow
-from nurture.ingest.contacts import unsubscribe
+from nurture.inbound.contacts import unsubscribe
 from nurture.logging import get_logger
 
 router = APIRouter(tags=["unsubscribe"])

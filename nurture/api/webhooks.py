@@ -15,9 +15,9 @@ from sqlalchemy.engine import Connection
 from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
-from nurture.ingest import signature
-from nurture.ingest.sendgrid_events import BatchError, ParsedEvent, parse_batch
-from nurture.ingest.store import store_sendgrid_batch
+from nurture.inbound import signature
+from nurture.inbound.sendgrid_events import BatchError, ParsedEvent, parse_batch
+from nurture.inbound.store import store_sendgrid_batch
 from nurture.logging import get_logger
 
 router = APIRouter(tags=["webhooks"])

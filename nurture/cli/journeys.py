@@ -24,11 +24,11 @@ from nurture.cli.common import console, err_console, run_and_exit, settings_for_
 from nurture.cli.validate import ContactRow, RowError, read_contacts_csv, validate_contact
 from nurture.clock import utcnow
 from nurture.context import AppContext, app_context
-from nurture.ingest import outbox
-from nurture.ingest.contacts import unsubscribe, upsert_contact
-from nurture.ingest.relay import OutboxRelay
-from nurture.ingest.sales import VerdictRefusedError, open_handoff, record_verdict
-from nurture.ingest.web import PageViewIn, store_page_view, store_web_engagement
+from nurture.inbound import outbox
+from nurture.inbound.contacts import unsubscribe, upsert_contact
+from nurture.inbound.sales import VerdictRefusedError, open_handoff, record_verdict
+from nurture.inbound.web import PageViewIn, store_page_view, store_web_engagement
+from nurture.outbound.relay import OutboxRelay
 from workflows.dsl import REGISTRY
 from workflows.payloads import JourneyStatus
 
@@ -194,7 +194,7 @@ async def _event(
 
 
 async def _sales_feedback(ctx: AppContext, contact_id: int, accepted: bool, reason: str, journey: str | None) -> int:
-    """The same verdict as the CRM's HTTP door (`nurture.ingest.sales`), for the contact's open handoff."""
+    """The same verdict as the CRM's HTTP door (`nurture.inbound.sales`), for the contact's open handoff."""
     try:
         with ctx.engine.begin() as conn:
             handoff_id = open_handoff(conn, contact_id, journey)

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from nurture.ingest.contacts import ContactIn
+from nurture.inbound.contacts import ContactIn
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PERSONA = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")

@@ -13,7 +13,7 @@ from nurture.db.types import UTCDateTime
 
 
 class TouchStatus(StrEnum):
-    QUEUED = "queued"  # transactional mail written with its cause, waiting for the mailer (nurture.ingest.mailer)
+    QUEUED = "queued"  # transactional mail written with its cause, waiting for the mailer (nurture.outbound.mailer)
     SENDING = "sending"  # claimed before the provider call; a retry finding this never sends again
     RETRYING = "retrying"  # provider refused for now (429/5xx/unreachable): claim released, a retry may send
     SENT = "sent"

@@ -23,8 +23,8 @@ from nurture.context import AppContext
 from nurture.db import Contact, Touch
 from nurture.db.engine import session_scope
 from nurture.fakes.sendgrid import FakeSendGrid
-from nurture.ingest.confirmation import send_confirmation
-from nurture.ingest.mailer import TransactionalMailer
+from nurture.inbound.confirmation import send_confirmation
+from nurture.outbound.mailer import TransactionalMailer
 from tests.api.payloads import add_contact, contact
 from tests.fixtures.api import ServedApi, api_settings, free_port, served_api
 

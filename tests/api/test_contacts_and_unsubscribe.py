@@ -11,7 +11,7 @@ from sqlmodel import select
 from nurture import keys, links
 from nurture.db import OutboxEmail
 from nurture.db.engine import session_scope
-from nurture.ingest.outbox import ENROLL
+from nurture.inbound.outbox import ENROLL
 from tests.api.payloads import add_contact, contact
 from tests.fixtures.api import ServedApi
 

@@ -8,8 +8,8 @@ import pytest
 
 from definitions.entry_rules import journeys_for
 from nurture import keys
-from nurture.ingest.interest import listened, wants
-from nurture.ingest.sendgrid_events import parse_batch
+from nurture.inbound.interest import listened, wants
+from nurture.inbound.sendgrid_events import parse_batch
 from tests.api.payloads import event
 from workflows import dsl
 

@@ -1,4 +1,4 @@
-"""Sales verdicts, as every door records them (nurture.ingest.sales), on SQLite and PostgreSQL."""
+"""Sales verdicts, as every door records them (nurture.inbound.sales), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from nurture import keys
 from nurture.clock import utcnow
 from nurture.db import Handoff
 from nurture.db.engine import session_scope
-from nurture.ingest.sales import UnknownHandoffError, VerdictRefusedError, open_handoff, record_verdict
+from nurture.inbound.sales import UnknownHandoffError, VerdictRefusedError, open_handoff, record_verdict
 from tests.api.payloads import add_contact
 from tests.fixtures.api import ServedApi
 

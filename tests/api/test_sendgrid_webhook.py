@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from nurture import keys
 from nurture.clock import utcnow
 from nurture.db import Event
-from nurture.ingest.outbox import ENROLL
+from nurture.inbound.outbox import ENROLL
 from tests.api.payloads import add_contact, contact, event
 from tests.fixtures.api import ServedApi
 

@@ -13,7 +13,7 @@ from nurture import keys, links
 from nurture.clock import utcnow
 from nurture.db import Event, Touch, Visitor
 from nurture.db.engine import session_scope
-from nurture.ingest.outbox import ENROLL
+from nurture.inbound.outbox import ENROLL
 from tests.api.payloads import add_contact
 from tests.fixtures.api import API_TOKEN, ServedApi
 

@@ -13,7 +13,7 @@ from nurture.clock import utcnow
 from nurture.context import AppContext
 from nurture.db import Contact, SignalOutbox
 from nurture.db.engine import make_engine
-from nurture.ingest import signature
+from nurture.inbound import signature
 from tests.api.payloads import add_contact, event
 from tests.fixtures.api import ServedApi, api_settings, free_port, served_api
 

@@ -28,7 +28,7 @@ from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import BroadcastDelivery, Contact, ContactStatus, Touch, TouchStatus
 from nurture.db.engine import session_scope
-from nurture.journeys import enroll
+from nurture.journey_client import enroll
 from workers.journey_worker import build_worker
 
 _ranges = itertools.count((1 + uuid.uuid4().int % 1000) * 1_000_000, 10_000)  # fresh per session

@@ -22,8 +22,8 @@ from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Touch
 from nurture.fakes.sendgrid import FakeSendGrid
-from nurture.ingest.contacts import ContactIn, upsert_contact
-from nurture.journeys import enroll
+from nurture.inbound.contacts import ContactIn, upsert_contact
+from nurture.journey_client import enroll
 from workers.journey_worker import build_worker
 from workflows.payloads import JourneyStatus, PageView
 

@@ -21,8 +21,8 @@ from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Touch
 from nurture.fakes.sendgrid import FakeSendGrid
-from nurture.ingest.contacts import ContactIn, upsert_contact
-from nurture.journeys import enroll
+from nurture.inbound.contacts import ContactIn, upsert_contact
+from nurture.journey_client import enroll
 from tests.integration.test_journeys_on_dev_server import add_people, eventually
 from workflows.payloads import JourneyResult
 

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from nurture import keys
 from nurture.config import Settings
-from nurture.journeys import initial_search_attributes
+from nurture.journey_client import initial_search_attributes
 from tests.workflows.fakes import Recorder
 from workers.journey_worker import build_worker
 from workflows.payloads import JourneyInput, JourneyResult
@@ -50,7 +50,7 @@ async def start_journey(
         inp,
         id=workflow_id,
         task_queue=task_queue,
-        search_attributes=initial_search_attributes(inp),  # as `nurture.journeys.enroll` starts them
+        search_attributes=initial_search_attributes(inp),  # as `nurture.journey_client.enroll` starts them
     )
     _started.append(workflow_id)
     return _FollowingHandle(env, env.client.get_workflow_handle(workflow_id, result_type=JourneyResult))

@@ -16,9 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from nurture.db import Contact, ContactStatus, Event
-from nurture.ingest import outbox
-from nurture.ingest.routing import Action, OutboxSignal, Routable, action_for, exit_reason, signals_for
-from nurture.ingest.sendgrid_events import ParsedEvent
+from nurture.inbound import outbox
+from nurture.inbound.routing import Action, OutboxSignal, Routable, action_for, exit_reason, signals_for
+from nurture.inbound.sendgrid_events import ParsedEvent
 
 EVENT = outbox.table(Event)
 CONTACT = outbox.table(Contact)

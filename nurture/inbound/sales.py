@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 
 from nurture import keys
 from nurture.db import Handoff, HandoffStatus
-from nurture.ingest import outbox
-from nurture.ingest.routing import OutboxSignal
+from nurture.inbound import outbox
+from nurture.inbound.routing import OutboxSignal
 
 HANDOFF = outbox.table(Handoff)
 VERDICTS = (HandoffStatus.ACCEPTED.value, HandoffStatus.REJECTED.value)

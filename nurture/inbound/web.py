@@ -16,10 +16,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from nurture.db import Touch, Visitor
-from nurture.ingest import outbox
-from nurture.ingest.routing import Routable, action_for_kind
-from nurture.ingest.scanners import machine_reason
-from nurture.ingest.store import EVENT, Stored, contact_statuses, insert_ignoring_duplicates, route
+from nurture.inbound import outbox
+from nurture.inbound.routing import Routable, action_for_kind
+from nurture.inbound.scanners import machine_reason
+from nurture.inbound.store import EVENT, Stored, contact_statuses, insert_ignoring_duplicates, route
 
 VISITOR = outbox.table(Visitor)
 TOUCH = outbox.table(Touch)
@@ -169,7 +169,7 @@ def store_web_engagement(
     """An open (tracking pixel) or click (redirect) on a link nurture rendered. Counted once per link a minute.
 
     The touch (the drop the link was in) names the journey to tell; without it every listening journey hears.
-    With `client` (the HTTP request), a click a machine made (`nurture.ingest.scanners`) is stored but does not
+    With `client` (the HTTP request), a click a machine made (`nurture.inbound.scanners`) is stored but does not
     count; without it (an operator's `nurture event`) the event is taken as a person's.
     """
     statuses = _require_contact(conn, contact_id)

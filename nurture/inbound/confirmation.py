@@ -1,7 +1,7 @@
 """The double opt-in confirmation email, written in the same transaction as the contact.
 
 The message is an `OutboxEmail` with a `Touch` on channel "transactional" (drop-gap checks tell it from a drop).
-With an email provider configured the touch is `queued` and `nurture.ingest.mailer` sends it; without one (the
+With an email provider configured the touch is `queued` and `nurture.outbound.mailer` sends it; without one (the
 embedded default) the dev outbox is the mailbox and the touch is `sent` at once.
 """
 
@@ -15,10 +15,10 @@ from sqlalchemy.engine import Connection
 
 from nurture.config import Settings
 from nurture.db import OutboxEmail, Touch, TouchStatus
-from nurture.ingest.mailer import TRANSACTIONAL
-from nurture.ingest.outbox import table
-from nurture.ingest.store import CONTACT
+from nurture.inbound.outbox import table
+from nurture.inbound.store import CONTACT
 from nurture.links import confirm_url
+from nurture.outbound.mailer import TRANSACTIONAL
 
 TOUCH = table(Touch)
 OUTBOX_EMAIL = table(OutboxEmail)

@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from nurture import keys
-from nurture.ingest.interest import wants
-from nurture.ingest.sendgrid_events import ParsedEvent
+from nurture.inbound.interest import wants
+from nurture.inbound.sendgrid_events import ParsedEvent
 
 
 class Action(StrEnum):

@@ -27,8 +27,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from nurture import keys
 from nurture.clock import utcnow
 from nurture.context import AppContext
-from nurture.ingest.outbox import ENROLL, OUTBOX
-from nurture.journeys import EnrollError, enroll, signal_journey
+from nurture.inbound.outbox import ENROLL, OUTBOX
+from nurture.journey_client import EnrollError, enroll, signal_journey
 from nurture.logging import get_logger
 from workflows.payloads import EngagementEvent, ExitRequest, PageView, SalesFeedback
 

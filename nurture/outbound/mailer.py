@@ -30,7 +30,7 @@ from activities.email import EmailSender, OutgoingEmail, SendNotAccepted, SendOu
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, OutboxEmail, Touch, TouchStatus
-from nurture.ingest.outbox import table
+from nurture.inbound.outbox import table
 from nurture.logging import get_logger
 
 log = get_logger(__name__)

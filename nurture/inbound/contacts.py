@@ -17,10 +17,10 @@ from sqlalchemy.engine import Connection
 
 from definitions.entry_rules import journeys_for
 from nurture.db import ContactStatus
-from nurture.ingest import outbox
-from nurture.ingest.routing import Action, Routable
-from nurture.ingest.store import CONTACT, EVENT, Stored, insert_ignoring_duplicates, route
-from nurture.ingest.web import identify
+from nurture.inbound import outbox
+from nurture.inbound.routing import Action, Routable
+from nurture.inbound.store import CONTACT, EVENT, Stored, insert_ignoring_duplicates, route
+from nurture.inbound.web import identify
 
 
 class ConfirmRefusedError(ValueError):

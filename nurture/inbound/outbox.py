@@ -1,6 +1,6 @@
 """The transactional outbox: signals owed to journeys, written in the caller's transaction.
 
-Rows are delivered by `nurture.ingest.relay.OutboxRelay` in id order per contact. Besides journey signals, a row
+Rows are delivered by `nurture.outbound.relay.OutboxRelay` in id order per contact. Besides journey signals, a row
 can ask the relay to enroll the contact in a journey (`ENROLL`), so an opt-in accepted while Temporal is down
 still starts its journeys once Temporal is back.
 """
@@ -16,9 +16,9 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.engine import Connection
 
 from nurture.db import Enrollment, SignalOutbox
-from nurture.ingest.routing import OutboxSignal
+from nurture.inbound.routing import OutboxSignal
 
-ENROLL = "enroll_journey"  # pseudo-signal: the relay calls nurture.journeys.enroll()
+ENROLL = "enroll_journey"  # pseudo-signal: the relay calls nurture.journey_client.enroll()
 
 
 def table(model: Any) -> Table:

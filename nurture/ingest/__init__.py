@@ -1,5 +1,0 @@
-"""Event ingest: SendGrid events and web tracking in, stored events and outbox signals out.
-
-Pure parts (parsing, dedupe keys, routing rules, what each journey listens to) are separate from the parts that
-touch the database (`store`, `identity`) and Temporal (`relay`). The HTTP layer lives in `nurture.api`.
-"""
