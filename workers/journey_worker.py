@@ -63,6 +63,7 @@ def build_worker(
 
 
 async def run_worker(settings: Settings) -> None:
+    settings.refuse_unsafe()  # the default tracking secret, or a SendGrid key without its webhook key
     async with app_context(settings) as ctx:
         worker = build_worker(ctx.client, settings, ctx.engine)
         log.info("worker.started", task_queue=settings.task_queue, temporal=settings.effective_temporal_address)
