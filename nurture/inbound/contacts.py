@@ -228,7 +228,8 @@ def unsubscribe(conn: Connection, contact_id: int, now: datetime, *, how: str) -
     if status is None:
         raise LookupError(f"no contact {contact_id}")
     if status != ContactStatus.SUPPRESSED:  # the withdrawal is recorded first; route() then finds it suppressed
-        change = ConsentChange(ConsentAction.WITHDRAWN, source=how, actor="link", occurred_at=now, reason="unsubscribe")
+        actor = "cli" if how == "cli" else "link"  # the CLI's operator, or whoever holds the signed link
+        change = ConsentChange(ConsentAction.WITHDRAWN, source=how, actor=actor, occurred_at=now, reason="unsubscribe")
         status = record_consent(conn, contact_id, change, now).value
     key = f"web:unsubscribe:{contact_id}:{int(now.timestamp()) // 60}"
     row = {
