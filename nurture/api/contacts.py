@@ -175,8 +175,10 @@ async def confirm_subscription(request: Request, token: str) -> HTMLResponse:
 
     contact_id, scale = int(fields["contact_id"]), request.app.state.time_scale
 
+    ip, agent = request.client.host if request.client else None, request.headers.get("user-agent")
+
     def activate(conn: Connection) -> list[str]:
-        return confirm(conn, contact_id, issued_at, now, time_scale=scale).journeys
+        return confirm(conn, contact_id, issued_at, now, time_scale=scale, ip=ip, user_agent=agent).journeys
 
     try:
         await in_transaction(request, activate)

@@ -201,7 +201,14 @@ def _linked_elsewhere(conn: Connection, anonymous_id: str, contact_id: int) -> b
 
 
 def confirm(
-    conn: Connection, contact_id: int, issued_at: datetime, now: datetime, *, time_scale: float = 1.0
+    conn: Connection,
+    contact_id: int,
+    issued_at: datetime,
+    now: datetime,
+    *,
+    time_scale: float = 1.0,
+    ip: str | None = None,
+    user_agent: str | None = None,
 ) -> ContactOutcome:
     """The contact pressed the button behind its confirmation link: activate (idempotent) and enroll."""
     c = CONTACT.c
@@ -212,7 +219,14 @@ def confirm(
     if status is ContactStatus.SUPPRESSED and row.suppressed_at is not None and row.suppressed_at > issued_at:
         raise ConfirmRefusedError("this contact unsubscribed after the confirmation link was sent")
     if status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED):
-        change = ConsentChange(ConsentAction.CONFIRMED, source="confirmation link", actor="contact", occurred_at=now)
+        change = ConsentChange(
+            ConsentAction.CONFIRMED,
+            source="confirmation link",
+            actor="contact",
+            occurred_at=now,
+            ip=ip,
+            user_agent=user_agent,
+        )
         status = record_consent(conn, contact_id, change, now)
         _audit(conn, contact_id, "opt_in_confirmed", now, {})
     outcome = ContactOutcome(contact_id=contact_id, status=status.value, created=False)
@@ -221,7 +235,9 @@ def confirm(
     return outcome
 
 
-def unsubscribe(conn: Connection, contact_id: int, now: datetime, *, how: str) -> Stored:
+def unsubscribe(
+    conn: Connection, contact_id: int, now: datetime, *, how: str, ip: str | None = None, user_agent: str | None = None
+) -> Stored:
     """Suppress the contact and queue an exit for each of its journeys (same path as a webhook unsubscribe)."""
     c = CONTACT.c
     status = conn.execute(select(c.status).where(c.id == contact_id)).scalar()
@@ -229,7 +245,15 @@ def unsubscribe(conn: Connection, contact_id: int, now: datetime, *, how: str) -
         raise LookupError(f"no contact {contact_id}")
     if status != ContactStatus.SUPPRESSED:  # the withdrawal is recorded first; route() then finds it suppressed
         actor = "cli" if how == "cli" else "link"  # the CLI's operator, or whoever holds the signed link
-        change = ConsentChange(ConsentAction.WITHDRAWN, source=how, actor=actor, occurred_at=now, reason="unsubscribe")
+        change = ConsentChange(
+            ConsentAction.WITHDRAWN,
+            source=how,
+            actor=actor,
+            occurred_at=now,
+            ip=ip,
+            user_agent=user_agent,
+            reason="unsubscribe",
+        )
         status = record_consent(conn, contact_id, change, now).value
     key = f"web:unsubscribe:{contact_id}:{int(now.timestamp()) // 60}"
     row = {

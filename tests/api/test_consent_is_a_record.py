@@ -50,7 +50,7 @@ async def test_every_consent_change_is_a_new_row_and_the_status_follows_the_late
     created = await api.http.post("/contacts", json={**ADA, "double_opt_in": True}, headers={**AUTH, **BROWSER})
     cid = created.json()["contact_id"]
     assert contact(engine, cid).status == "pending_confirmation"
-    assert (await api.http.post(confirmation_path(engine))).status_code == 200
+    assert (await api.http.post(confirmation_path(engine), headers=BROWSER)).status_code == 200
     assert contact(engine, cid).status == "active"
     unsubscribe = urlsplit(links.unsubscribe_url(api.ctx.settings, cid)).path
     assert (await api.http.post(unsubscribe, content=b"List-Unsubscribe=One-Click")).status_code == 200
@@ -70,7 +70,8 @@ async def test_every_consent_change_is_a_new_row_and_the_status_follows_the_late
     first = trail[0]
     assert (first["source"], first["wording"], first["lawful_basis"]) == (FORM["source"], FORM["wording"], "consent")
     assert (first["ip"], first["user_agent"]) == ("127.0.0.1", "Mozilla/5.0 (test)")
-    assert trail[2]["source"] == "one-click"
+    assert (trail[1]["ip"], trail[1]["user_agent"]) == ("127.0.0.1", "Mozilla/5.0 (test)")  # who pressed it
+    assert (trail[2]["source"], trail[2]["ip"]) == ("one-click", "127.0.0.1")
     assert contact(engine, cid).status == "active"
 
 
