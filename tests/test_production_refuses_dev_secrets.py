@@ -42,6 +42,7 @@ def test_the_api_and_the_worker_refuse_the_default_tracking_secret(command: list
     assert not (tmp_path / "never.db").exists()  # refused before touching anything
 
 
+@pytest.mark.slow
 def test_the_api_refuses_a_sendgrid_key_without_the_webhook_key(tmp_path: Path) -> None:
     done = run([NURTURE, "api"], tmp_path, NURTURE_TRACKING_SECRET=GOOD_SECRET, NURTURE_SENDGRID_API_KEY="SG.real-key")
     assert done.returncode != 0
