@@ -32,6 +32,7 @@ def run(command: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedP
     return subprocess.run(command, cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command", [[NURTURE, "api"], [NURTURE, "worker"], [sys.executable, "-m", "workers.journey_worker"]]
 )
