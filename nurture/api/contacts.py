@@ -103,7 +103,16 @@ def _caller(request: Request, body: ContactCreate) -> tuple[Caller, int | None]:
     return Caller.PUBLIC, None
 
 
-@router.post("/contacts", status_code=202)
+@router.post(
+    "/contacts",
+    status_code=202,
+    responses={
+        200: {"description": "a known contact, updated by the API token or its own contact token"},
+        201: {"description": "a new contact, created with the API token or a contact token"},
+        202: {"description": "the public answer, the same for a new and a known address"},
+        403: {"description": "a contact token that is forged, or for another address"},
+    },
+)
 async def create_contact(request: Request, body: ContactCreate, response: Response) -> dict[str, Any]:
     """Opt in. A public caller (a form) gets the same 202 answer whether or not the address is known, and never
     changes a known contact; the API token or the contact's own token may change its profile."""
