@@ -108,7 +108,7 @@ def _caller(request: Request, body: ContactCreate) -> tuple[Caller, int | None]:
     status_code=202,
     responses={
         200: {"description": "a known contact, updated by the API token or its own contact token"},
-        201: {"description": "a new contact, created with the API token or a contact token"},
+        201: {"description": "a new contact, created with the API token"},
         202: {"description": "the public answer, the same for a new and a known address"},
         403: {"description": "a contact token that is forged, or for another address"},
     },
