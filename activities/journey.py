@@ -21,7 +21,7 @@ from activities.drop import DropSender
 from activities.email import EmailSender, build_sender
 from activities.handoff import SalesHandoff
 from activities.scoring import Scorer
-from nurture import keys
+from nurture import consent, keys
 from nurture.config import Settings
 from nurture.db import Broadcast, BroadcastDelivery, Contact, ContactStatus, Enrollment
 from nurture.db.engine import session_scope
@@ -92,11 +92,10 @@ class JourneyActivities:
                 enrollment.ended_at, enrollment.outcome = inp.now, inp.outcome[:60]
             contact = s.get(Contact, inp.contact_id)
             if contact is not None:
-                if inp.outcome in SUPPRESSING_OUTCOMES and contact.status != ContactStatus.SUPPRESSED:
-                    contact.status = ContactStatus.SUPPRESSED
-                    contact.suppressed_reason = inp.outcome[:60]
-                    contact.suppressed_at = inp.now
-                    contact.updated_at = inp.now
+                if inp.outcome in SUPPRESSING_OUTCOMES:  # the consent record's one writer, on this transaction
+                    s.flush()
+                    consent.suppress(s.connection(), {inp.contact_id: inp.outcome}, inp.now, actor="journey")
+                    s.refresh(contact)
                 elif inp.outcome == "customer" and contact.status != ContactStatus.SUPPRESSED:
                     contact.status = ContactStatus.CUSTOMER
                     contact.updated_at = inp.now

@@ -168,6 +168,7 @@ async def measure(args: argparse.Namespace, workdir: Path, server: DevServer) ->
         "NURTURE_TEMPORAL_ADDRESS": address,
         "NURTURE_TASK_QUEUE": task_queue,
         "NURTURE_SENDGRID_WEBHOOK_PUBLIC_KEY": public,
+        "NURTURE_TRACKING_SECRET": "bench-tracking-secret-not-for-production",
         "NURTURE_LOG_LEVEL": "WARNING",
     }
     nurture = shutil.which("nurture", path=str(Path(sys.executable).parent)) or "nurture"

@@ -7,14 +7,27 @@ started by nurture, SQLite under `.nurture/`, and the dev outbox sender.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"changeme", "change-me", "secret", "xxx", "todo"}
+DEV_TRACKING_SECRET = "dev-only-tracking-secret-change-in-production"  # published: fine for `nurture dev` only
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def blank(text: str) -> bool:
+    """True for an empty string or one made only of whitespace or invisible characters (zero-width space, BOM,
+    word joiner, ...): such a secret is no secret."""
+    return all(ch.isspace() or unicodedata.category(ch) in _INVISIBLE for ch in text)
+
+
+class UnsafeSettingsError(ValueError):
+    """Settings fit for `nurture dev` only, given to a process meant for production."""
 
 
 class Settings(BaseSettings):
@@ -47,7 +60,7 @@ class Settings(BaseSettings):
 
     # Public URLs rendered into emails (tracking, unsubscribe)
     public_base_url: str = "http://127.0.0.1:8000"
-    tracking_secret: SecretStr = SecretStr("dev-only-tracking-secret-change-in-production")
+    tracking_secret: SecretStr = SecretStr(DEV_TRACKING_SECRET)
 
     # Event webhook
     sendgrid_webhook_public_key: str | None = Field(
@@ -68,6 +81,39 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="None = JSON unless stderr is a TTY")
+
+    @field_validator("api_token", "sendgrid_api_key", "crm_webhook_secret", "sendgrid_webhook_public_key")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | str | None) -> SecretStr | str | None:
+        """`${NURTURE_API_TOKEN:-}` gives an empty value: that means unset (a closed door), never an open one."""
+        if value is None:
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if blank(text) else value
+
+    def production_problems(self) -> list[str]:
+        """Why these settings must not serve the internet (empty when they may)."""
+        problems = []
+        secret = self.tracking_secret.get_secret_value()
+        if secret == DEV_TRACKING_SECRET or blank(secret) or len(secret) < 16:
+            problems.append(
+                "NURTURE_TRACKING_SECRET is the published development default (or shorter than 16 characters): "
+                "anyone could forge unsubscribe and contact links. Set a long random secret, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        if self.sendgrid_api_key is not None and not self.sendgrid_webhook_public_key:
+            problems.append(
+                "NURTURE_SENDGRID_API_KEY is set but NURTURE_SENDGRID_WEBHOOK_PUBLIC_KEY is not: unsubscribes, "
+                "bounces and spam reports from SendGrid would be refused. Copy the public key from SendGrid's "
+                "Signed Event Webhook settings"
+            )
+        return problems
+
+    def refuse_unsafe(self) -> None:
+        """Raise UnsafeSettingsError unless fit for production (the API and worker call it; `nurture dev` not)."""
+        problems = self.production_problems()
+        if problems:
+            raise UnsafeSettingsError("refusing to start: " + "; ".join(problems))
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Self:

@@ -1,7 +1,8 @@
 """Signed URLs nurture renders into emails and pages: open pixel, click redirect, unsubscribe, confirm.
 
-The formats match `activities.email.render` (paths `/t/o/{token}.gif`, `/t/c/{token}`, `/u/{token}`; fields
-`contact_id`, `touch_id`, `item_id`, `url`): the API serves exactly what emails carry. Every drop carries
+The one builder of signed URLs: emails (`activities.email.render`), the confirmation email and the API all use
+it (paths `/t/o/{token}.gif`, `/t/c/{token}`, `/u/{token}`, `/confirm/{token}`; fields `contact_id`, `touch_id`,
+`item_id`, `url`), so the API serves exactly what emails carry. Every drop carries
 RFC 8058 one-click unsubscribe headers (`list_unsubscribe_headers`). Tokens are HMAC-signed
 (`nurture.tokens`): no one can forge an event for another contact, and a click redirect goes only to the URL
 that was signed.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,7 +14,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
-from nurture.config import Settings
+from nurture.config import Settings, UnsafeSettingsError
 from nurture.context import app_context
 from nurture.logging import configure_logging, get_logger
 from workflows.registry import WORKFLOWS
@@ -63,6 +64,7 @@ def build_worker(
 
 
 async def run_worker(settings: Settings) -> None:
+    settings.refuse_unsafe()  # the default tracking secret, or a SendGrid key without its webhook key
     async with app_context(settings) as ctx:
         worker = build_worker(ctx.client, settings, ctx.engine)
         log.info("worker.started", task_queue=settings.task_queue, temporal=settings.effective_temporal_address)
@@ -72,6 +74,10 @@ async def run_worker(settings: Settings) -> None:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
+    try:
+        settings.refuse_unsafe()
+    except UnsafeSettingsError as err:
+        sys.exit(f"nurture worker: {err}")  # a clear message and exit status 1, not a traceback
     asyncio.run(run_worker(settings))
 
 

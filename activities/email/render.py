@@ -1,5 +1,7 @@
 """Render a catalog item for one contact: personalised text and HTML, signed tracking links, RFC 8058 headers.
 
+Every signed URL is built by `nurture.links` (the API verifies what it builds).
+
 - Links the author wrote become signed click redirects `{base}/t/c/{token}` (the token carries the exact URL,
   so the redirect cannot be abused); the HTML gets an open pixel `{base}/t/o/{token}.gif`.
 - Every drop carries `List-Unsubscribe: <{base}/u/{token}>` and `List-Unsubscribe-Post:
@@ -15,7 +17,7 @@ import string
 from dataclasses import dataclass
 from datetime import datetime
 
-from nurture import keys, tokens
+from nurture import keys, links
 from nurture.config import Settings
 from nurture.db import Contact
 from workflows.dsl import ContentItem
@@ -51,19 +53,23 @@ class Rendered:
 
 
 class DropRenderer:
+    """Signed URLs come from `nurture.links`, the one builder the API verifies against."""
+
     def __init__(self, settings: Settings) -> None:
-        self._base = settings.public_base_url.rstrip("/")
-        self._secret = settings.tracking_secret.get_secret_value()
+        self._settings = settings
 
     def unsubscribe_url(self, contact_id: int, touch_id: int) -> str:
-        token = tokens.sign(self._secret, "unsubscribe", {"contact_id": str(contact_id), "touch_id": str(touch_id)})
-        return f"{self._base}/u/{token}"
+        return links.unsubscribe_url(self._settings, contact_id, touch_id)
 
     def click_url(self, ids: dict[str, str], url: str) -> str:
-        return f"{self._base}/t/c/{tokens.sign(self._secret, 'click', {**ids, 'url': url})}"
+        return links.click_url(
+            self._settings, url, int(ids["contact_id"]), item_id=ids["item_id"], touch_id=int(ids["touch_id"])
+        )
 
     def open_pixel_url(self, ids: dict[str, str]) -> str:
-        return f"{self._base}/t/o/{tokens.sign(self._secret, 'open', ids)}.gif"
+        return links.open_pixel_url(
+            self._settings, int(ids["contact_id"]), item_id=ids["item_id"], touch_id=int(ids["touch_id"])
+        )
 
     def render(self, drop: Drop) -> Rendered:
         contact_id = str(drop.contact.id)
@@ -111,6 +117,6 @@ class DropRenderer:
             subject=string.Template(drop.item.subject).safe_substitute(fields),
             text=text,
             html=document,
-            headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+            headers=links.list_unsubscribe_headers(self._settings, int(contact_id), drop.touch_id),
             custom_args=custom_args,
         )

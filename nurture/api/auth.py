@@ -1,15 +1,19 @@
-"""Bearer-token protection for the admin endpoints (broadcasts).
+"""The API token: the one place a request's bearer token is checked.
 
-The token comes from configuration (`NURTURE_API_TOKEN`). With no token configured the admin door is
-closed (503), never open; a missing or wrong token is refused (401). Tokens are compared in constant time.
+The token comes from configuration (`NURTURE_API_TOKEN`). Unset, empty or made only of whitespace or invisible
+characters (`nurture.config.blank`), the token doors are closed (503), never open. The bearer is compared with
+`hmac.compare_digest` on the raw bytes: nothing is stripped or normalised on either side, so a bearer of
+characters `str.strip()` would remove can never match an empty secret.
 """
 
 from __future__ import annotations
 
 import hmac
+from enum import Enum
 
 from fastapi import HTTPException, Request, status
 
+from nurture.config import Settings, blank
 from nurture.logging import get_logger
 
 log = get_logger(__name__)
@@ -17,20 +21,52 @@ log = get_logger(__name__)
 CALLER = "api-token"  # the name audits record for callers holding the configured token
 
 
+class TokenCheck(Enum):
+    CLOSED = "closed"  # no usable token configured
+    MISSING = "missing"  # no bearer in the request
+    WRONG = "wrong"
+    VALID = "valid"
+
+
+def configured_token(settings: Settings) -> bytes | None:
+    """The configured token's bytes, or None when the door is closed."""
+    if settings.api_token is None:
+        return None
+    value = settings.api_token.get_secret_value()
+    return None if blank(value) else value.encode()
+
+
+def check_token(request: Request) -> TokenCheck:
+    expected = configured_token(request.app.state.ctx.settings)
+    if expected is None:
+        return TokenCheck.CLOSED
+    header = request.headers.get("authorization", "").encode("latin-1")  # the bytes as they came
+    scheme, _, given = header.partition(b" ")
+    if scheme.lower() != b"bearer" or not given:
+        return TokenCheck.MISSING
+    if not hmac.compare_digest(given, expected):
+        log.warning("api.bad_token", path=request.url.path, client=request.client.host if request.client else None)
+        return TokenCheck.WRONG
+    return TokenCheck.VALID
+
+
+def has_api_token(request: Request) -> bool:
+    """True when the request carries the configured bearer token (server-to-server calls)."""
+    return check_token(request) is TokenCheck.VALID
+
+
 def require_token(request: Request) -> str:
     """FastAPI dependency: the caller's name for audit records, or an HTTP refusal."""
-    expected = request.app.state.ctx.settings.api_token
-    if expected is None:
+    check = check_token(request)
+    if check is TokenCheck.CLOSED:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, "admin API is closed: no NURTURE_API_TOKEN is configured"
         )
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
+    if check is TokenCheck.MISSING:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
-    if not hmac.compare_digest(given.strip().encode(), expected.get_secret_value().encode()):
-        log.warning("api.bad_token", path=request.url.path, client=request.client.host if request.client else None)
+    if check is TokenCheck.WRONG:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "invalid bearer token",

@@ -1,4 +1,8 @@
-"""`POST /contacts` (opt-in with consent, optional double opt-in) and `GET /confirm/{token}`."""
+"""`POST /contacts` (opt-in with consent, optional double opt-in) and `/confirm/{token}` (GET a page, POST confirms).
+
+Knowing an email address gives a stranger nothing: the public answer is the same for a new and a known address
+(no id, no token), and a known contact is never changed by it (see `nurture.inbound.contacts.upsert_contact`).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,21 @@ from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.engine import Connection
 
+from nurture.api.auth import has_api_token
 from nurture.api.deps import in_transaction, verified
 from nurture.api.errors import ApiError
 from nurture.api.pages import page
 from nurture.clock import utcnow
-from nurture.inbound.confirmation import send_confirmation
-from nurture.inbound.contacts import ConfirmRefusedError, ContactIn, confirm, upsert_contact
+from nurture.inbound.confirmation import offer_confirmation
+from nurture.inbound.contacts import (
+    Caller,
+    ConfirmRefusedError,
+    ContactIn,
+    ProofMismatchError,
+    confirm,
+    upsert_contact,
+)
+from nurture.inbound.profile import check_company, check_name
 from nurture.links import contact_token
 
 router = APIRouter(tags=["contacts"])
@@ -29,8 +42,9 @@ class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: str = Field(min_length=1, max_length=200, description="where the contact opted in, e.g. a form URL")
-    at: AwareDatetime | None = Field(default=None, description="when; default now")
-    ip: str | None = Field(default=None, max_length=64, description="default: the caller's address")
+    wording: str | None = Field(default=None, max_length=500, description="the form id or the words agreed to")
+    at: AwareDatetime | None = Field(default=None, description="when; default now (API token only)")
+    ip: str | None = Field(default=None, max_length=64, description="default: the caller's address (API token only)")
 
 
 class ContactCreate(BaseModel):
@@ -46,6 +60,9 @@ class ContactCreate(BaseModel):
     topics: list[str] = Field(default_factory=list, max_length=50)
     double_opt_in: bool = False
     anonymous_id: str | None = Field(default=None, min_length=1, max_length=128)
+    contact_token: str | None = Field(
+        default=None, max_length=500, description="from a link the contact received: lets it change its profile"
+    )
 
     @field_validator("email")
     @classmethod
@@ -53,6 +70,16 @@ class ContactCreate(BaseModel):
         if not EMAIL.match(value.strip()):
             raise ValueError("not an email address")
         return value.strip()
+
+    @field_validator("first_name", "last_name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else check_name(value)
+
+    @field_validator("company")
+    @classmethod
+    def _company(cls, value: str | None) -> str | None:
+        return None if value is None else check_company(value)
 
     @field_validator("time_zone")
     @classmethod
@@ -65,15 +92,41 @@ class ContactCreate(BaseModel):
         return value
 
 
-@router.post("/contacts")
+PUBLIC_ANSWER = "Thank you. If this address needs to confirm its subscription, a confirmation email is on its way."
+
+
+def _caller(request: Request, body: ContactCreate) -> tuple[Caller, int | None]:
+    if has_api_token(request):
+        return Caller.API_TOKEN, None
+    if body.contact_token is not None:
+        return Caller.CONTACT_TOKEN, int(verified(request, "contact", body.contact_token)["contact_id"])
+    return Caller.PUBLIC, None
+
+
+@router.post(
+    "/contacts",
+    status_code=202,
+    responses={
+        200: {"description": "a known contact, updated by the API token or its own contact token"},
+        201: {"description": "a new contact, created with the API token"},
+        202: {"description": "the public answer, the same for a new and a known address"},
+        403: {"description": "a contact token that is forged, or for another address"},
+    },
+)
 async def create_contact(request: Request, body: ContactCreate, response: Response) -> dict[str, Any]:
+    """Opt in. A public caller (a form) gets the same 202 answer whether or not the address is known, and never
+    changes a known contact; the API token or the contact's own token may change its profile."""
     now = utcnow()
     settings = request.app.state.ctx.settings
+    caller, for_contact = _caller(request, body)
+    trusted = caller is Caller.API_TOKEN
     inp = ContactIn(
         email=body.email,
         consent_source=body.consent.source,
-        consent_at=body.consent.at or now,
-        consent_ip=body.consent.ip or (request.client.host if request.client else None),
+        consent_wording=body.consent.wording,
+        consent_at=(body.consent.at if trusted else None) or now,
+        consent_ip=(body.consent.ip if trusted else None) or (request.client.host if request.client else None),
+        user_agent=request.headers.get("user-agent"),
         first_name=body.first_name,
         last_name=body.last_name,
         company=body.company,
@@ -85,28 +138,45 @@ async def create_contact(request: Request, body: ContactCreate, response: Respon
     )
 
     def save(conn: Connection) -> dict[str, Any]:
-        outcome = upsert_contact(conn, inp, now, time_scale=request.app.state.time_scale)
-        if outcome.needs_confirmation:
-            send_confirmation(conn, settings, outcome.contact_id, now)
+        outcome = upsert_contact(
+            conn, inp, now, time_scale=request.app.state.time_scale, caller=caller, for_contact=for_contact
+        )
+        sent = outcome.needs_confirmation and offer_confirmation(conn, settings, outcome.contact_id, now)
         return {
             "contact_id": outcome.contact_id,
             "status": outcome.status,
             "created": outcome.created,
             "journeys": outcome.journeys,
-            "confirmation_sent": outcome.needs_confirmation,
+            "confirmation_sent": sent,
             "events_attributed": len(outcome.stitched.event_ids),
-            "contact_token": contact_token(settings, outcome.contact_id),
         }
 
-    result = await in_transaction(request, save)
+    try:
+        result = await in_transaction(request, save)
+    except ProofMismatchError as err:
+        raise ApiError(403, str(err)) from err
     mailer = request.app.state.mailer
     if result["confirmation_sent"] and mailer is not None:
         mailer.nudge()  # send the confirmation now rather than at the mailer's next idle pass
+    if caller is Caller.PUBLIC:  # the same answer for a new and a known address: nothing to learn from it
+        return {"accepted": True, "double_opt_in": body.double_opt_in, "message": PUBLIC_ANSWER}
     response.status_code = 201 if result["created"] else 200
-    return result
+    return {**result, "contact_token": contact_token(settings, result["contact_id"])}
 
 
 @router.get("/confirm/{token}", response_class=HTMLResponse)
+async def confirmation_page(request: Request, token: str) -> HTMLResponse:
+    """A page with a button: mail scanners follow links, only a person presses the button (the POST)."""
+    verified(request, "confirm", token, expiring=True)
+    return page(
+        "Confirm your subscription",
+        "Press the button to confirm that you want these emails.",
+        form_action=str(request.url.path),
+        button="Confirm subscription",
+    )
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse)
 async def confirm_subscription(request: Request, token: str) -> HTMLResponse:
     fields = verified(request, "confirm", token, expiring=True)
     now = utcnow()
@@ -114,8 +184,10 @@ async def confirm_subscription(request: Request, token: str) -> HTMLResponse:
 
     contact_id, scale = int(fields["contact_id"]), request.app.state.time_scale
 
+    ip, agent = request.client.host if request.client else None, request.headers.get("user-agent")
+
     def activate(conn: Connection) -> list[str]:
-        return confirm(conn, contact_id, issued_at, now, time_scale=scale).journeys
+        return confirm(conn, contact_id, issued_at, now, time_scale=scale, ip=ip, user_agent=agent).journeys
 
     try:
         await in_transaction(request, activate)

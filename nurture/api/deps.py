@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -11,6 +10,7 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from nurture import tokens
+from nurture.api.auth import has_api_token
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
 from nurture.context import AppContext
@@ -42,15 +42,6 @@ async def in_transaction(request: Request, work: Callable[[Connection], T]) -> T
     if relay is not None:
         relay.nudge()
     return result
-
-
-def has_api_token(request: Request) -> bool:
-    """True when the request carries the configured bearer token (server-to-server calls)."""
-    expected = ctx_of(request).settings.api_token
-    given = request.headers.get("authorization", "")
-    if expected is None or not given.lower().startswith("bearer "):
-        return False
-    return hmac.compare_digest(given[7:].strip().encode(), expected.get_secret_value().encode())
 
 
 def verified(request: Request, purpose: str, token: str, *, expiring: bool = False) -> dict[str, str]:

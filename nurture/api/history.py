@@ -1,4 +1,4 @@
-"""`GET /contacts/{id}/history`: what nurture knows of a contact (API token): consent, journeys, score, events.
+"""`GET /contacts/{id}/history`: what nurture knows of a contact (API token): consent trail, journeys, score, events.
 
 The score is computed live with the journey's scoring rules (`definitions.scoring`), over the same events the
 `score_contact` activity reads: the contact's own and those of visitors linked to it.
@@ -13,7 +13,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from definitions.scoring import Engagement, rules_for
-from nurture.api.deps import has_api_token, in_transaction
+from nurture import consent
+from nurture.api.auth import has_api_token
+from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
 from nurture.inbound.outbox import ENROLLMENT
@@ -35,11 +37,7 @@ async def contact_history(
 
     def read(conn: Connection) -> dict[str, Any]:
         c, e, n = CONTACT.c, EVENT.c, ENROLLMENT.c
-        person = conn.execute(
-            select(c.status, c.suppressed_reason, c.consent_source, c.consent_at, c.consent_ip, c.persona).where(
-                c.id == contact_id
-            )
-        ).one_or_none()
+        person = conn.execute(select(c.status, c.suppressed_reason, c.persona).where(c.id == contact_id)).one_or_none()
         if person is None:
             raise ApiError(404, f"no contact {contact_id}")
         visitors = select(VISITOR.c.anonymous_id).where(VISITOR.c.contact_id == contact_id).scalar_subquery()
@@ -63,7 +61,7 @@ async def contact_history(
             "status": person.status,
             "suppressed_reason": person.suppressed_reason,
             "persona": person.persona,
-            "consent": {"source": person.consent_source, "at": person.consent_at, "ip": person.consent_ip},
+            "consent": consent.history(conn, contact_id),  # every grant, confirmation and withdrawal, oldest first
             "journeys": [dict(j._mapping) for j in journeys],
             "score": scores,
             "events": [dict(r._mapping) for r in rows[:limit]],

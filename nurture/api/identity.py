@@ -1,4 +1,4 @@
-"""`POST /identify`: link an anonymous visitor to a contact (a form fill); its earlier views become the contact's."""
+"""`POST /identify`: link an anonymous visitor to a contact, with proof; its earlier views become the contact's."""
 
 from __future__ import annotations
 
@@ -6,48 +6,43 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from nurture.api.deps import acting_contact, in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
-from nurture.inbound.store import CONTACT
 from nurture.inbound.web import UnknownContactError, identify
 
 router = APIRouter(tags=["identity"])
 
 
 class IdentifyIn(BaseModel):
-    """Who the visitor is: the `email` they typed into a form, a `contact_token`, or `contact_id` + API token."""
+    """Who the visitor is: a signed `contact_token` (from a nurture link, or signed by the site's server with the
+    API token), or a `contact_id` with the API token. An email address is no proof: anyone can type one."""
 
     model_config = ConfigDict(extra="forbid")
 
     anonymous_id: str = Field(min_length=1, max_length=128)
-    email: str | None = Field(default=None, min_length=3, max_length=320)
-    contact_id: int | None = Field(default=None, ge=1)
+    contact_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     contact_token: str | None = Field(default=None, max_length=500)
 
 
 @router.post("/identify")
 async def identify_visitor(request: Request, body: IdentifyIn) -> dict[str, Any]:
     contact_id = acting_contact(request, body.contact_id, body.contact_token)
-    if contact_id is None and body.email is None:
-        raise ApiError(422, "identify needs an email, a contact_token, or a contact_id with the API token")
+    if contact_id is None:
+        raise ApiError(422, "identify needs a contact_token, or a contact_id with the API token")
     now = utcnow()
 
     def link(conn: Connection) -> dict[str, Any]:
-        cid = contact_id
-        if cid is None:
-            assert body.email is not None
-            email = body.email.strip().lower()
-            cid = conn.execute(select(CONTACT.c.id).where(CONTACT.c.email == email)).scalar()
-            if cid is None:
-                raise UnknownContactError("no contact with that email: create it with POST /contacts")
-        stitched = identify(conn, body.anonymous_id, cid, now)
-        return {"contact_id": cid, "events_attributed": len(stitched.event_ids), "signals_queued": stitched.signals}
+        stitched = identify(conn, body.anonymous_id, contact_id, now)
+        return {
+            "contact_id": contact_id,
+            "events_attributed": len(stitched.event_ids),
+            "signals_queued": stitched.signals,
+        }
 
     try:
         return await in_transaction(request, link)
-    except UnknownContactError as err:
-        raise ApiError(404, str(err)) from err
+    except UnknownContactError as err:  # a token for an erased contact, or an API caller's typo
+        raise ApiError(404, "this contact is no longer known") from err

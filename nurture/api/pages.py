@@ -7,9 +7,17 @@ from html import escape
 from fastapi.responses import HTMLResponse
 
 
-def page(title: str, message: str, *, form_action: str | None = None, status_code: int = 200) -> HTMLResponse:
+def page(
+    title: str,
+    message: str,
+    *,
+    form_action: str | None = None,
+    button: str = "Unsubscribe",
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A page; with `form_action`, a button that POSTs there (GET never changes state)."""
     form = (
-        f'<form method="post" action="{escape(form_action)}"><button type="submit">Unsubscribe</button></form>'
+        f'<form method="post" action="{escape(form_action)}"><button type="submit">{escape(button)}</button></form>'
         if form_action
         else ""
     )

@@ -35,8 +35,10 @@ async def unsubscribe_now(request: Request, token: str) -> HTMLResponse:
     how = "one-click" if b"List-Unsubscribe=One-Click" in body else "unsubscribe page"
     now = utcnow()
 
+    ip, agent = request.client.host if request.client else None, request.headers.get("user-agent")
+
     def suppress(conn: Connection) -> int:
-        return unsubscribe(conn, contact_id, now, how=how).signals
+        return unsubscribe(conn, contact_id, now, how=how, ip=ip, user_agent=agent).signals
 
     try:
         exits = await in_transaction(request, suppress)

@@ -23,6 +23,7 @@ def api(
 
 
 async def _serve(settings: Settings, host: str, port: int) -> int:
+    settings.refuse_unsafe()  # the default tracking secret, or a SendGrid key without its webhook key
     settings.home.mkdir(parents=True, exist_ok=True)  # the embedded SQLite database lives there
     engine = open_engine(settings)
     # lazy: the API must accept events while Temporal is unreachable; the relay retries until it answers

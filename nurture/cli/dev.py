@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from typing import Annotated
 
 import typer
@@ -21,6 +20,7 @@ from nurture.cli.common import console, run_and_exit, settings_for_cli
 from nurture.cli.journeys import ui_link
 from nurture.config import Settings
 from nurture.context import app_context
+from nurture.dev_secrets import with_dev_secrets
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.logging import get_logger
 from nurture.temporal import embedded_dev_server
@@ -58,9 +58,7 @@ async def _dev(settings: Settings, time_scale: float, day_seconds: float, demo: 
             sendgrid_host=fake.url,
             sendgrid_webhook_public_key=fake.public_key_b64,
         )
-    if settings.api_token is None:
-        updates["api_token"] = SecretStr(secrets.token_urlsafe(24))
-    settings = settings.model_copy(update=updates)
+    settings = with_dev_secrets(settings.model_copy(update=updates))  # random, kept in home across restarts
     api_token = settings.api_token.get_secret_value() if settings.api_token else ""
 
     async with contextlib.AsyncExitStack() as stack:

@@ -1,6 +1,7 @@
 """Database models (SQLModel) and the engine; importing this package registers every table."""
 
 from nurture.db.broadcast import Broadcast, BroadcastDelivery, BroadcastState
+from nurture.db.consent import Consent, ConsentAction, LawfulBasis
 from nurture.db.contact import Contact, ContactBase, ContactStatus, Enrollment, Visitor
 from nurture.db.event import Event, SignalOutbox
 from nurture.db.sales import Handoff, HandoffStatus, Score
@@ -10,6 +11,8 @@ __all__ = [
     "Broadcast",
     "BroadcastDelivery",
     "BroadcastState",
+    "Consent",
+    "ConsentAction",
     "Contact",
     "ContactBase",
     "ContactStatus",
@@ -17,6 +20,7 @@ __all__ = [
     "Event",
     "Handoff",
     "HandoffStatus",
+    "LawfulBasis",
     "OutboxEmail",
     "Score",
     "SignalOutbox",

@@ -30,6 +30,8 @@ class ContactBase(SQLModel):
 
 class Contact(ContactBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # status: a cache of the latest consent row, written only by nurture.consent.record_consent (and "customer"
+    # by the journey end); consent_*: the first opt-in, kept for reading; the whole trail is the consent table.
     status: str = Field(default=ContactStatus.ACTIVE, max_length=30, index=True)
     consent_source: str = Field(default="", max_length=200)
     consent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

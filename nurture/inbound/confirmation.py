@@ -7,14 +7,15 @@ embedded default) the dev outbox is the mailbox and the touch is `sent` at once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from nurture.config import Settings
-from nurture.db import OutboxEmail, Touch, TouchStatus
+from nurture.consent import CONSENT
+from nurture.db import ConsentAction, OutboxEmail, Touch, TouchStatus
 from nurture.inbound.outbox import table
 from nurture.inbound.store import CONTACT
 from nurture.links import confirm_url
@@ -23,6 +24,42 @@ from nurture.outbound.mailer import TRANSACTIONAL
 TOUCH = table(Touch)
 OUTBOX_EMAIL = table(OutboxEmail)
 JOURNEY = "opt_in"
+# Anyone can type an address into a form: at most this many confirmation emails per address and window, counted
+# from the touches in the database (so the limit holds across API processes).
+RATE_LIMITS = ((1, timedelta(minutes=10)), (5, timedelta(days=1)))
+
+
+def may_send_confirmation(conn: Connection, contact_id: int, now: datetime) -> bool:
+    """True while the address is under every confirmation rate limit.
+
+    Only confirmations sent since the contact last confirmed or withdrew count: those were answered, so someone
+    who unsubscribes and signs up again within minutes still gets a link.
+    """
+    t, k = TOUCH.c, CONSENT.c
+    answered = conn.execute(
+        select(func.max(k.recorded_at)).where(
+            k.contact_id == contact_id, k.action.in_([ConsentAction.CONFIRMED.value, ConsentAction.WITHDRAWN.value])
+        )
+    ).scalar()
+    longest = max(window for _, window in RATE_LIMITS)
+    since = now - longest if answered is None else max(now - longest, answered)
+    sent = conn.execute(
+        select(t.created_at).where(t.contact_id == contact_id, t.journey == JOURNEY, t.created_at >= since)
+    ).scalars()
+    times = list(sent)
+    return all(sum(1 for at in times if at > now - window) < most for most, window in RATE_LIMITS)
+
+
+def offer_confirmation(conn: Connection, settings: Settings, contact_id: int, now: datetime) -> bool:
+    """Send the confirmation email unless the address is over its rate limit; True if written."""
+    c = CONTACT.c
+    lock = select(c.id).where(c.id == contact_id)
+    if conn.dialect.name == "postgresql":
+        conn.execute(lock.with_for_update())  # two processes asking at once count one after the other
+    if not may_send_confirmation(conn, contact_id, now):
+        return False
+    send_confirmation(conn, settings, contact_id, now)
+    return True
 
 
 def send_confirmation(conn: Connection, settings: Settings, contact_id: int, now: datetime) -> str:

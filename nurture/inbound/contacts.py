@@ -1,5 +1,7 @@
 """Opt-in and opt-out: create or update a contact with its consent, confirm a double opt-in, unsubscribe.
 
+Every consent change goes through `nurture.consent.record_consent` (a new row, never an overwrite).
+
 Enrollment in the journeys whose entry rules match goes through the outbox (an `ENROLL` row per journey), so an
 opt-in accepted while Temporal is down still starts its journeys later. Each function runs inside the caller's
 transaction.
@@ -10,21 +12,40 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from definitions.entry_rules import journeys_for
-from nurture.db import ContactStatus
+from nurture.consent import ConsentChange, record_consent
+from nurture.db import ConsentAction, ContactStatus
 from nurture.inbound import outbox
 from nurture.inbound.routing import Action, Routable
 from nurture.inbound.store import CONTACT, EVENT, Stored, insert_ignoring_duplicates, route
-from nurture.inbound.web import identify
+from nurture.inbound.web import VISITOR, identify
 
 
 class ConfirmRefusedError(ValueError):
     """The confirmation link is for a contact that opted out after the link was sent."""
+
+
+class ProofMismatchError(PermissionError):
+    """A contact token was presented for another contact's address."""
+
+
+class Caller(StrEnum):
+    """Who asks for an opt-in: a stranger at a public form, or a caller that proved it may act for the contact."""
+
+    PUBLIC = "public"  # unauthenticated POST /contacts: may create a contact, never change an existing one
+    API_TOKEN = "api-token"  # a trusted server-side integration
+    CONTACT_TOKEN = "contact-token"  # a signed token from a link the contact received
+    CLI = "cli"  # an operator with database access (nurture enroll)
+
+    @property
+    def may_change_existing(self) -> bool:
+        return self is not Caller.PUBLIC
 
 
 @dataclass(frozen=True)
@@ -43,6 +64,8 @@ class ContactIn:
     topics: tuple[str, ...] = ()
     double_opt_in: bool = False
     anonymous_id: str | None = None
+    consent_wording: str | None = None  # the form id or the words agreed to
+    user_agent: str | None = None
 
     def profile(self) -> dict[str, Any]:
         names = ("first_name", "last_name", "company", "persona", "time_zone")
@@ -89,16 +112,41 @@ def enroll_by_rules(
     return wanted
 
 
-def upsert_contact(conn: Connection, inp: ContactIn, now: datetime, *, time_scale: float = 1.0) -> ContactOutcome:
-    """Create or update the contact with its consent; enroll it, or ask it to confirm first.
+def _change(inp: ContactIn, action: ConsentAction, caller: Caller) -> ConsentChange:
+    return ConsentChange(
+        action,
+        source=inp.consent_source,
+        actor=caller.value,
+        occurred_at=inp.consent_at,
+        wording=inp.consent_wording,
+        ip=inp.consent_ip,
+        user_agent=inp.user_agent,
+    )
 
-    A suppressed contact stays suppressed until it confirms (double opt-in is forced): anyone can type an
-    address into a form, only its owner can click the link.
+
+def upsert_contact(
+    conn: Connection,
+    inp: ContactIn,
+    now: datetime,
+    *,
+    time_scale: float = 1.0,
+    caller: Caller = Caller.CLI,
+    for_contact: int | None = None,
+) -> ContactOutcome:
+    """Create the contact with its consent, or (for a caller with proof) update it; enroll it or ask it to confirm.
+
+    A public caller never changes an existing contact: at most a confirmation email is owed to the address (the
+    caller decides whether to send it, see `nurture.inbound.confirmation`). A pending or suppressed contact
+    becomes active only by confirming, whoever posts. `for_contact`: the contact a contact token was signed for;
+    the email must be that contact's.
     """
     email = inp.email.strip().lower()
     c = CONTACT.c
-    consent = {"consent_source": inp.consent_source, "consent_at": inp.consent_at, "consent_ip": inp.consent_ip}
-    initial = ContactStatus.PENDING_CONFIRMATION if inp.double_opt_in else ContactStatus.ACTIVE
+    if for_contact is not None:
+        owner = conn.execute(select(c.email).where(c.id == for_contact)).scalar()
+        if owner != email:
+            raise ProofMismatchError("the contact token is for another address")
+    action = ConsentAction.REQUESTED if inp.double_opt_in else ConsentAction.GRANTED
     new_row = {
         "persona": "general",
         "time_zone": "UTC",
@@ -106,42 +154,63 @@ def upsert_contact(conn: Connection, inp: ContactIn, now: datetime, *, time_scal
         "last_name": "",
         "company": "",
         **inp.profile(),
-        **consent,
+        "consent_source": inp.consent_source,  # the first opt-in; the whole trail is in the consent table
+        "consent_at": inp.consent_at,
+        "consent_ip": inp.consent_ip,
         "email": email,
         "topics": list(inp.topics),
-        "status": initial.value,
+        "status": ContactStatus.PENDING_CONFIRMATION.value,  # until record_consent says otherwise
         "created_at": now,
         "updated_at": now,
     }
-    created = insert_ignoring_duplicates(conn, CONTACT, [new_row], "email")
+    created = email in insert_ignoring_duplicates(conn, CONTACT, [new_row], "email")
     row = conn.execute(select(c.id, c.status, c.persona, c.topics).where(c.email == email)).one()
     contact_id, status = row.id, ContactStatus(row.status)
     persona, topics = row.persona, list(row.topics)
-    if email not in created:
+    if created:
+        status = record_consent(conn, contact_id, _change(inp, action, caller), now, new_contact=True)
+    elif caller.may_change_existing:
         topics = list(dict.fromkeys([*topics, *inp.topics]))
         persona = inp.persona or persona
-        if status is ContactStatus.PENDING_CONFIRMATION and not inp.double_opt_in:
-            status = ContactStatus.ACTIVE
-        values: dict[str, Any] = {**inp.profile(), "topics": topics, "status": status.value, "updated_at": now}
-        if status is not ContactStatus.SUPPRESSED:
-            values.update(consent)
+        values: dict[str, Any] = {**inp.profile(), "topics": topics, "updated_at": now}
         conn.execute(update(CONTACT).where(c.id == contact_id).values(**values))
-    outcome = ContactOutcome(contact_id=contact_id, status=status.value, created=email in created)
+        if status in (ContactStatus.ACTIVE, ContactStatus.CUSTOMER) and not inp.double_opt_in:
+            status = record_consent(conn, contact_id, _change(inp, ConsentAction.GRANTED, caller), now)
+        else:  # a pending confirmation is never skipped, a suppression never lifted, without confirming
+            status = record_consent(conn, contact_id, _change(inp, ConsentAction.REQUESTED, caller), now)
+    outcome = ContactOutcome(contact_id=contact_id, status=status.value, created=created)
+    if not created and not caller.may_change_existing:
+        # a stranger knows the address: no score, no stitching, no enrollment; only the owner can act on it
+        outcome.needs_confirmation = status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED)
+        return outcome
     audit = {"source": inp.consent_source, "ip": inp.consent_ip, "double_opt_in": inp.double_opt_in}
     _audit(conn, contact_id, "form_fill", now, audit)  # a form fill counts toward the score
-    if status is ContactStatus.ACTIVE:
+    if status in (ContactStatus.ACTIVE, ContactStatus.CUSTOMER):
         outcome.journeys = enroll_by_rules(conn, contact_id, persona, topics, now, time_scale)
-    elif status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED):
+    else:
         outcome.needs_confirmation = True
-    if inp.anonymous_id:
+    if inp.anonymous_id and (caller.may_change_existing or not _linked_elsewhere(conn, inp.anonymous_id, contact_id)):
         outcome.stitched = identify(conn, inp.anonymous_id, contact_id, now)
     return outcome
 
 
+def _linked_elsewhere(conn: Connection, anonymous_id: str, contact_id: int) -> bool:
+    """A stranger's form fill never takes over a visitor id that already belongs to someone else."""
+    owner = conn.execute(select(VISITOR.c.contact_id).where(VISITOR.c.anonymous_id == anonymous_id)).scalar()
+    return owner is not None and owner != contact_id
+
+
 def confirm(
-    conn: Connection, contact_id: int, issued_at: datetime, now: datetime, *, time_scale: float = 1.0
+    conn: Connection,
+    contact_id: int,
+    issued_at: datetime,
+    now: datetime,
+    *,
+    time_scale: float = 1.0,
+    ip: str | None = None,
+    user_agent: str | None = None,
 ) -> ContactOutcome:
-    """The contact clicked its confirmation link: activate (idempotent) and enroll."""
+    """The contact pressed the button behind its confirmation link: activate (idempotent) and enroll."""
     c = CONTACT.c
     row = conn.execute(select(c.status, c.suppressed_at, c.persona, c.topics).where(c.id == contact_id)).one_or_none()
     if row is None:
@@ -150,25 +219,42 @@ def confirm(
     if status is ContactStatus.SUPPRESSED and row.suppressed_at is not None and row.suppressed_at > issued_at:
         raise ConfirmRefusedError("this contact unsubscribed after the confirmation link was sent")
     if status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED):
-        conn.execute(
-            update(CONTACT)
-            .where(c.id == contact_id)
-            .values(status=ContactStatus.ACTIVE.value, suppressed_reason=None, suppressed_at=None, updated_at=now)
+        change = ConsentChange(
+            ConsentAction.CONFIRMED,
+            source="confirmation link",
+            actor="contact",
+            occurred_at=now,
+            ip=ip,
+            user_agent=user_agent,
         )
+        status = record_consent(conn, contact_id, change, now)
         _audit(conn, contact_id, "opt_in_confirmed", now, {})
-        status = ContactStatus.ACTIVE
     outcome = ContactOutcome(contact_id=contact_id, status=status.value, created=False)
-    if status is ContactStatus.ACTIVE:
+    if status in (ContactStatus.ACTIVE, ContactStatus.CUSTOMER):
         outcome.journeys = enroll_by_rules(conn, contact_id, row.persona, list(row.topics), now, time_scale)
     return outcome
 
 
-def unsubscribe(conn: Connection, contact_id: int, now: datetime, *, how: str) -> Stored:
+def unsubscribe(
+    conn: Connection, contact_id: int, now: datetime, *, how: str, ip: str | None = None, user_agent: str | None = None
+) -> Stored:
     """Suppress the contact and queue an exit for each of its journeys (same path as a webhook unsubscribe)."""
     c = CONTACT.c
     status = conn.execute(select(c.status).where(c.id == contact_id)).scalar()
     if status is None:
         raise LookupError(f"no contact {contact_id}")
+    if status != ContactStatus.SUPPRESSED:  # the withdrawal is recorded first; route() then finds it suppressed
+        actor = "cli" if how == "cli" else "link"  # the CLI's operator, or whoever holds the signed link
+        change = ConsentChange(
+            ConsentAction.WITHDRAWN,
+            source=how,
+            actor=actor,
+            occurred_at=now,
+            ip=ip,
+            user_agent=user_agent,
+            reason="unsubscribe",
+        )
+        status = record_consent(conn, contact_id, change, now).value
     key = f"web:unsubscribe:{contact_id}:{int(now.timestamp()) // 60}"
     row = {
         "dedupe_key": key,

@@ -13,7 +13,7 @@ from nurture.db import OutboxEmail
 from nurture.db.engine import session_scope
 from nurture.inbound.outbox import ENROLL
 from tests.api.payloads import add_contact, contact
-from tests.fixtures.api import ServedApi
+from tests.fixtures.api import AUTH, ServedApi
 
 FORM = "https://ledgerline.example/whitepaper#form"
 
@@ -35,8 +35,8 @@ async def test_single_opt_in_records_consent_and_queues_matching_journeys(api: S
         "consent": {"source": FORM},
     }
 
-    created = await api.http.post("/contacts", json=body)
-    again = await api.http.post("/contacts", json={**body, "topics": ["automation"]})
+    created = await api.http.post("/contacts", json=body, headers=AUTH)
+    again = await api.http.post("/contacts", json={**body, "topics": ["automation"]}, headers=AUTH)
 
     assert created.status_code == 201, created.text
     assert again.status_code == 200
@@ -50,22 +50,22 @@ async def test_single_opt_in_records_consent_and_queues_matching_journeys(api: S
     assert row.consent_at is not None
     assert row.topics == ["automation"]
     assert [(o.journey, o.signal) for o in api.outbox()] == [("b2b_drip", ENROLL)]
-    assert api.count(kind="form_fill", contact_id=data["contact_id"]) == 2  # consent history
+    assert api.count(kind="form_fill", contact_id=data["contact_id"]) == 2  # both count toward the score
 
 
 async def test_double_opt_in_waits_for_the_signed_confirmation_link(api: ServedApi, engine: Engine) -> None:
     body = {"email": "kim@example.com", "persona": "it-lead", "consent": {"source": FORM}, "double_opt_in": True}
 
-    created = await api.http.post("/contacts", json=body)
+    created = await api.http.post("/contacts", json=body, headers=AUTH)
 
     assert created.status_code == 201
     cid = created.json()["contact_id"]
     assert (created.json()["status"], created.json()["confirmation_sent"]) == ("pending_confirmation", True)
     assert api.outbox() == []  # no journey before confirmation
     link = _confirmation_link(engine, "kim@example.com")
-    forged = await api.http.get(link[:-3] + "xyz")
-    confirmed = await api.http.get(link)
-    twice = await api.http.get(link)
+    forged = await api.http.post(link[:-3] + "xyz")
+    confirmed = await api.http.post(link)
+    twice = await api.http.post(link)
 
     assert forged.status_code == 403
     assert confirmed.status_code == twice.status_code == 200
@@ -106,14 +106,16 @@ async def test_opting_in_again_after_unsubscribing_needs_confirmation(api: Serve
     exits = len(api.outbox())
 
     response = await api.http.post(
-        "/contacts", json={"email": "back@example.com", "persona": "finance-lead", "consent": {"source": FORM}}
+        "/contacts",
+        json={"email": "back@example.com", "persona": "finance-lead", "consent": {"source": FORM}},
+        headers=AUTH,
     )
 
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["confirmation_sent"]) == ("suppressed", True)
     assert contact(engine, cid).status == "suppressed"  # anyone can type an address; only its owner can click
     assert len(api.outbox()) == exits
-    confirmed = await api.http.get(_confirmation_link(engine, "back@example.com"))
+    confirmed = await api.http.post(_confirmation_link(engine, "back@example.com"))
     assert confirmed.status_code == 200
     assert contact(engine, cid).status == "active"
 

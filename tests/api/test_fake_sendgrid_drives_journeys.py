@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from nurture import keys
 from nurture.fakes.sendgrid import FakeSendGrid
 from tests.api.test_journeys_hear_events import journey_stack, wait_for_step
+from tests.fixtures.api import AUTH
 from workflows.payloads import JourneyResult
 
 
@@ -30,7 +31,9 @@ async def test_signed_batches_from_the_fake_sendgrid_move_the_journey(
         ) as api:
             fake.webhook_url = api.url + "/webhooks/sendgrid"
             opted_in = await api.http.post(
-                "/contacts", json={"email": "cfo@acme.example", "persona": "finance-lead", "consent": {"source": "x"}}
+                "/contacts",
+                json={"email": "cfo@acme.example", "persona": "finance-lead", "consent": {"source": "x"}},
+                headers=AUTH,
             )
             cid = opted_in.json()["contact_id"]
             handle = ingest_temporal.client.get_workflow_handle(

@@ -30,7 +30,7 @@ from nurture.context import AppContext
 from nurture.db import Contact, OutboxEmail, Score, Touch
 from nurture.db.engine import session_scope
 from tests.api.payloads import contact, event
-from tests.fixtures.api import ServedApi, api_settings, free_port, served_api
+from tests.fixtures.api import AUTH, ServedApi, api_settings, free_port, served_api
 from workers.journey_worker import build_worker
 from workflows.payloads import JourneyResult, JourneyStatus
 
@@ -106,6 +106,7 @@ async def test_identified_pricing_view_moves_the_journey_and_one_click_unsubscri
         opted_in = await api.http.post(
             "/contacts",
             json={"email": "ada@acme.example", "persona": "finance-lead", "consent": {"source": "whitepaper form"}},
+            headers=AUTH,
         )
         cid = opted_in.json()["contact_id"]
         handle = ingest_temporal.client.get_workflow_handle(
@@ -115,7 +116,8 @@ async def test_identified_pricing_view_moves_the_journey_and_one_click_unsubscri
         assert len(drops(engine, cid)) == 1
 
         await api.http.post("/track", json={"anonymous_id": "v-42", "url": "https://ledgerline.example/pricing"})
-        identified = await api.http.post("/identify", json={"anonymous_id": "v-42", "email": "ada@acme.example"})
+        token = opted_in.json()["contact_token"]  # what the site's server hands the browser after the form
+        identified = await api.http.post("/identify", json={"anonymous_id": "v-42", "contact_token": token})
         assert identified.json()["events_attributed"] == 2
 
         moved = await wait_for_step(handle, "not ready yet")  # heard the view, checked readiness at once
@@ -147,7 +149,9 @@ async def test_webhook_click_and_unsubscribe_reach_the_journey(
     engine = sqlite_engine
     async with journey_stack(ingest_temporal.client, engine, task_queue, *webhook_key) as api:
         opted_in = await api.http.post(
-            "/contacts", json={"email": "it@acme.example", "persona": "it-lead", "consent": {"source": "newsletter"}}
+            "/contacts",
+            json={"email": "it@acme.example", "persona": "it-lead", "consent": {"source": "newsletter"}},
+            headers=AUTH,
         )
         cid = opted_in.json()["contact_id"]
         handle = ingest_temporal.client.get_workflow_handle(

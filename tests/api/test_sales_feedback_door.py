@@ -33,6 +33,7 @@ async def test_the_crm_accepts_a_handed_off_lead_over_http_and_the_journey_ends_
         opted_in = await api.http.post(
             "/contacts",
             json={"email": "ron@acme.example", "persona": "finance-lead", "consent": {"source": "demo request"}},
+            headers=AUTH,
         )
         cid, token = opted_in.json()["contact_id"], opted_in.json()["contact_token"]
         handle = ingest_temporal.client.get_workflow_handle(

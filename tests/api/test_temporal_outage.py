@@ -21,7 +21,7 @@ from nurture.binaries import temporal_cli
 from nurture.temporal import register_search_attributes, search_attribute_flags
 from tests.api.payloads import event
 from tests.api.test_journeys_hear_events import journey_stack, wait_closed, wait_for_step
-from tests.fixtures.api import free_port
+from tests.fixtures.api import AUTH, free_port
 from workflows.payloads import JourneyResult
 
 pytestmark = pytest.mark.devserver
@@ -77,7 +77,9 @@ async def test_events_accepted_while_temporal_is_down_reach_the_journey_in_order
         client = await Client.connect(temporal.address)
         async with journey_stack(client, engine, task_queue, *webhook_key) as api:
             opted_in = await api.http.post(
-                "/contacts", json={"email": "ops@acme.example", "persona": "finance-lead", "consent": {"source": "x"}}
+                "/contacts",
+                json={"email": "ops@acme.example", "persona": "finance-lead", "consent": {"source": "x"}},
+                headers=AUTH,
             )
             cid = opted_in.json()["contact_id"]
             handle = client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult)

@@ -15,7 +15,7 @@ from nurture.db import Event, Touch, Visitor
 from nurture.db.engine import session_scope
 from nurture.inbound.outbox import ENROLL
 from tests.api.payloads import add_contact
-from tests.fixtures.api import API_TOKEN, ServedApi
+from tests.fixtures.api import API_TOKEN, AUTH, ServedApi
 
 
 def _path(url: str) -> str:
@@ -40,7 +40,8 @@ async def test_anonymous_views_become_the_contacts_after_identify_and_reach_list
     assert [e.contact_id for e in _events(engine, kind="page_view")] == [None, None]
     assert api.outbox() == []
 
-    response = await api.http.post("/identify", json={"anonymous_id": "anon-1", "email": "Ada@Ledgerline.example"})
+    proof = links.contact_token(api.ctx.settings, cid)  # from a nurture link, or signed by the site's server
+    response = await api.http.post("/identify", json={"anonymous_id": "anon-1", "contact_token": proof})
 
     assert response.status_code == 200, response.text
     assert response.json()["events_attributed"] == 2
@@ -103,8 +104,8 @@ async def test_bad_tracking_input_gets_a_clear_4xx(api: ServedApi) -> None:
     assert malformed.status_code == 400
     huge = await api.http.post("/track", json={"anonymous_id": "a", "url": "https://x.example/" + "a" * 70_000})
     assert huge.status_code == 413
-    unknown = await api.http.post("/identify", json={"anonymous_id": "a", "email": "nobody@example.com"})
-    assert unknown.status_code == 404
+    no_proof = await api.http.post("/identify", json={"anonymous_id": "a"})
+    assert no_proof.status_code == 422
     assert api.count() == 0
 
 
@@ -151,6 +152,7 @@ async def test_identify_on_opt_in_stitches_in_the_same_request(api: ServedApi, e
             "consent": {"source": "https://greenacre.example/mowers/verdant-900#form"},
             "anonymous_id": "anon-9",
         },
+        headers=AUTH,
     )
 
     assert response.status_code == 201, response.text
