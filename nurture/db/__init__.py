@@ -1,15 +1,21 @@
 """Database models (SQLModel) and the engine; importing this package registers every table."""
 
 from nurture.db.broadcast import Broadcast, BroadcastDelivery, BroadcastState
+from nurture.db.console import ConsoleAudit, ConsoleSession, ConsoleUser
 from nurture.db.contact import Contact, ContactBase, ContactStatus, Enrollment, Visitor
 from nurture.db.event import Event, SignalOutbox
+from nurture.db.funnel import FUNNEL_INDEXES
 from nurture.db.sales import Handoff, HandoffStatus, Score
 from nurture.db.touch import OutboxEmail, Touch, TouchStatus
 
 __all__ = [
+    "FUNNEL_INDEXES",
     "Broadcast",
     "BroadcastDelivery",
     "BroadcastState",
+    "ConsoleAudit",
+    "ConsoleSession",
+    "ConsoleUser",
     "Contact",
     "ContactBase",
     "ContactStatus",
