@@ -184,3 +184,9 @@ def _engagement(
     for step, kind, machine, n, avg in rows:
         out.setdefault(str(step), {})[(str(kind), bool(machine))] = (int(n), None if avg is None else float(avg))
     return out
+
+
+def summary(conn: Connection, journey: str) -> Funnel:
+    """Entered, running and exits only (one grouped query): the journeys index."""
+    entered, running, exited = _enrollments(conn, journey)
+    return Funnel(journey=journey, entered=entered, running=running, exited=exited)
