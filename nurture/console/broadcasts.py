@@ -68,6 +68,7 @@ def audience_from(values: Any) -> Audience:
             phases=_list(values, "phases"),
             min_score=number("min_score"),
             max_score=number("max_score"),
+            contact_ids=[int(c) for c in _list(values, "contact_ids")],
         )
     except (ValueError, ValidationError) as err:
         raise BroadcastError(f"audience: {err}") from err

@@ -1,21 +1,23 @@
-"""Console fixtures: a console user in the served API's database, and signing in over plain HTTP."""
+"""Console fixtures: a console user, signing in over plain HTTP, a browser, and the broadcast rig."""
 
 from __future__ import annotations
 
 import re
 
 import httpx
+from sqlalchemy.engine import Engine
 
 from nurture.clock import utcnow
 from nurture.console import passwords, store
 from nurture.db.engine import session_scope
-from tests.fixtures.api import ServedApi
+from tests.broadcasts.conftest import rig  # noqa: F401  (the broadcast rig: worker, dev server)
+from tests.console.browser import browser  # noqa: F401  (Playwright on Debian's chromium)
 
 USER, PASSWORD = "marketer", "a long enough password"
 
 
-def add_console_user(api: ServedApi, username: str = USER, password: str = PASSWORD) -> None:
-    with session_scope(api.ctx.engine) as s:
+def add_console_user(engine: Engine, username: str = USER, password: str = PASSWORD) -> None:
+    with session_scope(engine) as s:
         store.add_user(s, username, passwords.hash_password(password), utcnow())
 
 

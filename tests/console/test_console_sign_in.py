@@ -11,7 +11,7 @@ from tests.fixtures.api import API_TOKEN, ServedApi
 
 
 async def test_pages_need_a_session_and_a_wrong_password_or_the_api_token_is_refused(api: ServedApi) -> None:
-    add_console_user(api)
+    add_console_user(api.ctx.engine)
     THROTTLE.succeeded(f"user:{USER}", "user:api-token", "ip:127.0.0.1")
     async with httpx.AsyncClient(base_url=api.url) as http:
         for path in ("/console/journeys", "/console/broadcasts", "/console/contacts/1"):
@@ -36,7 +36,7 @@ async def test_pages_need_a_session_and_a_wrong_password_or_the_api_token_is_ref
 
 
 async def test_a_post_without_the_session_csrf_token_is_refused(api: ServedApi) -> None:
-    add_console_user(api)
+    add_console_user(api.ctx.engine)
     async with httpx.AsyncClient(base_url=api.url) as http:
         assert (await sign_in(http)).status_code == 303
         page = await http.get("/console/broadcasts")
@@ -61,7 +61,7 @@ async def test_a_post_without_the_session_csrf_token_is_refused(api: ServedApi) 
 
 
 async def test_repeated_failures_are_throttled_even_with_the_right_password(api: ServedApi) -> None:
-    add_console_user(api, "victim", PASSWORD)
+    add_console_user(api.ctx.engine, "victim", PASSWORD)
     try:
         async with httpx.AsyncClient(base_url=api.url) as http:
             for _ in range(5):
