@@ -22,9 +22,11 @@ from temporalio.service import RPCError
 from nurture import keys
 from nurture.api.errors import ApiError
 from nurture.broadcasts.audience import PHASES, RUNNING_JOURNEYS
+from nurture.clock import utcnow
 from nurture.console import store
 from nurture.console.web import PREFIX, ctx_of, db, page, signed_in
 from nurture.measure import funnel as fn
+from nurture.measure import rollup
 from workflows.dsl import REGISTRY, STAGES
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -89,6 +91,7 @@ async def journey_page(
             raise ApiError(404, f"no journey {journey!r}")
 
     def read(s: Session) -> tuple[fn.Funnel, list[dict[str, Any]]]:
+        rollup.refresh(s.connection(), utcnow())  # folds what arrived since the last page: a few rows, usually
         return fn.funnel(s.connection(), journey), experiments_panel(s, journey)
 
     (funnel, experiments), counts = await asyncio.gather(

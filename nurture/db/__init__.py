@@ -4,7 +4,7 @@ from nurture.db.broadcast import Broadcast, BroadcastDelivery, BroadcastState
 from nurture.db.console import ConsoleAudit, ConsoleSession, ConsoleUser
 from nurture.db.contact import Contact, ContactBase, ContactStatus, Enrollment, Visitor
 from nurture.db.event import Event, SignalOutbox
-from nurture.db.funnel import FUNNEL_INDEXES
+from nurture.db.funnel import FUNNEL_INDEXES, FunnelCount, FunnelMark, FunnelWatermark
 from nurture.db.sales import Handoff, HandoffStatus, Score
 from nurture.db.touch import OutboxEmail, Touch, TouchStatus
 
@@ -21,6 +21,9 @@ __all__ = [
     "ContactStatus",
     "Enrollment",
     "Event",
+    "FunnelCount",
+    "FunnelMark",
+    "FunnelWatermark",
     "Handoff",
     "HandoffStatus",
     "OutboxEmail",

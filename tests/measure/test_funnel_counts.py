@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from nurture.clock import utcnow
 from nurture.db import Contact, Enrollment, Event, Touch
+from nurture.measure import rollup
 from nurture.measure.funnel import funnel, journeys
 
 T0 = utcnow().replace(microsecond=0) - timedelta(days=30)
@@ -114,6 +115,10 @@ def _seed(conn: Any) -> None:
 def test_funnel_counts_each_drop_position_with_machines_apart_and_exits_by_reason(engine: Engine) -> None:
     with engine.begin() as conn:
         _seed(conn)
+    with engine.begin() as conn:
+        assert funnel(conn, "b2b_drip").steps[0].opened == 0  # nothing folded yet
+        assert rollup.refresh(conn, utcnow(), timedelta(0)) == rollup.Folded(touches=7, marks=8)
+        assert rollup.refresh(conn, utcnow(), timedelta(0)) == rollup.Folded(touches=0, marks=0)
     with engine.connect() as conn:
         assert journeys(conn) == ["b2b_drip"]
         f = funnel(conn, "b2b_drip")
@@ -136,3 +141,36 @@ def test_funnel_counts_each_drop_position_with_machines_apart_and_exits_by_reaso
     assert (second.reached, second.opened, second.delivered) == (2, 1, 0)
     assert second.mean_days_from_entry is not None and abs(second.mean_days_from_entry - 3.0) < 1e-3
     assert (launch.reached, launch.opened) == (1, 0)
+
+
+def test_refresh_folds_only_new_settled_rows_and_a_later_open_of_a_touch_counts_once(engine: Engine) -> None:
+    with engine.begin() as conn:
+        _seed(conn)
+        rollup.refresh(conn, utcnow(), timedelta(0))
+    fresh = utcnow()
+
+    def event(key: str, contact: int, item: str, kind: str) -> dict[str, Any]:
+        return {
+            "dedupe_key": key,
+            "contact_id": contact,
+            "kind": kind,
+            "source": "sendgrid",
+            "journey": "b2b_drip",
+            "item_id": item,
+            "machine": False,
+            "data": {},
+            "occurred_at": fresh,
+            "received_at": fresh,
+        }
+
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Event.__table__),  # type: ignore[attr-defined]
+            [event("late-1", 1, "item-a1", "opened"), event("late-2", 2, "item-a0", "opened")],
+        )
+        held = rollup.refresh(conn, fresh, timedelta(seconds=30))  # too young: a later refresh folds them
+        assert held == rollup.Folded(0, 0)
+        assert rollup.refresh(conn, fresh + timedelta(minutes=1), timedelta(seconds=30)) == rollup.Folded(0, 1)
+    with engine.connect() as conn:
+        first = funnel(conn, "b2b_drip").steps[0]
+    assert (first.opened, first.machine_opened) == (2, 1)  # contact 1's second open changed nothing

@@ -1,4 +1,4 @@
-"""console users, sessions and audit; indexes for funnels
+"""console users, sessions and audit; funnel indexes and rollup tables
 
 Revision ID: 0007
 Revises: 0002
@@ -52,13 +52,41 @@ def upgrade() -> None:
     op.create_index("ix_console_audit_target", "console_audit", ["target", "at"])
     op.create_index("ix_touch_journey_step", "touch", ["journey", "step", "status"])
     op.create_index("ix_touch_contact_item", "touch", ["contact_id", "item_id"])
-    op.create_index("ix_event_journey_kind", "event", ["journey", "kind", "contact_id", "item_id"])
+    op.create_table(
+        "funnel_mark",
+        sa.Column("touch_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("machine", sa.Boolean(), nullable=False),
+        sa.Column("journey", sa.String(length=64), nullable=False),
+        sa.Column("step", sa.String(length=120), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("touch_id", "kind", "machine"),
+    )
+    op.create_table(
+        "funnel_count",
+        sa.Column("journey", sa.String(length=64), nullable=False),
+        sa.Column("step", sa.String(length=120), nullable=False),
+        sa.Column("measure", sa.String(length=40), nullable=False),
+        sa.Column("machine", sa.Boolean(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("timed", sa.Integer(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("journey", "step", "measure", "machine"),
+    )
+    op.create_table(
+        "funnel_watermark",
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("last_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("source"),
+    )
     op.create_index("ix_enrollment_journey_ended", "enrollment", ["journey", "ended_at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_enrollment_journey_ended", table_name="enrollment")
-    op.drop_index("ix_event_journey_kind", table_name="event")
+    op.drop_table("funnel_watermark")
+    op.drop_table("funnel_count")
+    op.drop_table("funnel_mark")
     op.drop_index("ix_touch_contact_item", table_name="touch")
     op.drop_index("ix_touch_journey_step", table_name="touch")
     op.drop_index("ix_console_audit_target", table_name="console_audit")
