@@ -54,8 +54,14 @@ async def db(request: Request, work: Callable[[Session], T]) -> T:
 async def signed_in(request: Request) -> store.SignedIn:
     """FastAPI dependency: the session behind the cookie, or a trip to the sign-in page."""
     token = request.cookies.get(COOKIE)
-    now = utcnow()
-    user = await db(request, lambda s: store.find_session(s, token, now)) if token else None
+    now, configured = utcnow(), ctx_of(request).settings.console_users
+
+    def find(s: Session) -> store.SignedIn | None:
+        found = store.find_session(s, token or "", now)
+        # a user removed or disabled since signing in is signed out at once
+        return found if found and store.password_hash_of(s, found.username, configured) else None
+
+    user = await db(request, find) if token else None
     if user is None:
         raise SignInRequiredError(request.url.path)
     return user

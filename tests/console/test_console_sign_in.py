@@ -71,3 +71,20 @@ async def test_repeated_failures_are_throttled_even_with_the_right_password(api:
             assert (await http.get("/console/journeys")).status_code == 303
     finally:
         THROTTLE.succeeded("user:victim", "ip:127.0.0.1")
+
+
+async def test_a_disabled_user_is_signed_out_at_once(api: ServedApi) -> None:
+    from sqlmodel import select
+
+    from nurture.db import ConsoleUser
+    from nurture.db.engine import session_scope
+
+    add_console_user(api.ctx.engine, "leaver", PASSWORD)
+    async with httpx.AsyncClient(base_url=api.url) as http:
+        assert (await sign_in(http, "leaver", PASSWORD)).status_code == 303
+        assert (await http.get("/console/journeys")).status_code == 200
+        with session_scope(api.ctx.engine) as s:
+            row = s.exec(select(ConsoleUser).where(ConsoleUser.username == "leaver")).one()
+            row.disabled = True
+            s.add(row)
+        assert (await http.get("/console/journeys")).status_code == 303
