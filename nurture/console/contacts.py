@@ -72,56 +72,52 @@ async def search(request: Request, q: str = "", user: store.SignedIn = Depends(s
     return page(request, "contacts.html", user, q=q, results=results, searched=bool(q))
 
 
+def timeline_of(s: Session, contact_id: int, settings: Settings, now: datetime) -> dict[str, Any] | None:
+    """Everything the contact page shows, in one unit of work; None for an unknown contact."""
+    contact = s.get(Contact, contact_id)
+    if contact is None:
+        return None
+    visitors = select(Visitor.anonymous_id).where(Visitor.contact_id == contact_id)
+    events = s.exec(
+        select(Event)
+        .where(or_(col(Event.contact_id) == contact_id, col(Event.anonymous_id).in_(visitors)))
+        .order_by(col(Event.occurred_at).desc(), col(Event.id).desc())
+    ).all()
+    touches = s.exec(
+        select(Touch).where(Touch.contact_id == contact_id).order_by(col(Touch.created_at).desc()).limit(TIMELINE_LIMIT)
+    ).all()
+    enrollments = s.exec(select(Enrollment).where(Enrollment.contact_id == contact_id)).all()
+    recorded = s.exec(
+        select(Score).where(Score.contact_id == contact_id).order_by(col(Score.scored_at).desc()).limit(20)
+    ).all()
+    engagement = [Engagement(e.kind, e.occurred_at, e.url, e.machine) for e in events]
+    scores = {n.journey: rules_for(n.journey).score(engagement, now) for n in enrollments}
+    moments = [
+        Moment(t.created_at, "touch", f"drop {t.status}", f"{t.step}: {t.item_id} ({t.reason})", t.journey)
+        for t in touches
+    ] + [
+        Moment(e.occurred_at, "event", e.kind, e.url or e.item_id or e.source, e.journey, e.machine)
+        for e in events[:TIMELINE_LIMIT]
+    ]
+    moments.sort(key=lambda m: m.at, reverse=True)
+    return {
+        "contact": contact,
+        "moments": moments[:TIMELINE_LIMIT],
+        "enrollments": [(n, temporal_link(settings, n.workflow_id)) for n in enrollments],
+        "scores": scores,
+        "recorded": recorded,
+        "consent": [e for e in events if e.kind in CONSENT_KINDS],
+    }
+
+
 @router.get("/contacts/{contact_id}", response_class=HTMLResponse)
 async def timeline(
     request: Request,
     contact_id: int = Path(ge=1, le=2**63 - 1),
     user: store.SignedIn = Depends(signed_in),
 ) -> HTMLResponse:
-    settings = ctx_of(request).settings
-    now = utcnow()
-
-    def read(s: Session) -> dict[str, Any] | None:
-        contact = s.get(Contact, contact_id)
-        if contact is None:
-            return None
-        visitors = select(Visitor.anonymous_id).where(Visitor.contact_id == contact_id)
-        events = s.exec(
-            select(Event)
-            .where(or_(col(Event.contact_id) == contact_id, col(Event.anonymous_id).in_(visitors)))
-            .order_by(col(Event.occurred_at).desc(), col(Event.id).desc())
-        ).all()
-        touches = s.exec(
-            select(Touch)
-            .where(Touch.contact_id == contact_id)
-            .order_by(col(Touch.created_at).desc())
-            .limit(TIMELINE_LIMIT)
-        ).all()
-        enrollments = s.exec(select(Enrollment).where(Enrollment.contact_id == contact_id)).all()
-        recorded = s.exec(
-            select(Score).where(Score.contact_id == contact_id).order_by(col(Score.scored_at).desc()).limit(20)
-        ).all()
-        engagement = [Engagement(e.kind, e.occurred_at, e.url, e.machine) for e in events]
-        scores = {n.journey: rules_for(n.journey).score(engagement, now) for n in enrollments}
-        moments = [
-            Moment(t.created_at, "touch", f"drop {t.status}", f"{t.step}: {t.item_id} ({t.reason})", t.journey)
-            for t in touches
-        ] + [
-            Moment(e.occurred_at, "event", e.kind, e.url or e.item_id or e.source, e.journey, e.machine)
-            for e in events[:TIMELINE_LIMIT]
-        ]
-        moments.sort(key=lambda m: m.at, reverse=True)
-        consent = [e for e in events if e.kind in CONSENT_KINDS]
-        return {
-            "contact": contact,
-            "moments": moments[:TIMELINE_LIMIT],
-            "enrollments": [(n, temporal_link(settings, n.workflow_id)) for n in enrollments],
-            "scores": scores,
-            "recorded": recorded,
-            "consent": consent,
-        }
-
-    found = await db(request, read)
+    settings, now = ctx_of(request).settings, utcnow()
+    found = await db(request, lambda s: timeline_of(s, contact_id, settings, now))
     if found is None:
         raise ApiError(404, f"no contact {contact_id}")
     return page(request, "contact.html", user, **found)
