@@ -134,3 +134,37 @@ def test_the_rendered_sample_masks_signed_links() -> None:
     assert "Hi Ada" in sample.text and "e-invoicing" in sample.subject
     assert "[signed unsubscribe link]" in sample.text
     assert "/u/" not in sample.text and "/u/" not in sample.html and "/t/o/" not in sample.html
+
+
+async def test_a_draft_is_cancelled_from_its_page_and_every_action_lands_in_the_audit_trail(api: ServedApi) -> None:
+    from nurture.db import Broadcast
+    from nurture.db.engine import session_scope
+    from tests.console.conftest import hidden
+
+    add_console_user(api.ctx.engine)
+    with session_scope(api.ctx.engine) as s:
+        s.add(
+            Broadcast(
+                id="draft-1",
+                kind="regulation",
+                item_id="bc-einvoicing-2027",
+                audience_query="x",
+                created_by="api-token",
+                created_at=utcnow(),
+            )
+        )
+    async with httpx.AsyncClient(base_url=api.url) as http:
+        assert (await sign_in(http)).status_code == 303
+        page = await http.get("/console/broadcasts/draft-1")
+        assert page.status_code == 200 and 'id="progress-state">draft<' in page.text
+        csrf = hidden(page.text, "csrf_token")
+        paused = await http.post("/console/broadcasts/draft-1/pause", data={"csrf_token": csrf})
+        assert paused.status_code == 303 and "has+not+started" in paused.headers["location"]
+        cancelled = await http.post("/console/broadcasts/draft-1/cancel", data={"csrf_token": csrf})
+        assert cancelled.status_code == 303
+        after = await http.get("/console/broadcasts/draft-1")
+        assert 'id="progress-state">cancelled<' in after.text
+        assert "broadcast.cancel" in after.text and "broadcast.pause" in after.text and "refused" in after.text
+        assert (await http.get("/console/broadcasts/nope")).status_code == 404
+        progress = await http.get("/console/broadcasts/draft-1/progress")
+        assert progress.json()["state"] == "cancelled" and progress.json()["finished"] is True
