@@ -99,14 +99,14 @@ async def journey_page(
     )
     chart = {
         "labels": [s.step for s in funnel.steps],
-        "series": {
-            "reached": [s.reached for s in funnel.steps],
-            "sent": [s.sent for s in funnel.steps],
-            "delivered": [s.delivered for s in funnel.steps],
-            "opened": [s.opened for s in funnel.steps],
-            "clicked": [s.clicked for s in funnel.steps],
-            "machine opens": [s.machine_opened for s in funnel.steps],
-        },
+        "series": [  # a list, not a dict: the template's tojson sorts keys, and the order is the funnel's
+            ["reached", [s.reached for s in funnel.steps]],
+            ["sent", [s.sent for s in funnel.steps]],
+            ["delivered", [s.delivered for s in funnel.steps]],
+            ["opened", [s.opened for s in funnel.steps]],
+            ["clicked", [s.clicked for s in funnel.steps]],
+            ["machine opens", [s.machine_opened for s in funnel.steps]],
+        ],
     }
     return page(
         request,

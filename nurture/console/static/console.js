@@ -8,13 +8,14 @@
     if (!canvas || !data || typeof Chart === "undefined") return;
     var chart = JSON.parse(data.textContent);
     var colours = ["#1f3a5f", "#3c6e9f", "#5b9bd5", "#2e7d4f", "#e08a1e", "#b0b7bf"];
-    var datasets = Object.keys(chart.series).map(function (name, i) {
-      return { label: name, data: chart.series[name], backgroundColor: colours[i % colours.length] };
+    var datasets = chart.series.map(function (pair, i) {
+      return { label: pair[0], data: pair[1], backgroundColor: colours[i % colours.length] };
     });
     var drawn = new Chart(canvas, {
       type: "bar",
       data: { labels: chart.labels, datasets: datasets },
-      options: { responsive: true, maintainAspectRatio: false, animation: false, scales: { y: { beginAtZero: true } } },
+      options: { responsive: true, maintainAspectRatio: false, animation: false,
+                 scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
     });
     canvas.dataset.drawn = String(drawn.data.datasets.length);
   }
