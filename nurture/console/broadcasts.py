@@ -38,6 +38,11 @@ from workflows.dsl import REGISTRY, STAGES, find_item
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 ACTIONS = ("start", "pause", "resume", "cancel")
+TEMPORAL_DOWN = (RPCError, RuntimeError)  # a refusal, or a client that cannot connect at all
+
+
+def _down(err: Exception) -> str:
+    return err.message if isinstance(err, RPCError) else str(err)[:200]
 
 
 def service(request: Request) -> BroadcastService:
@@ -113,9 +118,9 @@ async def broadcasts_page(request: Request, user: store.SignedIn = Depends(signe
         preview = await svc.preview(audience_from(q), sample=5)
     except BroadcastError as err:
         return _compose(request, user, form, recent=recent, error=str(err), status_code=422)
-    except RPCError as err:
+    except TEMPORAL_DOWN as err:
         return _compose(
-            request, user, form, recent=recent, error=f"Temporal unavailable: {err.message}", status_code=503
+            request, user, form, recent=recent, error=f"Temporal unavailable: {_down(err)}", status_code=503
         )
     sample = await _sample(request, preview, item_id)
     return _compose(request, user, form, recent=recent, preview=preview, rendered=sample, item=find_item(item_id))
@@ -137,6 +142,10 @@ async def create_broadcast(request: Request, user: store.SignedIn = Depends(sign
     except (BroadcastError, ValidationError) as err:
         recent = await svc.list(50)
         return _compose(request, user, dict(form), recent=recent, error=str(err), status_code=422)
+    except TEMPORAL_DOWN as err:
+        recent = await svc.list(50)
+        message = f"Temporal unavailable, nothing was created: {_down(err)}"
+        return _compose(request, user, dict(form), recent=recent, error=message, status_code=503)
     detail: dict[str, Any] = {"item_id": item_id, "audience": created.audience, "audience_count": preview.count}
     if sample is not None:
         detail["rendered_for_contact"] = sample.contact_id
@@ -223,8 +232,8 @@ async def control_broadcast(
         raise ApiError(404, str(err)) from err
     except (BroadcastConflictError, BroadcastError) as err:
         error = str(err)
-    except RPCError as err:
-        error = f"Temporal unavailable: {err.message}"
+    except TEMPORAL_DOWN as err:
+        error = f"Temporal unavailable: {_down(err)}"
     now, detail = utcnow(), {"refused": error} if error else {}
 
     def record(s: Session) -> None:

@@ -166,5 +166,12 @@ async def test_a_draft_is_cancelled_from_its_page_and_every_action_lands_in_the_
         assert 'id="progress-state">cancelled<' in after.text
         assert "broadcast.cancel" in after.text and "broadcast.pause" in after.text and "refused" in after.text
         assert (await http.get("/console/broadcasts/nope")).status_code == 404
+        form = {"csrf_token": csrf, "item_id": "bc-einvoicing-2027", "journeys": "b2b_drip"}
+        down = await http.post("/console/broadcasts", data=form)  # Temporal is unreachable in this fixture
+        assert down.status_code == 503 and "Temporal unavailable, nothing was created" in down.text
+        preview = await http.get("/console/broadcasts", params={"preview": "1", "item_id": "bc-einvoicing-2027"})
+        assert preview.status_code == 503 and "Temporal unavailable" in preview.text
+        bad = await http.get("/console/broadcasts", params={"preview": "1", "item_id": "no-such-item"})
+        assert bad.status_code == 422 and "unknown content item" in bad.text
         progress = await http.get("/console/broadcasts/draft-1/progress")
         assert progress.json()["state"] == "cancelled" and progress.json()["finished"] is True
