@@ -162,6 +162,8 @@ async def _status(request: Request, broadcast_id: str) -> BroadcastStatus:
         return await service(request).status(broadcast_id)
     except BroadcastNotFoundError as err:
         raise ApiError(404, str(err)) from err
+    except TEMPORAL_DOWN as err:
+        raise ApiError(503, f"Temporal unavailable: {_down(err)}; retry in a moment") from err
 
 
 def progress_of(st: BroadcastStatus) -> dict[str, Any]:
