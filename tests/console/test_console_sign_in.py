@@ -88,3 +88,22 @@ async def test_a_disabled_user_is_signed_out_at_once(api: ServedApi) -> None:
             row.disabled = True
             s.add(row)
         assert (await http.get("/console/journeys")).status_code == 303
+
+
+async def test_over_https_the_cookie_is_secure_and_next_never_leaves_the_console(api: ServedApi) -> None:
+    add_console_user(api.ctx.engine, "traveller", PASSWORD)
+    https = {"X-Forwarded-Proto": "https"}  # a TLS-terminating proxy on loopback (uvicorn trusts it)
+    async with httpx.AsyncClient(base_url=api.url, headers=https) as http:
+        for evil in ("//evil.example/x", "https://evil.example/", "/elsewhere", "/console\\@evil"):
+            form = await http.get("/console/login", params={"next": evil})
+            assert hidden(form.text, "next") == "/console/journeys"
+        form = await http.get("/console/login", params={"next": "/console/contacts"})
+        data = {"username": "traveller", "password": PASSWORD, "csrf_token": hidden(form.text, "csrf_token")}
+        data["next"] = hidden(form.text, "next")
+        http.cookies.set("nurture_console_signin", data["csrf_token"])  # the Secure cookie httpx keeps off http
+        done = await http.post("/console/login", data=data)
+        assert done.status_code == 303 and done.headers["location"] == "/console/contacts"
+        cookie = next(
+            v for k, v in done.headers.multi_items() if k == "set-cookie" and v.startswith("nurture_console=")
+        )
+        assert "secure" in cookie.lower() and "httponly" in cookie.lower()
