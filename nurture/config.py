@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     api_port: int = 8000
     api_token: SecretStr | None = Field(default=None, description="Bearer token; unset = admin API closed")
 
+    # Browser console (/console)
+    console_users: dict[str, str] = Field(
+        default_factory=dict,
+        description='Users from configuration: JSON {"name": "<argon2 hash>"} (`nurture console hash-password`)',
+    )
+    console_session_hours: float = 12.0
+    temporal_ui_url: str | None = Field(default=None, description="Temporal UI base URL; unset = the dev server's")
+
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="None = JSON unless stderr is a TTY")
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from activities.email import build_sender
 from nurture.api import broadcasts, contacts, errors, history, identity, sales, tracking, unsubscribe, webhooks
 from nurture.api.limits import BodyLimit
+from nurture.console import mount as mount_console
 from nurture.context import AppContext
 from nurture.inbound.outbox import OUTBOX
 from nurture.inbound.signature import load_public_key
@@ -73,6 +74,7 @@ def create_app(
     )
     for module in (webhooks, tracking, identity, contacts, history, unsubscribe, broadcasts, sales):
         app.include_router(module.router)
+    mount_console(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:

@@ -1,0 +1,29 @@
+"""The browser console under /console: sign-in, journeys and funnels, broadcasts, contacts.
+
+Server-rendered (Jinja2 templates in `templates/`), with a little plain JavaScript and a vendored Chart.js in
+`static/` (no CDN at run time). `mount(app)` adds it to the API.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from nurture.console import auth, broadcasts, contacts, journeys
+from nurture.console.web import HERE, PREFIX, SignInRequiredError
+
+
+def mount(app: FastAPI) -> None:
+    """Serve the console from `app` under /console."""
+    app.mount(PREFIX + "/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
+    for module in (auth, journeys, broadcasts, contacts):
+        app.include_router(module.router)
+
+    @app.get(PREFIX, include_in_schema=False)
+    async def home() -> Response:
+        return RedirectResponse(PREFIX + "/journeys", status_code=303)
+
+    @app.exception_handler(SignInRequiredError)
+    async def sign_in(_request: Request, exc: SignInRequiredError) -> Response:
+        return RedirectResponse(f"{PREFIX}/login?next={exc.next_path}", status_code=303)

@@ -1,0 +1,122 @@
+"""Journeys pages: every journey's counts, then one journey's funnel (a chart and a table), running counts by
+stage and phase, and the experiments and uplift panel.
+
+Counts come from the database (`nurture.measure.funnel`); the stage and phase counts of running journeys are
+Temporal visibility counts (a handful of COUNT queries, shown as unavailable when Temporal does not answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from nurture import keys
+from nurture.api.errors import ApiError
+from nurture.broadcasts.audience import PHASES, RUNNING_JOURNEYS
+from nurture.clock import utcnow
+from nurture.console import store
+from nurture.console.web import PREFIX, ctx_of, db, page, signed_in
+from nurture.measure import funnel as fn
+from nurture.measure import rollup
+from workflows.dsl import REGISTRY, STAGES
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+COUNT_TIMEOUT = timedelta(seconds=2)
+
+
+async def visibility_counts(client: Client, journey: str) -> dict[str, dict[str, int]] | None:
+    """Running journeys of `journey` per stage and per phase, from Temporal visibility; None if unavailable."""
+    base = f"{RUNNING_JOURNEYS} AND {keys.SA_JOURNEY.name} = '{journey}'"
+    asks = [(keys.SA_STAGE.name, s) for s in STAGES] + [(keys.SA_PHASE.name, p) for p in PHASES]
+    try:
+        counts = await asyncio.gather(
+            *(
+                client.count_workflows(f"{base} AND {attr} = '{value}'", rpc_timeout=COUNT_TIMEOUT)
+                for attr, value in asks
+            )
+        )
+    except (RPCError, RuntimeError):
+        return None
+    out: dict[str, dict[str, int]] = {"stage": {}, "phase": {}}
+    for (attr, value), c in zip(asks, counts, strict=True):
+        out["stage" if attr == keys.SA_STAGE.name else "phase"][value] = c.count
+    return out
+
+
+def experiments_panel(session: Session, journey: str) -> list[dict[str, Any]]:
+    """Experiments and holdout uplift for the journey, from `nurture.measure.uplift.console_panel` once it exists.
+
+    Contract: `console_panel(conn, journey) -> list[dict]`, each with "name", "verdict", "headers" and "rows"
+    (lists of strings). No module, or nothing defined, is an empty list: the page says so, with no numbers.
+    """
+    try:
+        uplift = importlib.import_module("nurture.measure.uplift")
+    except ModuleNotFoundError:
+        return []
+    panel = getattr(uplift, "console_panel", None)
+    if panel is None:
+        return []
+    return list(panel(session.connection(), journey))
+
+
+@router.get("/journeys", response_class=HTMLResponse)
+async def journeys_index(request: Request, user: store.SignedIn = Depends(signed_in)) -> HTMLResponse:
+    def read(s: Session) -> list[fn.Funnel]:
+        conn = s.connection()
+        names = sorted(set(REGISTRY) | set(fn.journeys(conn)))
+        return [fn.summary(conn, name) for name in names]
+
+    summaries = await db(request, read)
+    return page(request, "journeys.html", user, summaries=summaries)
+
+
+@router.get("/journeys/{journey}", response_class=HTMLResponse)
+async def journey_page(
+    request: Request,
+    journey: str = Path(pattern=r"^[a-z0-9_]{1,64}$"),
+    user: store.SignedIn = Depends(signed_in),
+) -> HTMLResponse:
+    if journey not in REGISTRY:
+        known = await db(request, lambda s: fn.journeys(s.connection()))
+        if journey not in known:
+            raise ApiError(404, f"no journey {journey!r}")
+
+    def read(s: Session) -> tuple[fn.Funnel, list[dict[str, Any]]]:
+        rollup.refresh(s.connection(), utcnow())  # folds what arrived since the last page: a few rows, usually
+        return fn.funnel(s.connection(), journey), experiments_panel(s, journey)
+
+    (funnel, experiments), counts = await asyncio.gather(
+        db(request, read), visibility_counts(ctx_of(request).client, journey)
+    )
+    chart = {
+        "labels": [s.step for s in funnel.steps],
+        "series": [  # a list, not a dict: the template's tojson sorts keys, and the order is the funnel's
+            ["reached", [s.reached for s in funnel.steps]],
+            ["sent", [s.sent for s in funnel.steps]],
+            ["delivered", [s.delivered for s in funnel.steps]],
+            ["opened", [s.opened for s in funnel.steps]],
+            ["clicked", [s.clicked for s in funnel.steps]],
+            ["machine opens", [s.machine_opened for s in funnel.steps]],
+        ],
+    }
+    return page(
+        request,
+        "journey.html",
+        user,
+        funnel=funnel,
+        steps=[asdict(s) | {"sent": s.sent} for s in funnel.steps],
+        chart=chart,
+        counts=counts,
+        stages=STAGES,
+        phases=PHASES,
+        experiments=experiments,
+    )

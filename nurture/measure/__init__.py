@@ -1,0 +1,1 @@
+"""Does nurturing work? Funnels (`funnel`) and, from the measure work, experiments and uplift."""
