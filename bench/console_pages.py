@@ -107,19 +107,19 @@ def seed(url: str, contacts: int, per_contact: int) -> dict[str, int]:
             (list(tables),),
         ).fetchall()
         for name, _ in indexes:
-            conn.execute(f'DROP INDEX "{name}"')  # type: ignore[arg-type]
+            conn.execute(f'DROP INDEX "{name}"')
         conn.execute("SET session_replication_role = replica")  # generated rows are consistent: skip FK triggers
         for statement in SEED:
             started = time.perf_counter()
-            conn.execute(statement, params)  # type: ignore[arg-type]
+            conn.execute(statement, params)
             print(f"  {statement.split()[2]}: {time.perf_counter() - started:.1f} s")
         conn.execute("SET session_replication_role = DEFAULT")
         for _, definition in indexes:
             conn.execute(definition)
         counts = {}
         for table in tables:
-            conn.execute(f"VACUUM ANALYZE {table}")  # type: ignore[arg-type]  (steady state: index-only scans)
-            counts[table] = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[arg-type,index]
+            conn.execute(f"VACUUM ANALYZE {table}")  # steady state: index-only scans
+            counts[table] = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
     return counts
 
 
@@ -165,7 +165,7 @@ async def main() -> None:
             dev_server_extra_args=["--log-level", "error"],
         )
         port = 18000 + random.randrange(1000)
-        settings = Settings(_env_file=None, database_url=url, api_port=port, log_level="WARNING")  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, database_url=url, api_port=port, log_level="WARNING")
         server = build_server(AppContext(settings, engine, env.client), "127.0.0.1", port, relay=False)
         task = asyncio.create_task(server.serve())
         while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
