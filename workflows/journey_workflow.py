@@ -71,6 +71,7 @@ class JourneyWorkflow:
             outcome=outcome,
             drops_sent=rt.c.drops_sent,
             items=list(rt.c.sent_items),
+            items_refused=list(rt.c.refused_items),
         )
 
     @workflow.signal(name=keys.SIGNAL_ENGAGEMENT)

@@ -52,6 +52,9 @@ INBOX_LIMIT = 200
 SEEN_LIMIT = 500
 MAX_CONSECUTIVE_FAILURES = 3
 
+# A worker dying mid-send costs the journey this long before the retry (which waits for the provider's evidence
+# before any resend, activities.drop): the provider call is bounded by NURTURE_SENDGRID_TIMEOUT_SECONDS (10 s).
+SEND_TIMEOUT = timedelta(seconds=20)
 SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 QUICK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
@@ -158,7 +161,12 @@ class JourneyRuntime:
         return StoryView(stage=fresh.stage, score=fresh.score, catalog_exhausted=first is None, now=self.c.started_at)
 
     def _next_item(self) -> dsl.ContentItem | None:
-        return self.spec.catalog.next_item(self.persona, self.c.stage, self.c.sent_items)
+        return self.spec.catalog.next_item(self.persona, self.c.stage, self._offered_items)
+
+    @property
+    def _offered_items(self) -> list[str]:
+        """Items never to pick again: sent, and refused by the provider."""
+        return [*self.c.sent_items, *self.c.refused_items]
 
     # ---- the journal ------------------------------------------------------------------------------------
 
@@ -235,7 +243,7 @@ class JourneyRuntime:
 
     async def _live_drop(self, why: str, topic: str | None) -> str | None:
         self._check_exit()
-        item = self.spec.catalog.next_item(self.persona, self.c.stage, self.c.sent_items, topic)
+        item = self.spec.catalog.next_item(self.persona, self.c.stage, self._offered_items, topic)
         if item is None:
             about = f" about {topic}" if topic else ""
             self._decide("nothing to drop", f"no unsent item{about} for persona {self.persona}")
@@ -466,7 +474,7 @@ class JourneyRuntime:
                     keys.ACTIVITY_SEND_DROP,
                     drop,
                     result_type=SendDropResult,
-                    start_to_close_timeout=timedelta(seconds=60),
+                    start_to_close_timeout=SEND_TIMEOUT,
                     retry_policy=SEND_RETRY,
                     # No summary: the activity type and its input (item, step, contact id) say what this is, and
                     # a summary on the most frequent command is history bytes and server work per drop.
@@ -479,7 +487,7 @@ class JourneyRuntime:
                     keys.ACTIVITY_SEND_DROP,
                     drop,
                     result_type=SendDropResult,
-                    start_to_close_timeout=timedelta(seconds=60),
+                    start_to_close_timeout=SEND_TIMEOUT,
                     retry_policy=SEND_RETRY,
                 )
             if result.status == "deferred" and wait_gap and result.deferred_until is not None:
@@ -498,7 +506,7 @@ class JourneyRuntime:
             self.c.sent_items.append(item_id)  # the contact has it already: move on to the next item
             self._decide(f"skipped {item_id}", result.detail)
         elif result.status == "failed":
-            self.c.sent_items.append(item_id)  # never retry an item the provider refused
+            self.c.refused_items.append(item_id)  # never retry an item the provider refused, never call it sent
             self.c.failures += 1
             self._decide(f"drop {item_id} failed", result.detail)
             if self.c.failures >= MAX_CONSECUTIVE_FAILURES:
@@ -552,7 +560,7 @@ class JourneyRuntime:
         item = dsl.find_item(notice.item_id)
         if item is None:
             return "skipped", f"unknown item {notice.item_id}"
-        if item.id in self.c.sent_items:
+        if item.id in self._offered_items:
             return "skipped", f"{item.id} already sent"
         skip = self.spec.relevance(self, dsl.Offer(notice.broadcast_id, notice.kind, item))
         if skip is not None:
@@ -647,6 +655,7 @@ class JourneyRuntime:
             next_wake_at=self.next_wake_at,
             drops_sent=self.c.drops_sent,
             items_sent=list(self.c.sent_items),
+            items_refused=list(self.c.refused_items),
             last_decision=self.c.last_decision,
             why=self.c.last_why,
             pending_broadcasts=len(self.c.pending_broadcasts) + len(self.c.deferred_broadcasts),
