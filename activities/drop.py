@@ -1,21 +1,29 @@
 """Sending one drop: suppression, the minimum gap across journeys, and at-most-once delivery.
 
 The touch row (unique key `{workflow_id}:{item_id}`) is the idempotency record. It is claimed as `sending`
-and committed before the provider is called, then settled:
+(with the wall-clock `claimed_at`) and committed before the provider is called, then settled:
 
     sending -> sent          provider accepted (message id stored)
-    sending -> unconfirmed   no answer (read timeout), or a later attempt found the claim still `sending`
-                             (the earlier attempt crashed or timed out mid-call): it may have gone out, so it
-                             is never sent again
+    sending -> unconfirmed   no answer (read timeout): it may have gone out
     sending -> failed        provider refused it for good (4xx): recorded on the touch and the contact
     sending -> retrying      provider certainly did not take it (429, 5xx, unreachable): the claim is
                              released and the activity raises, so Temporal's retry may send it
+
+Effectively once: a send of unknown outcome (`unconfirmed`, or a claim left `sending` by a crash) is settled
+by evidence. SendGrid reports each message it took within seconds, and the webhook marks the touch `sent`
+(`nurture.outbound.evidence`). Until `send_evidence_window` has passed since the claim, the activity raises a
+retryable `AwaitingEvidence` and Temporal retries it when the window ends; a retry that finds the touch `sent`
+returns that. When the window has passed with no event, the provider never took the message: it is claimed
+again under the same rules (suppression, gap, contact lock) and sent once more. After `MAX_UNKNOWN_SENDS`
+sends without evidence the touch stays `unconfirmed` and is never sent again. The window is at least the
+provider timeout twice over, so an earlier attempt still in its call has given up before a resend.
 
 Claims are serialised per contact (a row lock on the contact) so two journeys cannot both pass the gap check.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
@@ -32,6 +40,7 @@ from activities.email import (
     SendRefused,
 )
 from activities.email.render import Drop, DropRenderer
+from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, Touch, TouchStatus
 from nurture.db.engine import session_scope
@@ -43,6 +52,16 @@ log = get_logger(__name__)
 
 DROP_CHANNEL = "email"
 COUNTS_FOR_GAP = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
+UNSETTLED = (TouchStatus.SENDING, TouchStatus.UNCONFIRMED)
+MAX_UNKNOWN_SENDS = 2  # provider calls of unknown outcome before a touch stays unconfirmed for good
+
+
+@dataclass(frozen=True)
+class AwaitEvidence:
+    """The touch's outcome is unknown and the provider may still report it: ask again after `wait`."""
+
+    touch_id: int
+    wait: timedelta
 
 
 class DropSender:
@@ -51,6 +70,8 @@ class DropSender:
         self._engine = engine
         self._sender = sender
         self._renderer = DropRenderer(settings)
+        # at least two provider timeouts (connect + read): an earlier attempt still in its call has given up by then
+        self._window = max(settings.send_evidence_window, timedelta(seconds=2 * settings.sendgrid_timeout_seconds))
 
     def send(self, inp: SendDropInput) -> SendDropResult:
         item = find_item(inp.item_id)
@@ -60,6 +81,13 @@ class DropSender:
         claimed = self._claim(inp)
         if isinstance(claimed, SendDropResult):
             return claimed
+        if isinstance(claimed, AwaitEvidence):
+            log.info("drop.awaiting_evidence", touch_id=claimed.touch_id, seconds=claimed.wait.total_seconds())
+            raise ApplicationError(
+                f"touch {claimed.touch_id}: outcome unknown, waiting for the provider's events",
+                type="AwaitingEvidence",
+                next_retry_delay=claimed.wait,
+            )
         touch, contact = claimed
         assert touch.id is not None
         try:
@@ -94,22 +122,32 @@ class DropSender:
         except SendOutcomeUnknown as err:
             self._settle(touch.id, TouchStatus.UNCONFIRMED, inp, error=err.detail)
             log.warning("drop.unconfirmed", detail=err.detail, **fields)
-            return SendDropResult(status="unconfirmed", touch_id=touch.id, detail=err.detail)
-        # Any other exception leaves the claim `sending`: the retry will mark it unconfirmed, never resend.
+            if touch.attempts >= MAX_UNKNOWN_SENDS:
+                return SendDropResult(status="unconfirmed", touch_id=touch.id, detail=err.detail)
+            raise ApplicationError(
+                f"touch {touch.id}: {err.detail}; waiting for the provider's events",
+                type="AwaitingEvidence",
+                next_retry_delay=self._window,
+            ) from err
+        # Any other exception leaves the claim `sending`: the retry waits for evidence as for a timeout.
         self._settle(touch.id, TouchStatus.SENT, inp, message_id=message_id)
         log.info("drop.sent", message_id=message_id, sender=self._sender.name, **fields)
         return SendDropResult(status="sent", touch_id=touch.id, message_id=message_id)
 
     # ---- claim -----------------------------------------------------------------------------------------
 
-    def _claim(self, inp: SendDropInput) -> tuple[Touch, Contact] | SendDropResult:
+    def _claim(self, inp: SendDropInput) -> tuple[Touch, Contact] | SendDropResult | AwaitEvidence:
         key = f"{inp.workflow_id}:{inp.item_id}"
         with session_scope(self._engine) as s:
             # Lock the contact row first: concurrent sends to one contact (other journeys) queue up here.
             s.execute(update(Contact).where(col(Contact.id) == inp.contact_id).values(updated_at=Contact.updated_at))
             contact = s.get(Contact, inp.contact_id)
             touch = s.exec(select(Touch).where(Touch.idempotency_key == key)).first()
-            if touch is not None and touch.status != TouchStatus.RETRYING:
+            if touch is not None and touch.status in UNSETTLED:
+                waiting = self._unsettled(touch)
+                if waiting is not None:
+                    return waiting
+            elif touch is not None and touch.status != TouchStatus.RETRYING:
                 return _replay(touch)
             if contact is None or contact.status == ContactStatus.SUPPRESSED:
                 why = "contact erased" if contact is None else f"contact suppressed ({contact.suppressed_reason})"
@@ -140,7 +178,28 @@ class DropSender:
                     detail=f"last drop at {last.isoformat()}; next allowed at {until.isoformat()}",
                 )
             touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SENDING)
+            touch.claimed_at, touch.attempts = utcnow(), touch.attempts + 1
+            s.add(touch)
+            s.flush()
             return touch, contact
+
+    def _unsettled(self, touch: Touch) -> AwaitEvidence | SendDropResult | None:
+        """A touch of unknown outcome: wait for evidence, stay unconfirmed for good, or (None) send once more."""
+        assert touch.id is not None
+        claimed = touch.claimed_at or touch.created_at
+        left = claimed + self._window - utcnow()
+        if left > timedelta(0):
+            return AwaitEvidence(touch.id, left)
+        if touch.attempts >= MAX_UNKNOWN_SENDS:
+            touch.status = TouchStatus.UNCONFIRMED
+            touch.sent_at = touch.sent_at or touch.created_at
+            touch.error = f"no provider event after {touch.attempts} sends; not sent again"
+            log.warning("drop.unconfirmed", touch_id=touch.id, contact_id=touch.contact_id, item_id=touch.item_id)
+            return _replay(touch)
+        log.warning(
+            "drop.resending_without_evidence", touch_id=touch.id, contact_id=touch.contact_id, item_id=touch.item_id
+        )
+        return None
 
     # ---- settle ----------------------------------------------------------------------------------------
 
@@ -156,8 +215,10 @@ class DropSender:
         with session_scope(self._engine) as s:
             touch = s.get(Touch, touch_id)
             # A slow attempt may finish after a retry marked its claim unconfirmed: what it learnt is better.
-            if touch is None or touch.status not in (TouchStatus.SENDING, TouchStatus.UNCONFIRMED):
-                return
+            if touch is None or touch.status not in UNSETTLED:
+                return  # settled meanwhile (the provider's events reached the webhook first): keep that
+            if status == TouchStatus.RETRYING:
+                touch.attempts = max(0, touch.attempts - 1)  # the provider certainly did not take this one
             touch.status = status
             touch.error = error
             touch.message_id = message_id

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     sendgrid_api_key: SecretStr | None = None
     sendgrid_host: str = "https://api.sendgrid.com"
     sendgrid_timeout_seconds: float = 10.0
+    send_evidence_window: timedelta = Field(
+        default=timedelta(minutes=2),
+        description="How long a send of unknown outcome waits for the provider's events before it may go once more",
+    )
     from_email: str = "hello@nurture.example"
     from_name: str = "nurture"
     min_gap_between_drops: timedelta = Field(default=timedelta(days=3))

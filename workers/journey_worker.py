@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -15,8 +16,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities import build_activities
 from nurture.config import Settings, UnsafeSettingsError
-from nurture.context import app_context
 from nurture.logging import configure_logging, get_logger
+from nurture.startup import wait_for_database, wait_for_temporal
 from workflows.registry import WORKFLOWS
 
 log = get_logger(__name__)
@@ -64,11 +65,31 @@ def build_worker(
 
 
 async def run_worker(settings: Settings) -> None:
+    """Refuse unsafe settings, wait for the database and Temporal (a worker started before them retries with a
+    message), then run."""
     settings.refuse_unsafe()  # the default tracking secret, or a SendGrid key without its webhook key
-    async with app_context(settings) as ctx:
-        worker = build_worker(ctx.client, settings, ctx.engine)
+    engine = await wait_for_database(settings)
+    try:
+        client = await wait_for_temporal(settings)
+        worker = build_worker(client, settings, engine)
         log.info("worker.started", task_queue=settings.task_queue, temporal=settings.effective_temporal_address)
-        await worker.run()
+        beat = asyncio.create_task(_liveness(settings.home / LIVENESS_FILE))
+        try:
+            await worker.run()
+        finally:
+            beat.cancel()
+    finally:
+        engine.dispose()
+
+
+LIVENESS_FILE = "worker.alive"  # touched every few seconds while the worker runs: the container healthcheck
+
+
+async def _liveness(path: Path, every_seconds: float = 10.0) -> None:
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+    while True:
+        await asyncio.to_thread(path.touch)
+        await asyncio.sleep(every_seconds)
 
 
 def main() -> None:

@@ -69,7 +69,7 @@ class Journal:
             stage=carry.stage,
             score=carry.score,
             drops_sent=carry.drops_sent,
-            catalog_exhausted=self._spec.catalog.next_item(self._inp.persona, carry.stage, carry.sent_items) is None,
+            catalog_exhausted=self._spec.catalog.next_item(self._inp.persona, carry.stage, carry.offered_items) is None,
             rejection_reason=carry.rejection_reason,
             now=self.clock(),
         )

@@ -69,6 +69,7 @@ class JourneyWorkflow:
             outcome=outcome,
             drops_sent=rt.carry.drops_sent,
             items=list(rt.carry.sent_items),
+            items_refused=list(rt.carry.refused_items),
         )
 
     @workflow.signal(name=keys.SIGNAL_ENGAGEMENT)

@@ -92,7 +92,7 @@ class Offers:
         item = dsl.find_item(notice.item_id)
         if item is None:
             return "skipped", f"unknown item {notice.item_id}"
-        if item.id in carry.sent_items:
+        if item.id in carry.offered_items:
             return "skipped", f"{item.id} already sent"
         skip = self._spec.relevance(self._view, dsl.Offer(notice.broadcast_id, notice.kind, item))
         if skip is not None:

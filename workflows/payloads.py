@@ -108,6 +108,7 @@ class JourneyCarry:
 
     journal: list[JournalEntry] = field(default_factory=list)
     sent_items: list[str] = field(default_factory=list)
+    refused_items: list[str] = field(default_factory=list)  # the provider refused them: never sent, never retried
     inbox: list[InboxEvent] = field(default_factory=list)
     inbox_seq: int = 0
     consumed_seq: int = 0
@@ -131,6 +132,11 @@ class JourneyCarry:
     runs: int = 1
     started_at: datetime | None = None  # first run's start: the epoch of the compressed journey clock
 
+    @property
+    def offered_items(self) -> list[str]:
+        """Items never to pick again: sent, and refused by the provider."""
+        return [*self.sent_items, *self.refused_items]
+
 
 @dataclass(frozen=True)
 class JourneyInput:
@@ -151,7 +157,8 @@ class JourneyResult:
     contact_id: int
     outcome: str  # customer | unsubscribed | bounce | complaint | completed | ...
     drops_sent: int
-    items: list[str]
+    items: list[str]  # sent (or, rarely, of unknown outcome after every retry); never the refused ones
+    items_refused: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,7 @@ class JourneyStatus:
     handled_broadcasts: list[str]
     run: int
     signals_received: int = 0
+    items_refused: list[str] = field(default_factory=list)
 
 
 # ---- activity I/O --------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -11,7 +9,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import dsl
     from workflows.ending import JourneyEnded, check_exit
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, SendDropInput, SendDropResult
-    from workflows.retry import SEND_RETRY
+    from workflows.retry import SEND_RETRY, SEND_TIMEOUT
     from workflows.timers import Timers
     from workflows.visibility import Visibility
 
@@ -32,7 +30,7 @@ class Sender:
         """The `drop` primitive: send the next unsent item for persona and stage; its id, or None."""
         carry = self._carry
         check_exit(carry)
-        item = self._spec.catalog.next_item(self._inp.persona, carry.stage, carry.sent_items, topic)
+        item = self._spec.catalog.next_item(self._inp.persona, carry.stage, carry.offered_items, topic)
         if item is None:
             about = f" about {topic}" if topic else ""
             self._shown.decide("nothing to drop", f"no unsent item{about} for persona {self._inp.persona}")
@@ -69,7 +67,7 @@ class Sender:
                     keys.ACTIVITY_SEND_DROP,
                     drop,
                     result_type=SendDropResult,
-                    start_to_close_timeout=timedelta(seconds=60),
+                    start_to_close_timeout=SEND_TIMEOUT,
                     retry_policy=SEND_RETRY,
                     # No summary: the activity type and its input (item, step, contact id) say what this is, and
                     # a summary on the most frequent command is history bytes and server work per drop.
@@ -82,7 +80,7 @@ class Sender:
                     keys.ACTIVITY_SEND_DROP,
                     drop,
                     result_type=SendDropResult,
-                    start_to_close_timeout=timedelta(seconds=60),
+                    start_to_close_timeout=SEND_TIMEOUT,
                     retry_policy=SEND_RETRY,
                 )
             if result.status == "deferred" and wait_gap and result.deferred_until is not None:
@@ -101,7 +99,7 @@ class Sender:
             carry.sent_items.append(item_id)  # the contact has it already: move on to the next item
             self._shown.decide(f"skipped {item_id}", result.detail)
         elif result.status == "failed":
-            carry.sent_items.append(item_id)  # never retry an item the provider refused
+            carry.refused_items.append(item_id)  # never retry an item the provider refused, never call it sent
             carry.failures += 1
             self._shown.decide(f"drop {item_id} failed", result.detail)
             if carry.failures >= MAX_CONSECUTIVE_FAILURES:

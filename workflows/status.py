@@ -21,6 +21,7 @@ def journey_status(inp: JourneyInput, spec: dsl.JourneySpec, carry: JourneyCarry
         next_wake_at=shown.next_wake_at,
         drops_sent=carry.drops_sent,
         items_sent=list(carry.sent_items),
+        items_refused=list(carry.refused_items),
         last_decision=carry.last_decision,
         why=carry.last_why,
         pending_broadcasts=len(carry.pending_broadcasts) + len(carry.deferred_broadcasts),

@@ -9,7 +9,8 @@ from nurture.api.server import serve_api
 from nurture.cli import app
 from nurture.cli.common import console, run_and_exit, settings_for_cli
 from nurture.config import Settings
-from nurture.context import AppContext, open_engine
+from nurture.context import AppContext
+from nurture.startup import wait_for_database
 
 
 @app.command("api")
@@ -25,7 +26,7 @@ def api(
 async def _serve(settings: Settings, host: str, port: int) -> int:
     settings.refuse_unsafe()  # the default tracking secret, or a SendGrid key without its webhook key
     settings.home.mkdir(parents=True, exist_ok=True)  # the embedded SQLite database lives there
-    engine = open_engine(settings)
+    engine = await wait_for_database(settings)  # started before the database: wait with a message, do not exit
     # lazy: the API must accept events while Temporal is unreachable; the relay retries until it answers
     client = await Client.connect(settings.effective_temporal_address, namespace=settings.temporal_namespace, lazy=True)
     if not settings.sendgrid_webhook_public_key:

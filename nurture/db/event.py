@@ -39,7 +39,10 @@ class SignalOutbox(SQLModel, table=True):
     is down.
     """
 
-    __table_args__ = (Index("ix_signal_outbox_pending", "delivered_at", "id"),)
+    __table_args__ = (
+        Index("ix_signal_outbox_pending", "delivered_at", "id"),
+        Index("ix_signal_outbox_contact_pending", "contact_id", "delivered_at"),  # is this contact's queue held?
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
@@ -51,3 +54,7 @@ class SignalOutbox(SQLModel, table=True):
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # A relay's claim on the contact's pending rows (nurture.outbound.relay): held until `lease_until`.
+    claimed_by: str | None = Field(default=None, max_length=40)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -46,6 +46,10 @@ class Touch(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Wall-clock time of the latest claim (`sending`): how long the provider has had to report on it.
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class OutboxEmail(SQLModel, table=True):

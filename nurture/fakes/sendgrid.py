@@ -103,7 +103,7 @@ class FakeSendGrid:
     # ---- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        server = ThreadingHTTPServer(self._address, _Handler)
+        server = _BurstServer(self._address, _Handler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
@@ -328,6 +328,12 @@ def _describe(msg: AcceptedMessage) -> dict[str, Any]:
         "headers": msg.mail_headers,
         "received_at": msg.received_at.isoformat(),
     }
+
+
+class _BurstServer(ThreadingHTTPServer):
+    """A listen queue deep enough for hundreds of sends at once (the socketserver default of 5 resets them)."""
+
+    request_queue_size = 1024
 
 
 class _Handler(BaseHTTPRequestHandler):

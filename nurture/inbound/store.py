@@ -6,7 +6,7 @@ by the database itself (also when two deliveries race) and only new events are r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,10 +15,12 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from nurture import keys
 from nurture.db import Contact, ContactStatus, Event
 from nurture.inbound import outbox
 from nurture.inbound.routing import Action, OutboxSignal, Routable, action_for, exit_reason, signals_for
 from nurture.inbound.sendgrid_events import ParsedEvent
+from nurture.outbound.evidence import Evidence, evidence_from, settle_by_evidence
 
 EVENT = outbox.table(Event)
 CONTACT = outbox.table(Contact)
@@ -160,7 +162,16 @@ def store_sendgrid_batch(conn: Connection, events: Sequence[ParsedEvent], now: d
             )
         )
     result = route(conn, routable, now, statuses)
+    settle_by_evidence(conn, _evidence(unique.values(), contact_of))  # sends of unknown outcome become sent
     result.received, result.stored = len(events), len(inserted)
     result.duplicates = len(events) - len(inserted)
     result.event_ids = sorted(inserted.values())
     return result
+
+
+def _evidence(events: Iterable[ParsedEvent], contact_of: Callable[[ParsedEvent], int | None]) -> list[Evidence]:
+    found = (
+        evidence_from(ev.data.get(keys.CUSTOM_ARG_TOUCH), ev.occurred_at, contact_of(ev), ev.data.get("sg_message_id"))
+        for ev in events
+    )
+    return [e for e in found if e is not None]

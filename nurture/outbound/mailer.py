@@ -8,11 +8,17 @@ with the same at-most-once rule as drops (see `activities.drop`):
     queued -> sending       claimed and committed before the provider is called
     sending -> sent         provider accepted (message id stored)
     sending -> queued       provider certainly did not take it (429, 5xx, unreachable): retried after a backoff
+                            kept on the row (`next_attempt_at`), so any mailer honours it
     sending -> failed       provider refused it for good (4xx)
-    sending -> unconfirmed  no answer, or a claim left `sending` by a crash: it may have gone out, never resent
+    sending -> unconfirmed  no answer: it may have gone out
+
+A send of unknown outcome (`unconfirmed`, or a claim left `sending` by a crash) is settled by SendGrid's events
+(`nurture.outbound.evidence`, through the webhook). If none arrived within `send_evidence_window` of the claim,
+the provider never took it: it is queued once more; after `MAX_UNKNOWN_SENDS` such sends it stays unconfirmed.
 
 Without a provider (the embedded default) the confirmation is written straight to the dev outbox as `sent`.
-Several API processes may run mailers: a claim is a conditional update, so each message has one sender.
+Several API processes may run mailers: a batch is claimed in one statement (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL; SQLite has a single writer), so each message has one sender.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -39,7 +45,7 @@ TOUCH = table(Touch)
 OUTBOX_EMAIL = table(OutboxEmail)
 CONTACT = table(Contact)
 TRANSACTIONAL = "transactional"
-STALE_CLAIM = timedelta(minutes=5)  # a claim older than this was left by a crash mid-call
+MAX_UNKNOWN_SENDS = 2  # provider calls of unknown outcome before a message stays unconfirmed for good
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class TransactionalMailer:
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.retry_after = retry_after
-        self._not_before: dict[int, datetime] = {}  # touch id -> earliest retry (provider said not now)
+        self.window = max(settings.send_evidence_window, timedelta(seconds=2 * settings.sendgrid_timeout_seconds))
         self._wake = asyncio.Event()
 
     def nudge(self) -> None:
@@ -89,25 +95,20 @@ class TransactionalMailer:
                 await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
 
     def send_queued(self, now: datetime | None = None) -> MailPass:
-        """One pass: settle stale claims, then send every queued message that is due."""
+        """One pass: settle claims the provider never reported on, then claim and send what is due."""
         now = now or utcnow()
         unconfirmed = self._settle_stale_claims(now)
         sent = retrying = failed = 0
-        for touch_id in self._queued():
-            if self._not_before.get(touch_id, now) > now:
-                continue
+        for touch_id in self._claim_due(now):
             try:
-                email, suppressed = self._message(touch_id)  # read before the claim: a claim is a promise to call
+                email, suppressed = self._message(touch_id)
             except Exception as err:  # one broken message must not hold up the ones behind it
-                self._not_before[touch_id] = now + self.retry_after
                 log.exception("mailer.message_unreadable", touch_id=touch_id)
                 retrying += 1
-                self._note_error(touch_id, f"{type(err).__name__}: {err}"[:500])
+                self._release(touch_id, now + self.retry_after, f"{type(err).__name__}: {err}"[:500])
                 continue
             if suppressed:
-                self._suppress(touch_id)
-                continue
-            if not self._claim(touch_id):
+                self._settle(touch_id, TouchStatus.SUPPRESSED, error="contact opted out before it was sent")
                 continue
             status = self._send(email, now)
             sent += status == TouchStatus.SENT
@@ -118,27 +119,45 @@ class TransactionalMailer:
 
     # ---- steps --------------------------------------------------------------------------------------------
 
-    def _queued(self) -> list[int]:
+    def _claim_due(self, now: datetime) -> list[int]:
+        """Queued and due -> sending, in one statement. `claimed_at` (and `sent_at`, until settled) hold the time."""
         t = TOUCH.c
-        with self._engine.connect() as conn:
-            query = (
-                select(t.id)
-                .where(t.channel == TRANSACTIONAL, t.status == TouchStatus.QUEUED.value)
-                .order_by(t.id)
-                .limit(self.batch_size)
+        due = (
+            select(t.id)
+            .where(
+                t.channel == TRANSACTIONAL,
+                t.status == TouchStatus.QUEUED.value,
+                or_(t.next_attempt_at.is_(None), t.next_attempt_at <= now),
             )
-            return [int(i) for i in conn.execute(query).scalars()]
+            .order_by(t.id)
+            .limit(self.batch_size)
+        )
+        if self._engine.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claim = (
+            update(TOUCH)
+            .where(t.id.in_(due.scalar_subquery()), t.status == TouchStatus.QUEUED.value)
+            .values(status=TouchStatus.SENDING.value, sent_at=now, claimed_at=now, attempts=t.attempts + 1)
+            .returning(t.id)
+        )
+        with self._engine.begin() as conn:
+            return sorted(int(i) for i in conn.execute(claim).scalars())
 
-    def _claim(self, touch_id: int) -> bool:
-        """Queued -> sending, committed before the provider call. `sent_at` holds the claim time until settled."""
+    def _release(self, touch_id: int, not_before: datetime, error: str) -> None:
+        """Our claim back to queued (nothing reached the provider), due again at `not_before`."""
         t = TOUCH.c
         with self._engine.begin() as conn:
-            claimed = conn.execute(
+            conn.execute(
                 update(TOUCH)
-                .where(t.id == touch_id, t.status == TouchStatus.QUEUED.value)
-                .values(status=TouchStatus.SENDING.value, sent_at=utcnow())
+                .where(t.id == touch_id, t.status == TouchStatus.SENDING.value)
+                .values(
+                    status=TouchStatus.QUEUED.value,
+                    error=error,
+                    sent_at=None,
+                    next_attempt_at=not_before,
+                    attempts=case((t.attempts > 0, t.attempts - 1), else_=0),  # this call never reached it
+                )
             )
-            return claimed.rowcount == 1
 
     def _send(self, email: OutgoingEmail, now: datetime) -> TouchStatus:
         touch_id = email.touch_id
@@ -146,9 +165,9 @@ class TransactionalMailer:
             message_id = self._sender.send(email)
         except SendNotAccepted as err:
             wait = err.retry_after or self.retry_after
-            self._not_before[touch_id] = now + wait
             log.warning("mailer.retry_later", touch_id=touch_id, detail=err.detail, seconds=wait.total_seconds())
-            return self._settle(touch_id, TouchStatus.QUEUED, error=err.detail, sent_at=None)
+            self._release(touch_id, now + wait, err.detail)
+            return TouchStatus.QUEUED
         except SendRefused as err:
             log.error("mailer.refused", touch_id=touch_id, detail=err.detail)
             return self._settle(touch_id, TouchStatus.FAILED, error=err.detail)
@@ -156,10 +175,9 @@ class TransactionalMailer:
             log.warning("mailer.unconfirmed", touch_id=touch_id, detail=err.detail)
             return self._settle(touch_id, TouchStatus.UNCONFIRMED, error=err.detail)
         except Exception as err:  # raised before any answer from the provider: certainly not sent, queue it again
-            self._not_before[touch_id] = now + self.retry_after
             log.exception("mailer.send_crashed", touch_id=touch_id)
-            return self._settle(touch_id, TouchStatus.QUEUED, error=f"{type(err).__name__}: {err}"[:500], sent_at=None)
-        self._not_before.pop(touch_id, None)
+            self._release(touch_id, now + self.retry_after, f"{type(err).__name__}: {err}"[:500])
+            return TouchStatus.QUEUED
         log.info("mailer.sent", touch_id=touch_id, message_id=message_id)
         return self._settle(touch_id, TouchStatus.SENT, message_id=message_id, sent_at=utcnow())
 
@@ -204,29 +222,29 @@ class TransactionalMailer:
             conn.execute(update(TOUCH).where(TOUCH.c.id == touch_id).values(**values))
         return status
 
-    def _suppress(self, touch_id: int) -> None:
-        with self._engine.begin() as conn:  # only while still queued: another mailer may have claimed it
-            conn.execute(
-                update(TOUCH)
-                .where(TOUCH.c.id == touch_id, TOUCH.c.status == TouchStatus.QUEUED.value)
-                .values(status=TouchStatus.SUPPRESSED.value, error="contact opted out before it was sent")
-            )
-
-    def _note_error(self, touch_id: int, error: str) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(update(TOUCH).where(TOUCH.c.id == touch_id).values(error=error))
-
     def _settle_stale_claims(self, now: datetime) -> int:
-        """Claims still `sending` long after they were made were left by a crash mid-call: unconfirmed."""
+        """Sends of unknown outcome with no provider event within the window: queue once more, or give up."""
         t = TOUCH.c
+        unsettled = (TouchStatus.SENDING.value, TouchStatus.UNCONFIRMED.value)
+        claimed_long_ago = func.coalesce(t.claimed_at, t.sent_at) < now - self.window
         with self._engine.begin() as conn:
-            stale = conn.execute(
+            again = conn.execute(
                 update(TOUCH)
-                .where(
-                    t.channel == TRANSACTIONAL,
-                    t.status == TouchStatus.SENDING.value,
-                    t.sent_at < now - STALE_CLAIM,  # the claim time
+                .where(t.channel == TRANSACTIONAL, t.status.in_(unsettled), claimed_long_ago)
+                .where(t.attempts < MAX_UNKNOWN_SENDS)
+                .values(
+                    status=TouchStatus.QUEUED.value,
+                    sent_at=None,
+                    next_attempt_at=None,
+                    error="no provider event within the window: sending once more",
                 )
-                .values(status=TouchStatus.UNCONFIRMED.value, error="left sending by an earlier mailer: not resent")
             )
-            return int(stale.rowcount or 0)
+            given_up = conn.execute(
+                update(TOUCH)
+                .where(t.channel == TRANSACTIONAL, t.status == TouchStatus.SENDING.value, claimed_long_ago)
+                .where(t.attempts >= MAX_UNKNOWN_SENDS)
+                .values(status=TouchStatus.UNCONFIRMED.value, error="no provider event after every send; not resent")
+            )
+        if again.rowcount:
+            log.warning("mailer.resending_without_evidence", count=again.rowcount)
+        return int(given_up.rowcount or 0)

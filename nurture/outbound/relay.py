@@ -8,19 +8,28 @@ contact may not be enrolled) is marked delivered with the reason in `last_error`
 
 Delivery is at least once (a crash between signal and mark re-sends): journeys ignore event ids they have
 seen, and exits and enrollments are idempotent.
+
+Any number of relays (one per API process) share one database. A pass claims whole contacts: it leases the
+oldest pending rows whose contact is not held by another relay's lease or by a row waiting for its retry time
+(`next_attempt_at`), so one contact's rows are only ever in one relay's hands and stay in id order. On
+PostgreSQL the claim is one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)` under a transaction
+advisory lock that serialises claims (milliseconds; delivery itself runs unlocked); on SQLite, a single writer,
+the same conditional update is atomic by itself. A relay that dies holding a lease loses it after `lease`;
+backoff lives on the row, not in memory, so a restarted or different relay honours it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -46,6 +55,7 @@ TRANSIENT = frozenset(
     }
 )
 MAX_ATTEMPTS = 20  # for errors that are not Temporal being unreachable
+CLAIM_LOCK = 7_340_001  # pg_advisory_xact_lock key serialising outbox claims across relays
 
 
 class Outcome(Enum):
@@ -121,6 +131,8 @@ class OutboxRelay:
         idle_seconds: float = 2.0,
         max_backoff_seconds: float = 10.0,
         rpc_timeout_seconds: float = 5.0,
+        lease: timedelta = timedelta(minutes=2),
+        retry_base_seconds: float = 0.5,
     ) -> None:
         self.ctx = ctx
         self.batch_size = batch_size
@@ -128,6 +140,8 @@ class OutboxRelay:
         self.idle_seconds = idle_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.rpc_timeout = timedelta(seconds=rpc_timeout_seconds)
+        self.lease = lease
+        self.retry_base_seconds = retry_base_seconds
         self._wake = asyncio.Event()
 
     def nudge(self) -> None:
@@ -158,8 +172,9 @@ class OutboxRelay:
             return int(conn.execute(select(func.count()).where(OUTBOX.c.delivered_at.is_(None))).scalar_one())
 
     async def deliver_pending(self) -> Pass:
-        """One pass over the oldest pending rows."""
-        rows = await asyncio.to_thread(self._fetch)
+        """One pass over the oldest pending rows of contacts no other relay holds."""
+        token = uuid.uuid4().hex
+        rows = await asyncio.to_thread(self._claim, token)
         done = Pass(fetched=len(rows))
         if not rows:
             return done
@@ -182,8 +197,10 @@ class OutboxRelay:
                         done.retry[row.id] = why
                         return  # keep this contact's order: later rows wait behind this one
 
-        await asyncio.gather(*(contact(queue) for queue in by_contact.values()))
-        await asyncio.to_thread(self._mark, done)
+        try:
+            await asyncio.gather(*(contact(queue) for queue in by_contact.values()))
+        finally:  # even when cancelled: what was delivered is recorded and the leases are released
+            await asyncio.to_thread(self._mark, done, token, {r.id: r.attempts for r in rows})
         if done.delivered or done.gave_up:
             log.info("outbox.delivered", delivered=len(done.delivered), gave_up=len(done.gave_up))
         if done.retry:
@@ -230,24 +247,53 @@ class OutboxRelay:
             log.error("outbox.row_abandoned", row_id=row.id, error=why)
             return Outcome.GAVE_UP, why
 
-    def _fetch(self) -> list[Row]:
+    def _claim(self, token: str) -> list[Row]:
+        """Lease the oldest pending rows of every contact that nobody holds; return them in id order."""
+        now = utcnow()
         o = OUTBOX.c
-        query = (
-            select(o.id, o.contact_id, o.journey, o.signal, o.payload, o.attempts)
-            .where(o.delivered_at.is_(None))
+        held = OUTBOX.alias("held")  # a contact is held while any pending row of it is leased or waiting to retry
+        held_contacts = select(held.c.contact_id).where(
+            held.c.delivered_at.is_(None), or_(held.c.lease_until > now, held.c.next_attempt_at > now)
+        )
+        candidates = (
+            select(o.id)
+            .where(o.delivered_at.is_(None), o.contact_id.not_in(held_contacts))
             .order_by(o.id)
             .limit(self.batch_size)
         )
-        with self.ctx.engine.connect() as conn:
-            return [Row(*r) for r in conn.execute(query)]
+        postgres = self.ctx.engine.dialect.name == "postgresql"
+        if postgres:
+            candidates = candidates.with_for_update(skip_locked=True)
+        claim = (
+            update(OUTBOX)
+            .where(o.id.in_(candidates.scalar_subquery()))
+            .values(claimed_by=token, lease_until=now + self.lease)
+            .returning(o.id, o.contact_id, o.journey, o.signal, o.payload, o.attempts)
+        )
+        with self.ctx.engine.begin() as conn:
+            if postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
+            rows = [Row(*r) for r in conn.execute(claim)]
+        return sorted(rows, key=lambda r: r.id)
 
-    def _mark(self, done: Pass) -> None:
+    def _mark(self, done: Pass, token: str, attempts: dict[int, int]) -> None:
         now = utcnow()
         o = OUTBOX.c
+        mine = o.claimed_by == token  # a lease that expired and was taken over is no longer ours to settle
         with self.ctx.engine.begin() as conn:
             if done.delivered:
-                conn.execute(update(OUTBOX).where(o.id.in_(done.delivered)).values(delivered_at=now))
+                conn.execute(
+                    update(OUTBOX).where(mine, o.id.in_(done.delivered)).values(delivered_at=now, lease_until=None)
+                )
             for row_id, why in done.gave_up.items():
-                conn.execute(update(OUTBOX).where(o.id == row_id).values(delivered_at=now, last_error=why))
+                settled = {"delivered_at": now, "last_error": why, "lease_until": None}
+                conn.execute(update(OUTBOX).where(mine, o.id == row_id).values(**settled))
             for row_id, why in done.retry.items():
-                conn.execute(update(OUTBOX).where(o.id == row_id).values(attempts=o.attempts + 1, last_error=why))
+                wait = min(self.max_backoff_seconds, self.retry_base_seconds * 2 ** attempts.get(row_id, 0))
+                conn.execute(
+                    update(OUTBOX)
+                    .where(mine, o.id == row_id)
+                    .values(attempts=o.attempts + 1, last_error=why, next_attempt_at=now + timedelta(seconds=wait))
+                )
+            # rows not reached (behind a failure, or the pass was cancelled) go back to the pool
+            conn.execute(update(OUTBOX).where(mine, o.delivered_at.is_(None)).values(lease_until=None))

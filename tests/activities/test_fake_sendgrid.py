@@ -161,3 +161,28 @@ def test_cli_serves_and_prints_its_url_and_keys(tmp_path: Any) -> None:
         if proc.stdout is not None:
             proc.stdout.close()
     assert key_file.exists()  # the same key (and public key) next time
+
+
+@pytest.mark.slow
+def test_a_burst_of_hundreds_of_concurrent_sends_is_accepted_without_resets(fake_sendgrid: FakeSendGrid) -> None:
+    import threading
+
+    senders = 300
+    start = threading.Barrier(senders)
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        client = SendGridAPIClient(api_key=fake_sendgrid.api_key, host=fake_sendgrid.url)
+        start.wait()
+        try:
+            assert client.send(MAIL).status_code == 202
+        except BaseException as err:  # collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=one) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(fake_sendgrid.messages) == senders

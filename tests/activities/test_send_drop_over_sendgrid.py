@@ -1,12 +1,16 @@
 """send_drop through the official SendGrid client talking HTTP to the fake SendGrid, on SQLite and PostgreSQL.
 
 Proves: accepted drops store SendGrid's message id; refusals are recorded, not retried; 429/5xx/unreachable
-raise a retryable error and the retry sends exactly once; a timeout never causes a second send.
+raise a retryable error and the retry sends exactly once; a timeout waits for SendGrid's events, which settle
+it as sent, and only without any event within the window is it sent once more.
 """
 
 from __future__ import annotations
 
+import json
 import socket
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,10 +19,13 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 
 from nurture import keys, tokens
+from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, Touch
 from nurture.db.engine import session_scope
 from nurture.fakes.sendgrid import FakeSendGrid
+from nurture.inbound.sendgrid_events import parse_batch
+from nurture.inbound.store import store_sendgrid_batch
 from tests.activities.helpers import TRACKING_SECRET, add_contact, drop, journey_activities
 
 
@@ -137,19 +144,53 @@ def test_unreachable_sendgrid_releases_the_claim_so_the_retry_sends(
     assert len(fake_sendgrid.messages) == 1
 
 
-def test_timeout_is_unconfirmed_and_never_sent_twice(
+def test_timeout_waits_for_sendgrids_processed_event_and_is_settled_sent_without_a_second_send(
     engine: Engine, sendgrid_settings: Settings, fake_sendgrid: FakeSendGrid
 ) -> None:
     cid = add_contact(engine)
     fake_sendgrid.delay_next(1.5)  # longer than the client's 0.5 s timeout; the fake accepts anyway
-    with journey_activities(sendgrid_settings, engine) as acts:
-        first = acts.send_drop(drop(cid))
-        retry = acts.send_drop(drop(cid))
+    settings = sendgrid_settings.model_copy(update={"send_evidence_window": timedelta(seconds=1)})
+    with journey_activities(settings, engine) as acts:
+        with pytest.raises(ApplicationError) as raised:
+            acts.send_drop(drop(cid))
+        assert raised.value.type == "AwaitingEvidence"
+        assert touch_for(engine, cid).status == "unconfirmed"
+        wait_for(lambda: len(fake_sendgrid.messages) == 1)  # SendGrid did take it...
+        [message] = fake_sendgrid.messages
+        body = json.dumps(fake_sendgrid.events(message, "processed", "delivered")).encode()
+        with engine.begin() as conn:  # ...and says so through the Event Webhook
+            store_sendgrid_batch(conn, parse_batch(body), utcnow())
+        settled = acts.send_drop(drop(cid))
 
-    assert first.status == "unconfirmed"
-    assert retry.status == "unconfirmed"
-    assert len(fake_sendgrid.messages) == 1  # SendGrid did send it...
-    assert len(fake_sendgrid.requests) == 1  # ...and nurture never asked again
+    assert settled.status == "sent"
+    assert len(fake_sendgrid.requests) == 1  # nurture never asked again
     touch = touch_for(engine, cid)
-    assert touch.status == "unconfirmed"
-    assert touch.sent_at == drop(cid).now  # counts for the minimum gap: it may have reached the inbox
+    assert (touch.status, touch.message_id) == ("sent", message.message_id)
+    assert touch.sent_at == drop(cid).now  # counts for the minimum gap
+
+
+def test_timeout_with_no_event_within_the_window_is_sent_once_more_and_no_more(
+    engine: Engine, sendgrid_settings: Settings, fake_sendgrid: FakeSendGrid
+) -> None:
+    cid = add_contact(engine)
+    fake_sendgrid.delay_next(1.5, count=2)  # both calls time out; no webhook here, so no event ever arrives
+    settings = sendgrid_settings.model_copy(update={"send_evidence_window": timedelta(seconds=1)})
+    with journey_activities(settings, engine) as acts:
+        with pytest.raises(ApplicationError) as raised:
+            acts.send_drop(drop(cid))
+        assert raised.value.type == "AwaitingEvidence"
+        time.sleep(1.1)  # the window passes in silence: by the rule, the provider never took it
+        last = acts.send_drop(drop(cid))  # sent once more, times out again: unconfirmed for good
+        time.sleep(1.1)
+        again = acts.send_drop(drop(cid))
+    assert last.status == again.status == "unconfirmed"
+    assert len(fake_sendgrid.requests) == 2  # once more, and no more
+    touch = touch_for(engine, cid)
+    assert (touch.status, touch.attempts) == ("unconfirmed", 2)
+
+
+def wait_for(check: Callable[[], bool], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

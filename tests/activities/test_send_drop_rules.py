@@ -1,20 +1,24 @@
 """send_drop's rules with the dev outbox sender, on SQLite and PostgreSQL: suppression, the minimum gap across
-journeys (also under concurrency), idempotent retries, at most once after a crash, and what gets rendered."""
+journeys (also under concurrency), idempotent retries, effectively once after a crash, and what gets rendered."""
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
+from temporalio.exceptions import ApplicationError
 
 from activities.email import OutboxSender, OutgoingEmail
+from activities.journey import JourneyActivities
 from nurture import keys, tokens
 from nurture.db import Contact, OutboxEmail, Touch
 from nurture.db.engine import session_scope
+from nurture.outbound.evidence import Evidence, settle_by_evidence
 from tests.activities.helpers import DAY, GAP, T0, TRACKING_SECRET, add_contact, drop, outbox_activities
 from workflows.dsl import Catalog, ContentItem, register_catalog
 
@@ -149,23 +153,66 @@ class CrashingSender:
         raise RuntimeError("worker lost mid-call")
 
 
-def test_claim_left_sending_by_a_crash_becomes_unconfirmed_and_is_never_resent(engine: Engine) -> None:
+WINDOW = {"send_evidence_window": timedelta(seconds=0.6), "sendgrid_timeout_seconds": 0.1}
+
+
+def awaiting_evidence(acts: JourneyActivities, cid: int) -> ApplicationError:
+    with pytest.raises(ApplicationError) as raised:
+        acts.send_drop(drop(cid))
+    assert raised.value.type == "AwaitingEvidence" and not raised.value.non_retryable
+    assert raised.value.next_retry_delay is not None
+    assert timedelta(0) < raised.value.next_retry_delay <= timedelta(seconds=0.6)
+    return raised.value
+
+
+def test_a_claim_left_sending_by_a_crash_waits_for_evidence_then_is_sent_once_more(engine: Engine) -> None:
     cid = add_contact(engine)
     crashing = CrashingSender()
-    with outbox_activities(engine, sender=crashing) as acts, pytest.raises(RuntimeError):
+    with outbox_activities(engine, sender=crashing, **WINDOW) as acts, pytest.raises(RuntimeError):
         acts.send_drop(drop(cid))
     assert [t.status for t in touches(engine, cid)] == ["sending"]
 
-    with outbox_activities(engine) as acts:
-        retry = acts.send_drop(drop(cid))
-        retry_again = acts.send_drop(drop(cid))
+    with outbox_activities(engine, **WINDOW) as acts:
+        awaiting_evidence(acts, cid)  # within the window: the provider may still report it
+        assert outbox(engine) == []
+        time.sleep(0.7)  # the window passes with no event: the provider never took it
+        resent = acts.send_drop(drop(cid))
+        again = acts.send_drop(drop(cid))
     assert crashing.calls == 1
-    assert retry.status == retry_again.status == "unconfirmed"
-    assert outbox(engine) == []  # the retry did not send
+    assert resent.status == again.status == "sent"
+    assert len(outbox(engine)) == 1  # sent once more, and only once
     [touch] = touches(engine, cid)
-    assert (touch.status, touch.sent_at) == ("unconfirmed", T0)
+    assert (touch.status, touch.attempts, touch.sent_at) == ("sent", 2, T0)
+
+
+def test_a_claim_left_sending_is_settled_sent_by_the_providers_event_and_not_resent(engine: Engine) -> None:
+    cid = add_contact(engine)
+    crashing = CrashingSender()
+    with outbox_activities(engine, sender=crashing, **WINDOW) as acts, pytest.raises(RuntimeError):
+        acts.send_drop(drop(cid))
+    [touch] = touches(engine, cid)
+    assert touch.id is not None
+    with engine.begin() as conn:
+        assert settle_by_evidence(conn, [Evidence(touch.id, T0, cid, "sg-msg-1")]) == [touch.id]
+    with outbox_activities(engine, **WINDOW) as acts:
+        time.sleep(0.7)
+        settled = acts.send_drop(drop(cid))
+    assert (settled.status, settled.message_id) == ("sent", "sg-msg-1")
+    assert outbox(engine) == []  # the evidence said it went: never sent again
     with outbox_activities(engine) as acts:  # and it counts for the gap
         assert acts.send_drop(drop(cid, "b2b-einvoicing-primer", now=T0 + DAY)).status == "deferred"
+
+
+def test_evidence_never_changes_a_settled_touch_or_another_contacts(engine: Engine) -> None:
+    cid, other = add_contact(engine), add_contact(engine, "bob@example.com")
+    with outbox_activities(engine) as acts:
+        sent = acts.send_drop(drop(cid))
+    assert sent.touch_id is not None
+    with engine.begin() as conn:
+        assert settle_by_evidence(conn, [Evidence(sent.touch_id, T0, cid, "other-id")]) == []
+        assert settle_by_evidence(conn, [Evidence(sent.touch_id, T0, other, None)]) == []
+    [touch] = touches(engine, cid)
+    assert touch.message_id == sent.message_id
 
 
 def test_unknown_item_fails_without_sending(engine: Engine) -> None:

@@ -24,7 +24,8 @@ from nurture.db import Contact, Touch
 from nurture.db.engine import session_scope
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.inbound.confirmation import send_confirmation
-from nurture.outbound.mailer import TransactionalMailer
+from nurture.outbound.evidence import Evidence, settle_by_evidence
+from nurture.outbound.mailer import MailPass, TransactionalMailer
 from tests.api.payloads import add_contact, contact
 from tests.fixtures.api import AUTH, ServedApi, api_settings, free_port, served_api
 
@@ -119,25 +120,47 @@ async def test_a_provider_outage_delays_the_confirmation_and_sends_it_once(
     assert _confirmation_touches(engine, cid)[0].status == "sent"
 
 
-def test_a_claim_left_by_a_crash_mid_call_is_never_resent(
+def _left_sending_by_a_crash(engine: Engine, touch_id: int | None, at: datetime) -> None:
+    with session_scope(engine) as s:  # a mailer claimed it, called the provider, and died before settling
+        row = s.get(Touch, touch_id)
+        assert row is not None
+        row.status, row.sent_at, row.claimed_at, row.attempts = "sending", at, at, 1
+
+
+def test_a_claim_left_by_a_crash_with_no_provider_event_is_sent_once_more_after_the_window(
     engine: Engine, sendgrid_settings: Settings, fake_sendgrid: FakeSendGrid
 ) -> None:
     now = utcnow()
     cid = _queue_confirmation(engine, sendgrid_settings, "cy@example.com", now)
-    touch = _confirmation_touches(engine, cid)[0]
-    assert touch.status == "queued"
-    with session_scope(engine) as s:  # a mailer claimed it, called the provider, and died before settling
-        row = s.get(Touch, touch.id)
-        assert row is not None
-        row.status, row.sent_at = "sending", now
+    _left_sending_by_a_crash(engine, _confirmation_touches(engine, cid)[0].id, now)
     mailer = TransactionalMailer(sendgrid_settings, engine, build_sender(sendgrid_settings, engine))
 
     soon = mailer.send_queued(now + timedelta(minutes=1))
+    assert soon == MailPass(), "within the window the provider may still report it: left alone"
     later = mailer.send_queued(now + timedelta(minutes=10))
+    again = mailer.send_queued(now + timedelta(minutes=20))
 
-    assert (soon.sent, soon.unconfirmed) == (0, 0), "a fresh claim may still be in flight: left alone"
-    assert (later.sent, later.unconfirmed) == (0, 1)
-    assert _confirmation_touches(engine, cid)[0].status == "unconfirmed"
+    assert (later.sent, again.sent) == (1, 0)
+    [touch] = _confirmation_touches(engine, cid)
+    assert (touch.status, touch.attempts) == ("sent", 2)
+    assert [m.recipients for m in fake_sendgrid.messages] == [["cy@example.com"]]
+
+
+def test_a_claim_left_by_a_crash_is_settled_sent_by_the_providers_event_and_never_resent(
+    engine: Engine, sendgrid_settings: Settings, fake_sendgrid: FakeSendGrid
+) -> None:
+    now = utcnow()
+    cid = _queue_confirmation(engine, sendgrid_settings, "cyd@example.com", now)
+    touch_id = _confirmation_touches(engine, cid)[0].id
+    assert touch_id is not None
+    _left_sending_by_a_crash(engine, touch_id, now)
+    with engine.begin() as conn:
+        settle_by_evidence(conn, [Evidence(touch_id, now, cid, "sg-1")])
+    mailer = TransactionalMailer(sendgrid_settings, engine, build_sender(sendgrid_settings, engine))
+
+    assert mailer.send_queued(now + timedelta(minutes=10)) == MailPass()
+    [touch] = _confirmation_touches(engine, cid)
+    assert (touch.status, touch.message_id) == ("sent", "sg-1")
     assert fake_sendgrid.messages == []
 
 
@@ -171,7 +194,8 @@ def test_a_sender_crash_before_the_call_queues_the_confirmation_again(
 
     TransactionalMailer(sendgrid_settings, engine, Broken()).send_queued()
     requeued = _confirmation_touches(engine, cid)[0]
-    TransactionalMailer(sendgrid_settings, engine, real).send_queued()
+    assert TransactionalMailer(sendgrid_settings, engine, real).send_queued().sent == 0  # the backoff is on the row
+    TransactionalMailer(sendgrid_settings, engine, real).send_queued(utcnow() + timedelta(minutes=1))
 
     assert (requeued.status, "KeyError" in (requeued.error or "")) == ("queued", True)
     assert _confirmation_touches(engine, cid)[0].status == "sent"

@@ -34,6 +34,7 @@ class Recorder:
     scores: list[float] = field(default_factory=lambda: [0.0])
     min_gap: bool = True
     suppressed: set[int] = field(default_factory=set)
+    refused_items: set[str] = field(default_factory=set)  # the provider refuses these items (status "failed")
     sends: list[SendDropInput] = field(default_factory=list)
     scored: list[ScoreInput] = field(default_factory=list)
     handoffs: list[HandoffInput] = field(default_factory=list)
@@ -63,6 +64,8 @@ class Recorder:
                 gap = timedelta(seconds=inp.min_gap_seconds)
                 if last is not None and inp.now - last < gap:
                     return SendDropResult(status="deferred", deferred_until=last + gap, detail="too soon")
+            if inp.item_id in rec.refused_items:
+                return SendDropResult(status="failed", detail="400: refused by the provider")
             rec.sends.append(inp)
             result = SendDropResult(status="sent", touch_id=len(rec.sends), message_id=f"msg-{len(rec.sends)}")
             rec._sent_keys[key] = result
