@@ -7,7 +7,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from nurture import keys
+    from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import check_exit
     from workflows.payloads import (
@@ -52,7 +52,7 @@ class Sales:
         # Scoring is a short read of the contact's events: a local activity, run by this worker inside the
         # workflow task, costs no activity task round trip through the server.
         result: ScoreResult = await workflow.execute_local_activity(
-            keys.ACTIVITY_SCORE_CONTACT,
+            temporal_names.ACTIVITY_SCORE_CONTACT,
             ScoreInput(self._inp.contact_id, spec.key, workflow.now()),
             result_type=ScoreResult,
             start_to_close_timeout=timedelta(seconds=30),
@@ -77,7 +77,7 @@ class Sales:
         # in flight (a rep can answer in the CRM before the activity returns) belongs to this one and is kept.
         carry.sales_feedback.clear()
         result: HandoffResult = await workflow.execute_activity(
-            keys.ACTIVITY_HAND_OFF,
+            temporal_names.ACTIVITY_HAND_OFF,
             HandoffInput(
                 contact_id=self._inp.contact_id,
                 journey=self._spec.key,
@@ -119,7 +119,7 @@ class Sales:
         accepted = None if feedback is None else feedback.accepted
         reason = feedback.reason if feedback else f"no feedback from sales within {human(timeout)}"
         stored = await workflow.execute_activity(
-            keys.ACTIVITY_RECORD_SALES_FEEDBACK,
+            temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK,
             SalesFeedbackInput(carry.handoff_id or 0, accepted, reason, workflow.now()),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=QUICK_RETRY,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from nurture import keys
+    from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import JourneyEnded, check_exit
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, SendDropInput, SendDropResult
@@ -66,7 +66,7 @@ class Sender:
             )
             if broadcast_id is None:
                 result: SendDropResult = await workflow.execute_activity(
-                    keys.ACTIVITY_SEND_DROP,
+                    temporal_names.ACTIVITY_SEND_DROP,
                     drop,
                     result_type=SendDropResult,
                     start_to_close_timeout=timedelta(seconds=60),
@@ -79,7 +79,7 @@ class Sender:
                 # workflow task the broadcast signal woke, with no activity task round trip through the server;
                 # it stays at most once because send_drop claims the touch row before calling the provider.
                 result = await workflow.execute_local_activity(
-                    keys.ACTIVITY_SEND_DROP,
+                    temporal_names.ACTIVITY_SEND_DROP,
                     drop,
                     result_type=SendDropResult,
                     start_to_close_timeout=timedelta(seconds=60),
