@@ -65,7 +65,7 @@ class JourneyActivities:
 
     @activity.defn(name=temporal_names.ACTIVITY_SCORE_CONTACT)
     def score_contact(self, inp: ScoreInput) -> ScoreResult:
-        """Score stored engagement with decay (`definitions.scoring`), store it, explain the top reasons."""
+        """Score stored engagement with decay (the journey's `ScoringRules`), store it, explain the top reasons."""
         return self._scorer.score(inp)
 
     @activity.defn(name=temporal_names.ACTIVITY_HAND_OFF)

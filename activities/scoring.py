@@ -1,4 +1,4 @@
-"""Scoring a contact: stored events -> `definitions.scoring` rules -> a Score row and an explanation."""
+"""Scoring a contact: stored events -> the journey's `ScoringRules` -> a Score row and an explanation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from definitions.scoring import Engagement, Scored, rules_for
 from nurture.db import Contact, Event, Score, Visitor
 from nurture.db.engine import session_scope
 from nurture.logging import get_logger
@@ -42,10 +41,10 @@ def contact_events(s: Session, contact_id: int, since: datetime, until: datetime
     )
 
 
-def score_contact_events(s: Session, contact_id: int, journey: str, now: datetime) -> Scored:
-    rules = rules_for(journey)
+def score_contact_events(s: Session, contact_id: int, journey: str, now: datetime) -> dsl.Scored:
+    rules = dsl.scoring_for(journey)
     events = contact_events(s, contact_id, now - rules.horizon, now)
-    return rules.score((Engagement(e.kind, e.occurred_at, e.url, e.machine) for e in events), now)
+    return rules.score((dsl.Engagement(e.kind, e.occurred_at, e.url, e.machine) for e in events), now)
 
 
 class Scorer:

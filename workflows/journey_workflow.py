@@ -43,7 +43,7 @@ class JourneyWorkflow:
         rt.shown.publish(flush=False)
         try:
             await rt.spec.storyboard(rt)
-            outcome = "completed"
+            outcome = rt.outcome_of_return()
         except JourneyEnded as ended:
             outcome = ended.outcome
         await rt.close(outcome)

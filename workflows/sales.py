@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         ScoreResult,
     )
     from workflows.retry import QUICK_RETRY, SEND_RETRY
+    from workflows.step_results import encode_answer
     from workflows.timers import Tend, Timers
     from workflows.visibility import Visibility, human
 
@@ -101,7 +102,7 @@ class Sales:
         return str(result.handoff_id)
 
     async def feedback(self, entry: JournalEntry) -> str:
-        """Wait for the verdict (or the timeout) and record it: "accepted", "rejected" or "no_feedback"."""
+        """Wait for the verdict (or the timeout) and record it; the journal encoding of a `dsl.SalesAnswer`."""
         carry = self._carry
         timeout = self._spec.sales_feedback_timeout
         if entry.wake_at is None:
@@ -132,10 +133,11 @@ class Sales:
         if accepted:
             carry.phase = "customer"
             self._shown.decide("accepted by sales", reason or "accepted")
-            return "accepted"
+            return encode_answer(dsl.SalesAnswer(dsl.Verdict.ACCEPTED, reason))
         carry.rejection_reason = reason or "rejected without a reason"
         self._shown.decide("recycled into nurture", carry.rejection_reason)
-        return "rejected" if feedback else "no_feedback"
+        verdict = dsl.Verdict.REJECTED if feedback else dsl.Verdict.NO_ANSWER
+        return encode_answer(dsl.SalesAnswer(verdict, carry.rejection_reason))
 
     def _answers(self) -> list[SalesFeedback]:
         """Feedback for the current handoff (an answer naming an earlier one is late, and never counts)."""

@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ending import JourneyEnded, check_exit
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, SendDropInput, SendDropResult
     from workflows.retry import SEND_RETRY
+    from workflows.step_results import encode_drop
     from workflows.timers import Timers
     from workflows.visibility import Visibility
 
@@ -28,23 +29,39 @@ class Sender:
         self._shown = shown
         self._timers = timers
 
-    async def drop(self, why: str, topic: str | None) -> str | None:
-        """The `drop` primitive: send the next unsent item for persona and stage; its id, or None."""
+    async def drop(self, why: str, topic: str | None, item_id: str | None, wait_out_gap: bool) -> str:
+        """The `drop` primitive: send the named item, or the next unsent one for persona and stage (about `topic`).
+
+        Returns the journal encoding of a `dsl.DropResult`.
+        """
         carry = self._carry
         check_exit(carry)
-        item = self._spec.catalog.next_item(self._inp.persona, carry.stage, carry.sent_items, topic)
+        if item_id is not None:
+            item: dsl.ContentItem | None = self._spec.catalog.get(item_id)
+            if item_id in carry.sent_items:
+                self._shown.decide(f"skipped {item_id}", "already sent by this journey")
+                return encode_drop(dsl.DropResult(dsl.DropOutcome.ALREADY_SENT, item_id, "already sent"))
+        else:
+            item = self._spec.catalog.next_item(self._inp.persona, carry.stage, carry.sent_items, topic)
         if item is None:
             about = f" about {topic}" if topic else ""
             self._shown.decide("nothing to drop", f"no unsent item{about} for persona {self._inp.persona}")
-            return None
+            return encode_drop(dsl.DropResult(dsl.DropOutcome.EXHAUSTED, detail=f"no unsent item{about}"))
         step = f"drop {carry.drops_sent + 1}"
         self._shown.step = f"sending {item.id}"
         self._shown.publish(flush=True)
-        result = await self.send(item.id, step, why or f"scheduled drop ({item.stage})", None, wait_gap=True)
+        reason = why or f"scheduled drop ({item.stage})"
+        result = await self.send(item.id, step, reason, None, wait_gap=wait_out_gap)
         if result.status in ("sent", "unconfirmed"):
             self._shown.decide(f"sent {item.id}", why or f"next {item.stage} item for {self._inp.persona}")
-            return item.id
-        return None
+            return encode_drop(dsl.DropResult(dsl.DropOutcome.SENT, item.id))
+        if result.status == "deferred":
+            self._shown.decide(f"deferred {item.id}", f"minimum gap between drops: {result.detail}")
+            return encode_drop(
+                dsl.DropResult(dsl.DropOutcome.DEFERRED, item.id, result.detail, until=result.deferred_until)
+            )
+        outcome = dsl.DropOutcome.ALREADY_SENT if result.status == "duplicate" else dsl.DropOutcome.REFUSED
+        return encode_drop(dsl.DropResult(outcome, item.id, result.detail))
 
     async def send(
         self, item_id: str, step: str, reason: str, broadcast_id: str | None, *, wait_gap: bool

@@ -34,6 +34,8 @@ class Recorder:
     scores: list[float] = field(default_factory=lambda: [0.0])
     min_gap: bool = True
     suppressed: set[int] = field(default_factory=set)
+    refused: set[str] = field(default_factory=set)  # item ids the provider refuses (status failed)
+    duplicates: set[str] = field(default_factory=set)  # item ids the contact already has from another journey
     sends: list[SendDropInput] = field(default_factory=list)
     scored: list[ScoreInput] = field(default_factory=list)
     handoffs: list[HandoffInput] = field(default_factory=list)
@@ -63,6 +65,10 @@ class Recorder:
                 gap = timedelta(seconds=inp.min_gap_seconds)
                 if last is not None and inp.now - last < gap:
                     return SendDropResult(status="deferred", deferred_until=last + gap, detail="too soon")
+            if inp.item_id in rec.refused:
+                return SendDropResult(status="failed", detail="provider refused the item")
+            if inp.item_id in rec.duplicates:
+                return SendDropResult(status="duplicate", detail="sent by another journey")
             rec.sends.append(inp)
             result = SendDropResult(status="sent", touch_id=len(rec.sends), message_id=f"msg-{len(rec.sends)}")
             rec._sent_keys[key] = result

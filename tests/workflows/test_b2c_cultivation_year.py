@@ -87,7 +87,7 @@ async def test_relevant_launch_is_an_unscheduled_drop_and_irrelevant_news_is_ski
         assert sends[1].broadcast_id == "launch-x2"
         await env.sleep(timedelta(days=10))
         sends = rec.sent(403)
-        # The launch also answered the storyboard's wait (PRODUCT_LAUNCHED("mowers")): comparison content follows,
+        # The launch also answered the storyboard's wait (PRODUCT_LAUNCHED(topic="mowers")): comparison content follows,
         # held back until the minimum gap since the launch drop has passed; then the regular rhythm resumes.
         assert [s.item_id for s in sends[2:]] == ["b2c-mower-types", "b2c-mowing-height"]
         gaps = [b.now - a.now for a, b in itertools.pairwise(sends)]
