@@ -61,9 +61,12 @@ CATALOGS: dict[str, Catalog] = {}
 
 
 def register_catalog(name: str, catalog: Catalog) -> Catalog:
-    """Make a catalog's items available to broadcasts (journey catalogs are registered by `@journey`)."""
+    """Make a catalog's items available to broadcasts (journey catalogs are registered by `@journey`).
+
+    Journeys may share a catalog (the same `Catalog` object); two different catalogs may not share an item id.
+    """
     for other_name, other in CATALOGS.items():
-        if other_name == name:
+        if other_name == name or other is catalog:
             continue
         clash = {item.id for item in catalog.items} & {item.id for item in other.items}
         if clash:
