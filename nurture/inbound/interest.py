@@ -79,7 +79,8 @@ class _Probe:
             return None
         m = what[chosen - 1]
         url = "https://probe.example" + (m.pattern or "/").replace("*", "x")
-        return dsl.Happened(kind=m.kind, at=self.now, url=url, topic=m.topic)
+        kind = m.pattern if m.kind == "broadcast" else None  # so `heard.matches(PRODUCT_LAUNCHED)` holds in the probe
+        return dsl.Happened(kind=m.kind, at=self.now, url=url, topic=m.topic, broadcast_kind=kind)
 
     async def ready(self, why: str = "") -> bool:
         self._tick()
