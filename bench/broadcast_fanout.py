@@ -45,7 +45,8 @@ from temporalio.worker import Worker
 
 from activities import build_activities
 from bench.harness import CpuMeter, DevServer, dev_server, stop
-from nurture import keys
+from definitions import load_definitions
+from nurture import temporal_names, workflow_ids
 from nurture.binaries import temporal_cli
 from nurture.broadcasts.audience import Audience
 from nurture.broadcasts.audience import count as count_audience
@@ -159,7 +160,7 @@ class Bench:
         if signalled_at is None:
             signalled_at = acted_at  # finished between two polls
         if self.args.verbose:
-            await self.timeline(keys.broadcast_workflow_id(OURS.broadcast_id))
+            await self.timeline(workflow_ids.broadcast_workflow_id(OURS.broadcast_id))
         return signalled_at, acted_at
 
     async def timeline(self, workflow_id: str) -> None:
@@ -189,7 +190,7 @@ class Bench:
         cmd = [
             temporal_cli(), "workflow", "signal",
             "--address", self.settings.effective_temporal_address,
-            "--query", query, "--name", keys.SIGNAL_BROADCAST, "--input", payload,
+            "--query", query, "--name", temporal_names.SIGNAL_BROADCAST, "--input", payload,
             "--reason", "nurture fan-out benchmark baseline", "--yes",
         ]  # fmt: skip
         t0 = time.monotonic()
@@ -203,12 +204,12 @@ class Bench:
     async def raw(self, contact_ids: list[int]) -> float:
         """Every journey signalled once more (broadcast A again: they ignore it), 256 in flight."""
         slots = asyncio.Semaphore(256)
-        ids = [keys.journey_workflow_id(JOURNEY, cid) for cid in contact_ids]
+        ids = [workflow_ids.journey_workflow_id(JOURNEY, cid) for cid in contact_ids]
         results: list[str] = []
 
         async def one(workflow_id: str) -> None:
             async with slots:
-                results.append(await signal_one(self.client, workflow_id, keys.SIGNAL_BROADCAST, OURS))
+                results.append(await signal_one(self.client, workflow_id, temporal_names.SIGNAL_BROADCAST, OURS))
 
         t0 = time.monotonic()
         await asyncio.gather(*(one(w) for w in ids))
@@ -301,6 +302,7 @@ def environment(args: argparse.Namespace) -> Iterator[tuple[Settings, Path, DevS
 
 
 async def run(args: argparse.Namespace) -> None:
+    load_definitions()  # an entry point: enrolment checks journey keys
     with environment(args) as (settings, home, server):
         engine = open_engine(settings)
         client = await server.client()

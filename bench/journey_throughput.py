@@ -59,7 +59,7 @@ with workflow.unsafe.imports_passed_through():
     from sqlalchemy import create_engine
 
     from bench.harness import dev_server, process_cpu_seconds
-    from nurture import keys
+    from nurture import temporal_names, workflow_ids
     from nurture.config import Settings
     from nurture.journey_client import initial_search_attributes
     from workers.journey_worker import build_worker
@@ -142,7 +142,7 @@ class BareJourneyWorkflow:
                 inp.contact_id, BENCH_JOURNEY, workflow_id, f"bench-drop-{n}", f"drop {n}", "", workflow.now(), 0.0
             )
             result = await workflow.execute_activity(
-                keys.ACTIVITY_SEND_DROP,
+                temporal_names.ACTIVITY_SEND_DROP,
                 drop,
                 result_type=SendDropResult,
                 start_to_close_timeout=timedelta(seconds=60),
@@ -155,7 +155,7 @@ class BareJourneyWorkflow:
                 await workflow.sleep(inp.rest_seconds)
             self._clicked = False
         await workflow.execute_activity(
-            keys.ACTIVITY_SCORE_CONTACT,
+            temporal_names.ACTIVITY_SCORE_CONTACT,
             ScoreInput(inp.contact_id, BENCH_JOURNEY, workflow.now()),
             result_type=ScoreResult,
             start_to_close_timeout=timedelta(seconds=30),
@@ -163,7 +163,7 @@ class BareJourneyWorkflow:
         )
         return sent
 
-    @workflow.signal(name=keys.SIGNAL_ENGAGEMENT)
+    @workflow.signal(name=temporal_names.SIGNAL_ENGAGEMENT)
     def record_engagement(self, event: EngagementEvent) -> None:
         self._clicked = self._clicked or event.kind == "clicked"
 
@@ -171,32 +171,32 @@ class BareJourneyWorkflow:
 # ---- no-op activities under the real names ------------------------------------------------------------------
 
 
-@activity.defn(name=keys.ACTIVITY_SEND_DROP)
+@activity.defn(name=temporal_names.ACTIVITY_SEND_DROP)
 async def send_drop(inp: SendDropInput) -> SendDropResult:
     return SendDropResult(status="sent", touch_id=1, message_id="noop")
 
 
-@activity.defn(name=keys.ACTIVITY_SCORE_CONTACT)
+@activity.defn(name=temporal_names.ACTIVITY_SCORE_CONTACT)
 async def score_contact(inp: ScoreInput) -> ScoreResult:
     return ScoreResult(score=0.0, stage="awareness", top=[ScoreContribution("clicked", 0.0, 0)])
 
 
-@activity.defn(name=keys.ACTIVITY_HAND_OFF)
+@activity.defn(name=temporal_names.ACTIVITY_HAND_OFF)
 async def hand_off_to_sales(inp: HandoffInput) -> HandoffResult:
     raise NotImplementedError("the benchmark journey never hands off")
 
 
-@activity.defn(name=keys.ACTIVITY_RECORD_SALES_FEEDBACK)
+@activity.defn(name=temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK)
 async def record_sales_feedback(inp: SalesFeedbackInput) -> None:
     return None
 
 
-@activity.defn(name=keys.ACTIVITY_END_JOURNEY)
+@activity.defn(name=temporal_names.ACTIVITY_END_JOURNEY)
 async def end_journey(inp: JourneyEndInput) -> None:
     return None
 
 
-@activity.defn(name=keys.ACTIVITY_RECORD_BROADCAST_OUTCOME)
+@activity.defn(name=temporal_names.ACTIVITY_RECORD_BROADCAST_OUTCOME)
 async def record_broadcast_outcome(inp: BroadcastOutcomeInput) -> None:
     return None
 
@@ -224,9 +224,9 @@ async def run_nurture(client: Client, task_queue: str, contact_id: int) -> Finis
     """Start like `nurture.journey_client.enroll` does (search attributes, summary) and wait for the result."""
     inp = JourneyInput(journey=BENCH_JOURNEY, contact_id=contact_id, time_scale=TIME_SCALE)
     handle = await client.start_workflow(
-        keys.JOURNEY_WORKFLOW,
+        temporal_names.JOURNEY_WORKFLOW,
         inp,
-        id=keys.journey_workflow_id(BENCH_JOURNEY, contact_id),
+        id=workflow_ids.journey_workflow_id(BENCH_JOURNEY, contact_id),
         task_queue=task_queue,
         search_attributes=initial_search_attributes(inp),
         static_summary=f"{BENCH_JOURNEY} for contact {contact_id}",

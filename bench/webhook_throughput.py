@@ -46,7 +46,8 @@ from temporalio.client import Client
 
 from activities.journey import journey_activities
 from bench.harness import DevServer, dev_server, free_port
-from nurture import keys
+from definitions import load_definitions
+from nurture import sendgrid_args, temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, SignalOutbox, Touch
@@ -81,9 +82,9 @@ def events_for(contact_id: int, n: int, rng: random.Random) -> list[dict[str, An
             "email": f"c{contact_id}@bench.example",
             "smtp-id": f"<{message}@ismtpd-1>",
             "category": ["nurture"],
-            keys.CUSTOM_ARG_CONTACT: str(contact_id),
-            keys.CUSTOM_ARG_JOURNEY: "b2b_drip",
-            keys.CUSTOM_ARG_ITEM: "bench-item",
+            sendgrid_args.CUSTOM_ARG_CONTACT: str(contact_id),
+            sendgrid_args.CUSTOM_ARG_JOURNEY: "b2b_drip",
+            sendgrid_args.CUSTOM_ARG_ITEM: "bench-item",
         }
         out += [_event(base, message, sent, "processed", 0), _event(base, message, sent, "delivered", 2)]
         if rng.random() < 0.1:
@@ -127,12 +128,12 @@ async def enroll_contacts(client: Client, engine: Any, settings: Settings, n: in
 
 async def raw_signal_rate(client: Client, ids: list[int], count: int, concurrency: int) -> float:
     gate = asyncio.Semaphore(concurrency)
-    handles = [client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", cid)) for cid in ids]
+    handles = [client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", cid)) for cid in ids]
 
     async def one(i: int) -> None:
         async with gate:
             payload = EngagementEvent(event_id=f"raw-{i}", kind="opened", occurred_at=utcnow())
-            await handles[i % len(handles)].signal(keys.SIGNAL_ENGAGEMENT, payload)
+            await handles[i % len(handles)].signal(temporal_names.SIGNAL_ENGAGEMENT, payload)
 
     start = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(count)))
@@ -146,6 +147,7 @@ def pending(engine: Any) -> int:
 
 
 async def run(args: argparse.Namespace) -> None:
+    load_definitions()  # an entry point: enrolment checks journey keys
     workdir = Path(tempfile.mkdtemp(prefix="nurture-bench-"))
     with dev_server(workdir) as server:
         await measure(args, workdir, server)

@@ -17,21 +17,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from nurture import keys
+    from nurture import temporal_names
+    from workflows import broadcast_visibility as shown
     from workflows.broadcast_payloads import (
-        ACTIVITY_COUNT_AUDIENCE,
-        ACTIVITY_LIST_AUDIENCE_PAGE,
-        ACTIVITY_RECORD_PROGRESS,
-        ACTIVITY_SIGNAL_JOURNEYS,
         FINAL_STATES,
-        QUERY_PROGRESS,
-        SIGNAL_CANCEL,
-        SIGNAL_PAUSE,
-        SIGNAL_RESUME,
         AudiencePage,
         AudiencePageInput,
         BroadcastCarry,
@@ -57,14 +50,14 @@ def _sweep_query(query: str, newest_start_ns: int) -> str:
     return f"{query} AND StartTime > '{stamp}.{nanos:09d}Z'"
 
 
-@workflow.defn(name=keys.BROADCAST_WORKFLOW)
+@workflow.defn(name=temporal_names.BROADCAST_WORKFLOW)
 class BroadcastWorkflow:
     """Delivers one broadcast (`BroadcastInput.notice`) to every journey matching `BroadcastInput.query`."""
 
     @workflow.init
     def __init__(self, inp: BroadcastInput) -> None:
         self.inp = inp
-        self.c: BroadcastCarry = inp.carry or BroadcastCarry()
+        self.carry: BroadcastCarry = inp.carry or BroadcastCarry()
         self._sa_last: dict[str, Any] = {}
         self._settle_until: datetime | None = None
         self._sending = False
@@ -72,7 +65,7 @@ class BroadcastWorkflow:
 
     @workflow.run
     async def run(self, inp: BroadcastInput) -> BroadcastProgress:
-        c = self.c
+        c = self.carry
         self._publish()
         try:
             if c.phase == "counting":
@@ -111,7 +104,7 @@ class BroadcastWorkflow:
     async def _count(self) -> int:
         return int(
             await workflow.execute_activity(
-                ACTIVITY_COUNT_AUDIENCE,
+                temporal_names.ACTIVITY_COUNT_AUDIENCE,
                 self.inp.query,
                 result_type=int,
                 start_to_close_timeout=timedelta(seconds=60),
@@ -121,14 +114,14 @@ class BroadcastWorkflow:
         )
 
     async def _list_page(self) -> None:
-        c = self.c
+        c = self.carry
         query = self.inp.query
         if c.phase == "sweeping":
             assert c.started_at is not None
             since = c.newest_start_ns or int(c.started_at.timestamp()) * 1_000_000_000
             query = _sweep_query(query, since)
         page: AudiencePage = await workflow.execute_activity(
-            ACTIVITY_LIST_AUDIENCE_PAGE,
+            temporal_names.ACTIVITY_LIST_AUDIENCE_PAGE,
             AudiencePageInput(query, c.page_token, self.inp.page_size),
             result_type=AudiencePage,
             start_to_close_timeout=timedelta(seconds=60),
@@ -143,13 +136,13 @@ class BroadcastWorkflow:
         self._publish()
 
     async def _signal_chunk(self) -> None:
-        c, inp = self.c, self.inp
+        c, inp = self.carry, self.inp
         # No more ids than the chunk can pace through: keeps each activity input (and the history) small.
         chunk = c.pending[: int(inp.rate_per_second * inp.chunk_seconds) + inp.concurrency]
         self._sending = True
         try:
             result: SignalJourneysResult = await workflow.execute_activity(
-                ACTIVITY_SIGNAL_JOURNEYS,
+                temporal_names.ACTIVITY_SIGNAL_JOURNEYS,
                 SignalJourneysInput(
                     notice=inp.notice,
                     workflow_ids=chunk,
@@ -178,22 +171,25 @@ class BroadcastWorkflow:
             c.failures[reason] = c.failures.get(reason, 0) + n
 
     async def _wait_while_paused(self) -> None:
-        if self.c.state != "paused":
+        if self.carry.state != "paused":
             return
         await self._record()
-        await workflow.wait_condition(lambda: self.c.state != "paused")
+        await workflow.wait_condition(lambda: self.carry.state != "paused")
         await self._record()
 
     async def _settle(self) -> None:
         """Wait (bounded) until every signalled journey has reported; cancel ends the wait."""
         if self._settle_until is None:
             self._settle_until = workflow.now() + timedelta(seconds=self.inp.settle_seconds)
-        while self.c.state != "cancelled":
+        while self.carry.state != "cancelled":
             await self._record()
-            if self.heard >= self.c.signalled + self.c.suppressed or workflow.now() >= self._settle_until:
+            if (
+                shown.heard(self.carry) >= self.carry.signalled + self.carry.suppressed
+                or workflow.now() >= self._settle_until
+            ):
                 return
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: self.c.state == "cancelled", timeout=SETTLE_POLL)
+                await workflow.wait_condition(lambda: self.carry.state == "cancelled", timeout=SETTLE_POLL)
 
     async def _record(self, *, finished: bool = False, unless_within: timedelta | None = None) -> None:
         """Persist progress on the Broadcast row; read back what journeys reported.
@@ -201,7 +197,7 @@ class BroadcastWorkflow:
         With `unless_within`, skip it if the last record is that recent (the search attributes and details
         still show the new counts): between chunks, the audit row need not be written every two seconds.
         """
-        c = self.c
+        c = self.carry
         now = workflow.now()
         if unless_within is not None and self._recorded_at is not None and now - self._recorded_at < unless_within:
             self._publish()
@@ -217,7 +213,7 @@ class BroadcastWorkflow:
         }
         counts.update({f"signal_failed:{reason}": n for reason, n in c.failures.items()})
         result: BroadcastProgressResult = await workflow.execute_activity(
-            ACTIVITY_RECORD_PROGRESS,
+            temporal_names.ACTIVITY_RECORD_PROGRESS,
             BroadcastProgressInput(self.inp.broadcast_id, c.state, counts, now, finished),
             result_type=BroadcastProgressResult,
             start_to_close_timeout=timedelta(seconds=30),
@@ -233,83 +229,32 @@ class BroadcastWorkflow:
             return
         if not workflow.all_handlers_finished():
             return  # signal handlers are synchronous: this only defers by one step
-        self.c.runs += 1
-        workflow.continue_as_new(replace(self.inp, carry=self.c))
+        self.carry.runs += 1
+        workflow.continue_as_new(replace(self.inp, carry=self.carry))
 
     # ---- control ----------------------------------------------------------------------------------------
 
-    @workflow.signal(name=SIGNAL_PAUSE)
+    @workflow.signal(name=temporal_names.SIGNAL_PAUSE)
     def pause(self) -> None:
-        if self.c.state == "running" and self.c.phase in ("counting", "paging", "sweeping"):
-            self.c.state = "paused"
+        if self.carry.state == "running" and self.carry.phase in ("counting", "paging", "sweeping"):
+            self.carry.state = "paused"
             self._publish()
 
-    @workflow.signal(name=SIGNAL_RESUME)
+    @workflow.signal(name=temporal_names.SIGNAL_RESUME)
     def resume(self) -> None:
-        if self.c.state == "paused":
-            self.c.state = "running"
+        if self.carry.state == "paused":
+            self.carry.state = "running"
             self._publish()
 
-    @workflow.signal(name=SIGNAL_CANCEL)
+    @workflow.signal(name=temporal_names.SIGNAL_CANCEL)
     def cancel(self) -> None:
-        if self.c.state not in FINAL_STATES:
-            self.c.state = "cancelled"
+        if self.carry.state not in FINAL_STATES:
+            self.carry.state = "cancelled"
             self._publish()
 
-    @workflow.query(name=QUERY_PROGRESS)
+    @workflow.query(name=temporal_names.QUERY_PROGRESS)
     def progress(self) -> BroadcastProgress:
-        c = self.c
-        return BroadcastProgress(
-            broadcast_id=self.inp.broadcast_id,
-            state=c.state,
-            phase=c.phase,
-            total=c.total,
-            signalled=c.signalled,
-            late=c.late,
-            suppressed=c.suppressed,
-            failed=c.failed,
-            failures=dict(c.failures),
-            pages=c.pages,
-            pending=len(c.pending),
-            sending=self._sending,
-            outcomes=dict(c.outcomes),
-            run=c.runs,
-        )
-
-    # ---- visibility -------------------------------------------------------------------------------------
-
-    @property
-    def heard(self) -> int:
-        return sum(self.c.outcomes.values())
+        return shown.progress(self.inp, self.carry, sending=self._sending)
 
     def _publish(self) -> None:
-        c = self.c
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(c.outcomes.items())) or "none yet"
-        failures = ", ".join(f"{k} {v}" for k, v in sorted(c.failures.items())) or "none"
-        n = self.inp.notice
-        workflow.set_current_details(
-            "\n".join(
-                [
-                    f"**broadcast {self.inp.broadcast_id}**: {n.kind} `{n.item_id}`",
-                    f"- state: {c.state}; phase: {c.phase}; pages listed: {c.pages}",
-                    f"- signalled: {c.signalled} of {c.total} (+{c.late} late); suppressed, not signalled: "
-                    f"{c.suppressed}; failed: {c.failed} ({failures})",
-                    f"- journeys reported: {self.heard} ({outcomes})",
-                    f"- rate: {self.inp.rate_per_second:g}/s, concurrency {self.inp.concurrency}",
-                ]
-            )
-        )
-        wanted: dict[str, Any] = {
-            keys.SA_BROADCAST_STATE.name: c.state,
-            keys.SA_BROADCAST_SIGNALLED.name: c.signalled,
-        }
-        changed = {k: v for k, v in wanted.items() if self._sa_last.get(k) != v}
-        if not changed:
-            return
-        updates: list[SearchAttributeUpdate[Any]] = []
-        if keys.SA_BROADCAST_STATE.name in changed:
-            updates.append(keys.SA_BROADCAST_STATE.value_set(c.state))
-        if keys.SA_BROADCAST_SIGNALLED.name in changed:
-            updates.append(keys.SA_BROADCAST_SIGNALLED.value_set(c.signalled))
-        workflow.upsert_search_attributes(updates)
-        self._sa_last.update(changed)
+        shown.publish(self.inp, self.carry, self._sa_last)

@@ -127,4 +127,5 @@ def decode_happened(raw: str | None) -> dsl.Happened | None:
         item_id=data["item_id"],
         topic=data["topic"],
         broadcast_id=None,
+        broadcast_kind=data.get("broadcast_kind"),
     )

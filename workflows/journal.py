@@ -85,6 +85,26 @@ class Journal:
         self._replay_view = view
         self._shown.muted = view is not None
 
+    def changed(self, change_id: str) -> bool:
+        """`Journey.changed`: journalled, so a later run fast-forwards through the same branch it took.
+
+        A journal written before this change has no entry for it here: the old branch, without consuming anything.
+        Live, `workflow.patched` decides (False only while replaying history from before the change).
+        """
+        journal = self._carry.journal
+        tag = f"{change_id}:"
+        if self._cursor < len(journal):
+            entry = journal[self._cursor]
+            if entry.op != "changed" or not (entry.result or "").startswith(tag):
+                return False
+            self._cursor += 1
+            self._set_replay_view(entry.view if self._cursor < len(journal) else None)
+            return (entry.result or "").endswith(":1")
+        taken = workflow.patched(change_id)
+        journal.append(JournalEntry(op="changed", result=f"{tag}{int(taken)}", done=True, view=self.truth()))
+        self._cursor += 1
+        return taken
+
     async def step(self, op: str, live: Live) -> str | None:
         """Run one primitive: its journalled result while fast-forwarding, else `live(entry)` (once)."""
         journal = self._carry.journal
@@ -93,6 +113,7 @@ class Journal:
             if entry.op != op:
                 raise JourneyChangedError(
                     f"journey {self._spec.key}: step {self._cursor} was {entry.op!r}, storyboard now asks {op!r}"
+                    " (wrap changes to a live journey in `if j.changed(...)`)"
                 )
             if entry.done:
                 self._cursor += 1

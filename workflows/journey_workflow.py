@@ -8,8 +8,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    import definitions  # noqa: F401  (registers every shipped journey)
-    from nurture import keys
+    from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import JourneyEnded
     from workflows.payloads import (
@@ -27,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.runtime import JourneyRuntime
 
 
-@workflow.defn(name=keys.JOURNEY_WORKFLOW)
+@workflow.defn(name=temporal_names.JOURNEY_WORKFLOW)
 class JourneyWorkflow:
     """Runs the storyboard registered under `input.journey` for `input.contact_id`."""
 
@@ -44,13 +43,13 @@ class JourneyWorkflow:
         rt.shown.publish(flush=False)
         try:
             await rt.spec.storyboard(rt)
-            outcome = "completed"
+            outcome = rt.outcome_of_return()
         except JourneyEnded as ended:
             outcome = ended.outcome
         await rt.close(outcome)
         # One idempotent row update: a local activity, so ending costs no extra round trip through the server.
         await workflow.execute_local_activity(
-            keys.ACTIVITY_END_JOURNEY,
+            temporal_names.ACTIVITY_END_JOURNEY,
             JourneyEndInput(
                 contact_id=input.contact_id,
                 journey=input.journey,
@@ -72,26 +71,26 @@ class JourneyWorkflow:
             items_refused=list(rt.carry.refused_items),
         )
 
-    @workflow.signal(name=keys.SIGNAL_ENGAGEMENT)
+    @workflow.signal(name=temporal_names.SIGNAL_ENGAGEMENT)
     def record_engagement(self, event: EngagementEvent) -> None:
         self._rt.inbox.on_engagement(event)
 
-    @workflow.signal(name=keys.SIGNAL_PAGE_VIEW)
+    @workflow.signal(name=temporal_names.SIGNAL_PAGE_VIEW)
     def record_page_view(self, view: PageView) -> None:
         self._rt.inbox.on_page_view(view)
 
-    @workflow.signal(name=keys.SIGNAL_BROADCAST)
+    @workflow.signal(name=temporal_names.SIGNAL_BROADCAST)
     def receive_broadcast(self, notice: BroadcastNotice) -> None:
         self._rt.inbox.on_broadcast(notice)
 
-    @workflow.signal(name=keys.SIGNAL_EXIT)
+    @workflow.signal(name=temporal_names.SIGNAL_EXIT)
     def exit_journey(self, request: ExitRequest) -> None:
         self._rt.inbox.on_exit(request)
 
-    @workflow.signal(name=keys.SIGNAL_SALES_FEEDBACK)
+    @workflow.signal(name=temporal_names.SIGNAL_SALES_FEEDBACK)
     def receive_sales_feedback(self, feedback: SalesFeedback) -> None:
         self._rt.inbox.on_sales_feedback(feedback)
 
-    @workflow.query(name=keys.QUERY_STATUS)
+    @workflow.query(name=temporal_names.QUERY_STATUS)
     def status(self) -> JourneyStatus:
         return self._rt.status()

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from nurture import keys
+    from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import JourneyEnded
     from workflows.payloads import (
@@ -78,7 +78,7 @@ class Offers:
         # One idempotent row write, in the same workflow task as the offer: a local activity.
         contact_id = self._inp.contact_id
         await workflow.execute_local_activity(
-            keys.ACTIVITY_RECORD_BROADCAST_OUTCOME,
+            temporal_names.ACTIVITY_RECORD_BROADCAST_OUTCOME,
             BroadcastOutcomeInput(notice.broadcast_id, workflow.info().workflow_id, contact_id, outcome, reason, now),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=QUICK_RETRY,

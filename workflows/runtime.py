@@ -16,7 +16,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows import dsl
     from workflows.calendar import next_window_start
-    from workflows.ending import JourneyEnded, check_exit
+    from workflows.ending import check_exit
     from workflows.inbox import Inbox, decode_happened, encode_happened
     from workflows.journal import Journal
     from workflows.offers import Offers
@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.sales import Sales
     from workflows.sending import Sender
     from workflows.status import journey_status
+    from workflows.step_results import decode_answer, decode_drop
     from workflows.timers import Timers
     from workflows.visibility import Visibility, human
 
@@ -91,8 +92,13 @@ class JourneyRuntime:
 
     # ---- primitives -------------------------------------------------------------------------------------
 
-    async def drop(self, why: str = "", *, topic: str | None = None) -> str | None:
-        return await self.journal.step("drop", lambda entry: self.sender.drop(why, topic))
+    async def drop(
+        self, why: str = "", *, topic: str | None = None, item: str | None = None, wait_out_gap: bool = True
+    ) -> dsl.DropResult:
+        if item is not None and item not in self.spec.catalog:
+            raise ValueError(f"journey {self.spec.key}: item {item!r} is not in its catalog")
+        raw = await self.journal.step("drop", lambda entry: self.sender.drop(why, topic, item, wait_out_gap))
+        return decode_drop(raw)
 
     async def sleep(self, duration: timedelta, why: str = "") -> None:
         async def live(entry: JournalEntry) -> None:
@@ -101,6 +107,9 @@ class JourneyRuntime:
             await self.timers.sleep_until(entry, f"sleeping {human(duration)}" + (f": {why}" if why else ""))
 
         await self.journal.step("sleep", live)
+
+    async def sleep_until(self, at: datetime, why: str = "") -> None:
+        await self.sleep(at - self.now, why)
 
     async def until_send_window(self) -> None:
         async def live(entry: JournalEntry) -> None:
@@ -125,13 +134,16 @@ class JourneyRuntime:
     async def ready(self, why: str = "") -> bool:
         return await self.journal.step("ready", lambda entry: self.sales.ready(why)) == "1"
 
-    async def hand_off(self, why: str = "") -> str:
+    async def hand_off(self, why: str = "") -> dsl.SalesAnswer:
         await self.journal.step("handoff", lambda entry: self.sales.hand_off(why))
-        verdict = await self.journal.step("feedback", self.sales.feedback)
-        if verdict == "accepted":
-            raise JourneyEnded("customer", "sales accepted the lead")
+        raw = await self.journal.step("feedback", self.sales.feedback)
+        return decode_answer(raw, legacy_reason=self.rejection_reason or "")
+
+    async def cool_down(self) -> None:
         await self.journal.step("cooldown", self.sales.cool_down)
-        return verdict or "rejected"
+
+    def changed(self, change_id: str) -> bool:
+        return self.journal.changed(change_id)
 
     async def _live_wait(self, entry: JournalEntry, what: tuple[dsl.Matcher, ...], timeout: timedelta) -> str | None:
         carry = self.carry
@@ -158,6 +170,10 @@ class JourneyRuntime:
         await self.offers.handle(entry)
 
     # ---- the end, and the status query ------------------------------------------------------------------
+
+    def outcome_of_return(self) -> str:
+        """How a journey whose storyboard returned ended: "customer" after sales accepted, else "completed"."""
+        return "customer" if self.carry.phase == "customer" else "completed"
 
     async def close(self, outcome: str) -> None:
         """The storyboard returned or the journey ended early: show how, and settle unhandled broadcasts."""

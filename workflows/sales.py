@@ -7,7 +7,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from nurture import keys
+    from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import check_exit
     from workflows.payloads import (
@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         ScoreResult,
     )
     from workflows.retry import QUICK_RETRY, SEND_RETRY
+    from workflows.step_results import encode_answer
     from workflows.timers import Tend, Timers
     from workflows.visibility import Visibility, human
 
@@ -52,7 +53,7 @@ class Sales:
         # Scoring is a short read of the contact's events: a local activity, run by this worker inside the
         # workflow task, costs no activity task round trip through the server.
         result: ScoreResult = await workflow.execute_local_activity(
-            keys.ACTIVITY_SCORE_CONTACT,
+            temporal_names.ACTIVITY_SCORE_CONTACT,
             ScoreInput(self._inp.contact_id, spec.key, workflow.now()),
             result_type=ScoreResult,
             start_to_close_timeout=timedelta(seconds=30),
@@ -77,7 +78,7 @@ class Sales:
         # in flight (a rep can answer in the CRM before the activity returns) belongs to this one and is kept.
         carry.sales_feedback.clear()
         result: HandoffResult = await workflow.execute_activity(
-            keys.ACTIVITY_HAND_OFF,
+            temporal_names.ACTIVITY_HAND_OFF,
             HandoffInput(
                 contact_id=self._inp.contact_id,
                 journey=self._spec.key,
@@ -101,7 +102,7 @@ class Sales:
         return str(result.handoff_id)
 
     async def feedback(self, entry: JournalEntry) -> str:
-        """Wait for the verdict (or the timeout) and record it: "accepted", "rejected" or "no_feedback"."""
+        """Wait for the verdict (or the timeout) and record it; the journal encoding of a `dsl.SalesAnswer`."""
         carry = self._carry
         timeout = self._spec.sales_feedback_timeout
         if entry.wake_at is None:
@@ -119,7 +120,7 @@ class Sales:
         accepted = None if feedback is None else feedback.accepted
         reason = feedback.reason if feedback else f"no feedback from sales within {human(timeout)}"
         stored = await workflow.execute_activity(
-            keys.ACTIVITY_RECORD_SALES_FEEDBACK,
+            temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK,
             SalesFeedbackInput(carry.handoff_id or 0, accepted, reason, workflow.now()),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=QUICK_RETRY,
@@ -132,10 +133,11 @@ class Sales:
         if accepted:
             carry.phase = "customer"
             self._shown.decide("accepted by sales", reason or "accepted")
-            return "accepted"
+            return encode_answer(dsl.SalesAnswer(dsl.Verdict.ACCEPTED, reason))
         carry.rejection_reason = reason or "rejected without a reason"
         self._shown.decide("recycled into nurture", carry.rejection_reason)
-        return "rejected" if feedback else "no_feedback"
+        verdict = dsl.Verdict.REJECTED if feedback else dsl.Verdict.NO_ANSWER
+        return encode_answer(dsl.SalesAnswer(verdict, carry.rejection_reason))
 
     def _answers(self) -> list[SalesFeedback]:
         """Feedback for the current handoff (an answer naming an earlier one is late, and never counts)."""

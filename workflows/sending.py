@@ -5,11 +5,12 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from nurture import keys
+    from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import JourneyEnded, check_exit
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, SendDropInput, SendDropResult
     from workflows.retry import SEND_RETRY, SEND_TIMEOUT
+    from workflows.step_results import encode_drop
     from workflows.timers import Timers
     from workflows.visibility import Visibility
 
@@ -26,23 +27,39 @@ class Sender:
         self._shown = shown
         self._timers = timers
 
-    async def drop(self, why: str, topic: str | None) -> str | None:
-        """The `drop` primitive: send the next unsent item for persona and stage; its id, or None."""
+    async def drop(self, why: str, topic: str | None, item_id: str | None, wait_out_gap: bool) -> str:
+        """The `drop` primitive: send the named item, or the next unsent one for persona and stage (about `topic`).
+
+        Returns the journal encoding of a `dsl.DropResult`.
+        """
         carry = self._carry
         check_exit(carry)
-        item = self._spec.catalog.next_item(self._inp.persona, carry.stage, carry.offered_items, topic)
+        if item_id is not None:
+            item: dsl.ContentItem | None = self._spec.catalog.get(item_id)
+            if item_id in carry.offered_items:
+                self._shown.decide(f"skipped {item_id}", "already sent or refused by the provider in this journey")
+                return encode_drop(dsl.DropResult(dsl.DropOutcome.ALREADY_SENT, item_id, "already sent"))
+        else:
+            item = self._spec.catalog.next_item(self._inp.persona, carry.stage, carry.offered_items, topic)
         if item is None:
             about = f" about {topic}" if topic else ""
             self._shown.decide("nothing to drop", f"no unsent item{about} for persona {self._inp.persona}")
-            return None
+            return encode_drop(dsl.DropResult(dsl.DropOutcome.EXHAUSTED, detail=f"no unsent item{about}"))
         step = f"drop {carry.drops_sent + 1}"
         self._shown.step = f"sending {item.id}"
         self._shown.publish(flush=True)
-        result = await self.send(item.id, step, why or f"scheduled drop ({item.stage})", None, wait_gap=True)
+        reason = why or f"scheduled drop ({item.stage})"
+        result = await self.send(item.id, step, reason, None, wait_gap=wait_out_gap)
         if result.status in ("sent", "unconfirmed"):
             self._shown.decide(f"sent {item.id}", why or f"next {item.stage} item for {self._inp.persona}")
-            return item.id
-        return None
+            return encode_drop(dsl.DropResult(dsl.DropOutcome.SENT, item.id))
+        if result.status == "deferred":
+            self._shown.decide(f"deferred {item.id}", f"minimum gap between drops: {result.detail}")
+            return encode_drop(
+                dsl.DropResult(dsl.DropOutcome.DEFERRED, item.id, result.detail, until=result.deferred_until)
+            )
+        outcome = dsl.DropOutcome.ALREADY_SENT if result.status == "duplicate" else dsl.DropOutcome.REFUSED
+        return encode_drop(dsl.DropResult(outcome, item.id, result.detail))
 
     async def send(
         self, item_id: str, step: str, reason: str, broadcast_id: str | None, *, wait_gap: bool
@@ -64,7 +81,7 @@ class Sender:
             )
             if broadcast_id is None:
                 result: SendDropResult = await workflow.execute_activity(
-                    keys.ACTIVITY_SEND_DROP,
+                    temporal_names.ACTIVITY_SEND_DROP,
                     drop,
                     result_type=SendDropResult,
                     start_to_close_timeout=SEND_TIMEOUT,
@@ -77,7 +94,7 @@ class Sender:
                 # workflow task the broadcast signal woke, with no activity task round trip through the server;
                 # it stays at most once because send_drop claims the touch row before calling the provider.
                 result = await workflow.execute_local_activity(
-                    keys.ACTIVITY_SEND_DROP,
+                    temporal_names.ACTIVITY_SEND_DROP,
                     drop,
                     result_type=SendDropResult,
                     start_to_close_timeout=SEND_TIMEOUT,

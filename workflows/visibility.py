@@ -13,16 +13,16 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from nurture import keys
+    from nurture import search_attributes
     from workflows import dsl
     from workflows.payloads import JourneyCarry, JourneyInput
 
 _UPSERTED: tuple[SearchAttributeKey[Any], ...] = (
-    keys.SA_STAGE,
-    keys.SA_LEAD_SCORE,
-    keys.SA_DROPS_SENT,
-    keys.SA_PHASE,
-    keys.SA_NEXT_DROP_AT,
+    search_attributes.SA_STAGE,
+    search_attributes.SA_LEAD_SCORE,
+    search_attributes.SA_DROPS_SENT,
+    search_attributes.SA_PHASE,
+    search_attributes.SA_NEXT_DROP_AT,
 )
 
 
@@ -57,18 +57,18 @@ class Visibility:
     def _flush_search_attributes(self, *, closing: bool = False) -> None:
         carry = self._carry
         wanted: dict[str, Any] = {
-            keys.SA_STAGE.name: carry.stage,
-            keys.SA_LEAD_SCORE.name: round(carry.score, 2),
-            keys.SA_DROPS_SENT.name: carry.drops_sent,
+            search_attributes.SA_STAGE.name: carry.stage,
+            search_attributes.SA_LEAD_SCORE.name: round(carry.score, 2),
+            search_attributes.SA_DROPS_SENT.name: carry.drops_sent,
         }
         if not closing:
-            wanted[keys.SA_PHASE.name] = carry.phase
-            wanted[keys.SA_NEXT_DROP_AT.name] = self.next_wake_at
+            wanted[search_attributes.SA_PHASE.name] = carry.phase
+            wanted[search_attributes.SA_NEXT_DROP_AT.name] = self.next_wake_at
         if not self._sa_last:
             current = workflow.info().typed_search_attributes
             self._sa_last = {key.name: current.get(key) for key in _UPSERTED}
         changed = {k: v for k, v in wanted.items() if self._sa_last.get(k) != v}
-        if not changed.keys() - {keys.SA_NEXT_DROP_AT.name} and not self._wakes_earlier(changed):
+        if not changed.keys() - {search_attributes.SA_NEXT_DROP_AT.name} and not self._wakes_earlier(changed):
             # A later next wake-up rides along with the next change ops filter on (stage, score, drops, phase):
             # every upsert is a history event and server work, and the rests and send-window naps between two
             # drops would otherwise cost one each. So NurtureNextDropAt is a lower bound: the journey does
@@ -84,7 +84,7 @@ class Visibility:
         self._sa_last.update(changed)
 
     def _wakes_earlier(self, changed: dict[str, Any]) -> bool:
-        name = keys.SA_NEXT_DROP_AT.name
+        name = search_attributes.SA_NEXT_DROP_AT.name
         if name not in changed or changed[name] is None:
             return False
         recorded = self._sa_last.get(name)

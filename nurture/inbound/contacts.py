@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from definitions.entry_rules import journeys_for
 from nurture.consent import ConsentChange, record_consent
 from nurture.db import ConsentAction, ContactStatus
 from nurture.inbound import outbox
 from nurture.inbound.routing import Action, Routable
 from nurture.inbound.store import CONTACT, EVENT, Stored, insert_ignoring_duplicates, route
 from nurture.inbound.web import VISITOR, identify
+from workflows.dsl import journeys_for
 
 
 class ConfirmRefusedError(ValueError):

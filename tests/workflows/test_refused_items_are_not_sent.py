@@ -28,7 +28,7 @@ async def test_a_refused_item_is_reported_refused_not_sent_and_the_next_item_goe
         await first_handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
         await first_handle.result()
 
-    rec = Recorder(refused_items={first_item})
+    rec = Recorder(refused={first_item})
     async with running_worker(env, task_queue, sqlite_engine, rec):
         handle = await start_journey(env, task_queue, "b2b_drip", 302, **B2B)
         await env.sleep(timedelta(days=16))  # the refused drop, its two-week wait, the next drop
