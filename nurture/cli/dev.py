@@ -17,8 +17,7 @@ from pydantic import SecretStr
 
 from nurture import keys
 from nurture.cli import app
-from nurture.cli.common import console, run_and_exit, settings_for_cli
-from nurture.cli.journeys import ui_link
+from nurture.cli.common import console, run_and_exit, settings_for_cli, ui_link
 from nurture.config import Settings
 from nurture.context import app_context
 from nurture.fakes.sendgrid import FakeSendGrid
