@@ -32,8 +32,13 @@ class JourneyWorkflow:
     @workflow.init
     def __init__(self, input: JourneyInput) -> None:
         spec = dsl.REGISTRY.get(input.journey)
-        if spec is None:
-            raise ApplicationError(f"unknown journey {input.journey!r}", non_retryable=True)
+        if spec is None:  # fails this run at once (never a stuck workflow task); `nurture enroll` can start it again
+            raise ApplicationError(
+                f"journey {input.journey!r} is not loaded by this worker (known: {', '.join(sorted(dsl.REGISTRY))});"
+                " restart the worker after adding a journey, then enroll again",
+                type="UnknownJourney",
+                non_retryable=True,
+            )
         self._rt = JourneyRuntime(input, spec)
 
     @workflow.run
@@ -45,10 +50,14 @@ class JourneyWorkflow:
             outcome = "completed"
         except JourneyEnded as ended:
             outcome = ended.outcome
-        rt.c.phase = "done" if outcome in ("completed", "customer") else "exited"
+        rt.c.phase = keys.PHASE_ENDED  # one word for every ended journey; the outcome says how
         rt.step = f"ended: {outcome}"
         rt._decide(f"journey ended: {outcome}", rt.c.last_why if outcome == "customer" else outcome)
         rt.publish(flush=True, closing=True)
+        if workflow.patched(keys.PATCH_PHASE_ENDED):  # histories from before the patch replay without it
+            workflow.upsert_search_attributes(
+                [keys.SA_PHASE.value_set(keys.PHASE_ENDED), keys.SA_NEXT_DROP_AT.value_unset()]
+            )
         await rt.settle_broadcasts(outcome)
         # One idempotent row update: a local activity, so ending costs no extra round trip through the server.
         await workflow.execute_local_activity(
