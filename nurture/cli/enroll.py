@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from definitions.entry_rules import journeys_for
 from nurture import keys
 from nurture.cli import app
 from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli
@@ -21,6 +22,7 @@ from nurture.clock import utcnow
 from nurture.context import app_context
 from nurture.inbound import outbox
 from nurture.inbound.contacts import upsert_contact
+from nurture.journey_client import replaceable
 from workflows.dsl import REGISTRY
 
 
@@ -78,16 +80,32 @@ async def _enroll(settings: Any, rows: list[ContactRow], journey: str | None, ti
         with ctx.engine.begin() as conn:  # one transaction: the whole file or nothing
             for row in rows:
                 outcome = upsert_contact(conn, row.to_contact_in(now), now, time_scale=time_scale)
-                if journey and outcome.status == "active" and journey not in outcome.journeys:
-                    current = outbox.journeys_of(conn, [outcome.contact_id]).get(outcome.contact_id, [])
-                    if journey not in current:
-                        outbox.write(conn, outbox.enroll_rows(outcome.contact_id, [journey], time_scale), now)
-                        outcome.journeys.append(journey)
+                cid = outcome.contact_id
                 if outcome.status != "active":
-                    console.print(f"contact {outcome.contact_id}: {outcome.status}, not enrolled")
-                planned += [(outcome.contact_id, j) for j in outcome.journeys]  # everything queued is delivered
+                    console.print(f"contact {cid}: {outcome.status}, not enrolled")
+                    continue
+                wanted = [journey] if journey else journeys_for(row.persona, row.topics)
+                current = outbox.journeys_of(conn, [cid]).get(cid, [])
+                again = [j for j in wanted if j in current and await replaceable(ctx.client, _wid(j, cid))]
+                # entry-rule journeys were queued by upsert_contact; a chosen one is queued here
+                fresh = [journey] if journey and journey not in current and journey not in outcome.journeys else []
+                if again or fresh:
+                    outbox.write(conn, outbox.enroll_rows(cid, [*again, *fresh], time_scale), now)
+                    outcome.journeys.extend([*again, *fresh])
+                for j in again:
+                    console.print(f"contact {cid}: {j} had failed or was stopped; enrolling again")
+                if not wanted:
+                    console.print(
+                        f"contact {cid}: no journey's entry rule matches persona {row.persona!r} and topics"
+                        f" {row.topics or '[]'}: not enrolled (give --journey KEY to choose one)"
+                    )
+                planned += [(cid, j) for j in outcome.journeys]  # everything queued is delivered
         await drain_with_progress(ctx, len(planned), "enrolling")
         console.print(f"{len(rows)} contact(s) saved; {len(planned)} enrollment(s) delivered.")
         for contact_id, key in planned[:10]:
-            console.print(f"  contact {contact_id} -> {keys.journey_workflow_id(key, contact_id)}")
+            console.print(f"  contact {contact_id} -> {_wid(key, contact_id)}", soft_wrap=True)
     return 0
+
+
+def _wid(journey: str, contact_id: int) -> str:
+    return keys.journey_workflow_id(journey, contact_id)

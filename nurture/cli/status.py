@@ -1,19 +1,35 @@
-"""`nurture status`: where a contact is in each journey, from the journey's own status query."""
+"""`nurture status`: where a contact is in each journey.
+
+A running journey answers its own status query. An ended one is shown from Temporal's record of its run (no query:
+a closed run would have to be replayed by a worker, which may not know its journey): phase `ended` and its
+outcome, which is the journey's own (completed, customer, unsubscribed, ...) or `failed` / `terminated` with the
+reason.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import TerminatedError
 from temporalio.service import RPCError
 
 from nurture import keys
 from nurture.cli import app
 from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli, ui_link, when
+from nurture.cli.tables import CliTable
 from nurture.context import app_context
-from workflows.payloads import JourneyStatus
+from workflows.payloads import JourneyResult, JourneyStatus
+
+
+@dataclass(frozen=True)
+class Ended:
+    """How a closed run ended: its outcome word and, for a run that did not finish its journey, why."""
+
+    outcome: str
+    reason: str = ""
 
 
 @app.command()
@@ -21,7 +37,7 @@ def status(
     contact_id: Annotated[int, typer.Argument(help="The contact")],
     journey: Annotated[str | None, typer.Option(help="Only this journey")] = None,
 ) -> None:
-    """Where a contact is in each journey: step, stage, lead score, next wake-up, drops, last decision and why."""
+    """Where a contact is in each journey: phase, step, stage, lead score, next wake-up, drops, last decision."""
     settings = settings_for_cli()
     run_and_exit(_status(settings, contact_id, journey))
 
@@ -36,13 +52,17 @@ async def _status(settings: Any, contact_id: int, journey: str | None) -> int:
             workflow_id = keys.journey_workflow_id(key, contact_id)
             handle = ctx.client.get_workflow_handle(workflow_id)
             try:
-                st: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
                 described = await handle.describe()
+                if described.status == WorkflowExecutionStatus.RUNNING:
+                    st: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+                    table = running_table(st, workflow_id)
+                else:
+                    table = ended_table(described, await how_it_ended(ctx.client, workflow_id, described), key)
             except RPCError as err:
                 err_console.print(f"[yellow]{workflow_id}: {err.message}[/yellow]")
                 continue
-            console.print(_status_table(st, workflow_id, described.status.name if described.status else "?"))
-            console.print(f"  UI: {ui_link(settings, workflow_id)}\n")
+            console.print(table.render())
+            console.print(f"  UI: {ui_link(settings, workflow_id)}\n", soft_wrap=True)
     return 0
 
 
@@ -56,11 +76,30 @@ async def _journeys_of(client: Client, contact_id: int) -> list[str]:
     return found
 
 
-def _status_table(st: JourneyStatus, workflow_id: str, execution: str) -> Table:
-    table = Table(title=f"{st.journey} · contact {st.contact_id} · {execution.lower()}", show_header=False)
-    table.add_column(style="bold")
-    table.add_column()
-    rows = [
+async def how_it_ended(client: Client, workflow_id: str, described: WorkflowExecutionDescription) -> Ended:
+    handle = client.get_workflow_handle(workflow_id, run_id=described.run_id, result_type=JourneyResult)
+    try:
+        result = await handle.result(follow_runs=False)
+    except WorkflowFailureError as err:
+        cause = err.cause
+        if isinstance(cause, TerminatedError):
+            return Ended("terminated", cause.message or "terminated")
+        return Ended(_word(described), str(cause or err))
+    return Ended(result.outcome)
+
+
+def _word(described: WorkflowExecutionDescription) -> str:
+    return described.status.name.lower() if described.status else "ended"
+
+
+def _fields(title: str) -> CliTable:
+    """A two-column table (field, value); values fold rather than end in an ellipsis, so ids stay whole."""
+    return CliTable("field", "value", ids=("field",), title=title, show_header=False)
+
+
+def running_table(st: JourneyStatus, workflow_id: str) -> CliTable:
+    table = _fields(f"{st.journey} · contact {st.contact_id}")
+    for name, value in (
         ("workflow id", workflow_id),
         ("phase", st.phase),
         ("step", st.step),
@@ -73,7 +112,27 @@ def _status_table(st: JourneyStatus, workflow_id: str, execution: str) -> Table:
         ("broadcasts", f"{len(st.handled_broadcasts)} handled, {st.pending_broadcasts} pending"),
         ("signals heard", str(st.signals_received)),
         ("run", str(st.run)),
+    ):
+        table.add_row(name, value)
+    return table
+
+
+def ended_table(described: WorkflowExecutionDescription, ended: Ended, journey: str) -> CliTable:
+    sa = described.typed_search_attributes
+    contact = sa.get(keys.SA_CONTACT) or "?"
+    table = _fields(f"{journey} · contact {contact}")
+    rows = [
+        ("workflow id", described.id),
+        ("phase", keys.PHASE_ENDED),
+        ("outcome", ended.outcome),
+        *([("reason", ended.reason)] if ended.reason else []),
+        ("ended at", when(described.close_time)),
+        ("stage", str(sa.get(keys.SA_STAGE) or "-")),
+        ("lead score", f"{sa.get(keys.SA_LEAD_SCORE) or 0:.1f}"),
+        ("drops sent", str(sa.get(keys.SA_DROPS_SENT) or 0)),
     ]
+    if ended.outcome in ("failed", "terminated", "timed_out", "canceled"):
+        rows.append(("next", f"nurture enroll --journey {journey} enrolls the contact again"))
     for name, value in rows:
         table.add_row(name, value)
     return table
