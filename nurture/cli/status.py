@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import HistoryEventFilterType
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import TerminatedError
 from temporalio.service import RPCError
@@ -83,9 +86,22 @@ async def how_it_ended(client: Client, workflow_id: str, described: WorkflowExec
     except WorkflowFailureError as err:
         cause = err.cause
         if isinstance(cause, TerminatedError):
-            return Ended("terminated", cause.message or "terminated")
+            return Ended("terminated", await _termination_reason(client, described) or cause.message)
         return Ended(_word(described), str(cause or err))
     return Ended(result.outcome)
+
+
+async def _termination_reason(client: Client, described: WorkflowExecutionDescription) -> str:
+    """The reason given to `terminate` (only the run's close event has it)."""
+    request = GetWorkflowExecutionHistoryRequest(
+        namespace=client.namespace,
+        execution=WorkflowExecution(workflow_id=described.id, run_id=described.run_id),
+        history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+    )
+    events = (await client.workflow_service.get_workflow_execution_history(request)).history.events
+    if not events or not events[-1].HasField("workflow_execution_terminated_event_attributes"):
+        return ""
+    return str(events[-1].workflow_execution_terminated_event_attributes.reason)
 
 
 def _word(described: WorkflowExecutionDescription) -> str:
