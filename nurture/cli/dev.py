@@ -158,8 +158,8 @@ def _welcome(settings: Settings, api_url: str, api_token: str, fake: FakeSendGri
                 f"  Database    : {settings.effective_database_url}",
                 f"  Time        : one journey day every {day_seconds:g} s",
                 "",
-                "In the UI, filter with e.g.  NurtureJourney = 'b2b_drip'  or",
-                "  NurturePhase = 'with_sales' AND ExecutionStatus = 'Running' (ended journeys keep their phase);",
+                "In the UI, filter with e.g.  NurtureJourney = 'b2b_drip'  or  NurturePhase = 'with_sales'",
+                "(nurturing | with_sales | cooling_down while a journey runs, ended once it is over);",
                 "each journey's 'current details' show its step, stage, score and last decision.",
                 "",
             ]
