@@ -86,7 +86,12 @@ async def _enroll(settings: Any, rows: list[ContactRow], journey: str | None, ti
                     continue
                 wanted = [journey] if journey else journeys_for(row.persona, row.topics)
                 current = outbox.journeys_of(conn, [cid]).get(cid, [])
-                again = [j for j in wanted if j in current and await replaceable(ctx.client, _wid(j, cid))]
+                queued = set(outcome.journeys)  # just queued by upsert_contact: not a run to replace
+                again = [
+                    j
+                    for j in wanted
+                    if j in current and j not in queued and await replaceable(ctx.client, _wid(j, cid))
+                ]
                 # entry-rule journeys were queued by upsert_contact; a chosen one is queued here
                 fresh = [journey] if journey and journey not in current and journey not in outcome.journeys else []
                 if again or fresh:
