@@ -73,6 +73,11 @@ async def test_a_failed_or_stopped_journey_says_why_and_can_be_enrolled_again(
         again = await asyncio.to_thread(nurture, env, "enroll", *ADA, "--journey", "b2b_drip")
         assert again.returncode == 0, again.stderr
         assert "enrolling again" in again.stdout and "1 enrollment(s) delivered" in again.stdout, again.stdout
+        # A contact no entry rule matches is saved, and the CLI says why nobody was enrolled.
+        nobody = await asyncio.to_thread(nurture, env, "enroll", "--email", "sam@example.org")
+        assert nobody.returncode == 0, nobody.stderr
+        assert "no journey's entry rule matches persona 'general'" in flat(nobody.stdout), nobody.stdout
+        assert "0 enrollment(s) delivered" in nobody.stdout
         described = await client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", cid)).describe()
         assert described.status == WorkflowExecutionStatus.RUNNING
         await client.get_workflow_handle(described.id).terminate("test over")
