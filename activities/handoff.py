@@ -26,8 +26,8 @@ from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, Handoff, HandoffStatus, Touch, TouchStatus
 from nurture.db.engine import session_scope
-from nurture.inbound.sales import UnknownHandoffError, record_no_feedback
 from nurture.logging import get_logger
+from nurture.verdicts import UnknownHandoffError, VerdictRefusedError, record_no_feedback, take_verdict
 from workflows.dsl import find_item
 from workflows.payloads import HandoffInput, HandoffResult, SalesFeedbackInput
 
@@ -74,17 +74,18 @@ class SalesHandoff:
                 return None
             if won is not None:
                 log.info("handoff.feedback_arrived_at_timeout", handoff_id=inp.handoff_id, verdict=won.status)
-                return {"verdict": won.status, "reason": won.reason}
+                return won.as_payload()
             log.info("handoff.feedback", handoff_id=inp.handoff_id, verdict="none")
             return None
-        with session_scope(self._engine) as s:
-            handoff = s.get(Handoff, inp.handoff_id)
-            if handoff is None:
-                log.warning("handoff.feedback_unknown", handoff_id=inp.handoff_id)
-                return None
-            handoff.status = HandoffStatus.ACCEPTED if inp.accepted else HandoffStatus.REJECTED
-            handoff.feedback_reason = inp.reason[:500]
-            handoff.feedback_at = inp.now
+        try:
+            with self._engine.begin() as conn:
+                take_verdict(conn, inp.handoff_id, inp.accepted, inp.reason, inp.now)
+        except UnknownHandoffError:
+            log.warning("handoff.feedback_unknown", handoff_id=inp.handoff_id)
+            return None
+        except VerdictRefusedError as refused:  # the row keeps the first verdict; the journey acts on what it heard
+            log.warning("handoff.feedback_not_recorded", handoff_id=inp.handoff_id, why=str(refused))
+            return None
         log.info("handoff.feedback", handoff_id=inp.handoff_id, verdict="accepted" if inp.accepted else "rejected")
         return None
 

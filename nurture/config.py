@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     from_name: str = "nurture"
     min_gap_between_drops: timedelta = Field(default=timedelta(days=3))
 
-    # Public URLs rendered into emails (tracking, unsubscribe)
+    # Public URLs rendered into emails (tracking, unsubscribe); unset = this machine's API port (dev)
     public_base_url: str = "http://127.0.0.1:8000"
     tracking_secret: SecretStr = SecretStr(DEV_TRACKING_SECRET)
 
@@ -133,6 +133,16 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDERS:
                 raise ValueError(f"NURTURE_{name.upper()} is a placeholder; set a real secret or unset it")
+        return self
+
+    @model_validator(mode="after")
+    def _public_url_follows_the_api(self) -> Self:
+        """Unset, links point at this machine's API (host and port as configured): `NURTURE_API_PORT=8100` moves
+        the demo's tracking and unsubscribe links too. Set it explicitly in production (the public address)."""
+        if "public_base_url" not in self.model_fields_set:
+            host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::", "") else self.api_host
+            host = f"[{host}]" if ":" in host else host
+            self.public_base_url = f"http://{host}:{self.api_port}"
         return self
 
     @property

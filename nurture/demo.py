@@ -28,6 +28,9 @@ from nurture.fakes.sendgrid_events import AcceptedMessage, build_event
 from nurture.logging import get_logger
 
 log = get_logger(__name__)
+# Sales answers Ada this many journey days after the handoff: long enough to find her with
+# `NurturePhase = 'with_sales'` in the UI, and before her journey stops waiting (b2b_drip: 14 days).
+SALES_ANSWER_AFTER_DAYS = 12
 
 SITE_B2B = "https://ledgerline.example"
 SITE_B2C = "https://greenacre.example"
@@ -93,7 +96,8 @@ class Demo:
         await self._track(http, "/pricing/teams", person="ada")
         log.info("demo.story", scene="ada is back on the pricing page: a readiness check follows")
         await self._await_phase(client, "ada", "b2b_drip", "with_sales", timeout=20 * day)
-        await asyncio.sleep(5 * day)
+        log.info("demo.story", scene=f"ada is with sales for {SALES_ANSWER_AFTER_DAYS} days: filter NurturePhase")
+        await asyncio.sleep(SALES_ANSWER_AFTER_DAYS * day)
         handle = client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", self.contacts["ada"]))
         from workflows.payloads import SalesFeedback
 

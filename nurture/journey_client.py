@@ -1,7 +1,9 @@
 """Enrolling contacts in journeys and delivering signals to them (the Temporal client side).
 
 Exactly one journey per (journey, contact): the workflow id is derived from both, starts use
-"use existing" on conflict, and a journey that ended normally is never restarted by a late event.
+"use existing" on conflict. An explicit enrolment may replace a run that failed or was terminated (after the
+worker learnt a new journey, say), never one that ended normally; an event never starts a new run over any
+closed one, so a late page view does not restart a journey that ended or that ops stopped.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -70,12 +72,25 @@ def initial_search_attributes(inp: JourneyInput) -> TypedSearchAttributes:
     )
 
 
-def _start_options(inp: JourneyInput, settings: Settings) -> dict[str, Any]:
+# Closed runs an enrolment may replace: they did not end the journey's way (a run that completed did).
+REPLACEABLE = frozenset(
+    {
+        WorkflowExecutionStatus.FAILED,
+        WorkflowExecutionStatus.TERMINATED,
+        WorkflowExecutionStatus.TIMED_OUT,
+        WorkflowExecutionStatus.CANCELED,
+    }
+)
+
+
+def _start_options(
+    inp: JourneyInput, settings: Settings, reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.REJECT_DUPLICATE
+) -> dict[str, Any]:
     return {
         "id": keys.journey_workflow_id(inp.journey, inp.contact_id),
         "task_queue": settings.task_queue,
         "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
-        "id_reuse_policy": WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        "id_reuse_policy": reuse,
         "search_attributes": initial_search_attributes(inp),
         "static_summary": f"{inp.journey} for contact {inp.contact_id}",
     }
@@ -108,11 +123,25 @@ async def enroll(
     inp = journey_input(contact, journey, settings, time_scale)
     try:
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(
-            keys.JOURNEY_WORKFLOW, inp, **_start_options(inp, settings)
+            keys.JOURNEY_WORKFLOW,
+            inp,
+            **_start_options(inp, settings, WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY),
         )
     except WorkflowAlreadyStartedError as err:
         raise EnrollError(f"contact {contact_id} already went through {journey}: a journey runs once") from err
     return Enrolled(contact_id, journey, workflow_id, handle.first_execution_run_id)
+
+
+async def replaceable(client: Client, workflow_id: str) -> bool:
+    """True when the journey's latest run is closed without having ended normally (failed, terminated, ...):
+    enrolling again starts a new run."""
+    try:
+        described = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return described.status in REPLACEABLE
 
 
 def active_journeys(engine: Engine, contact_id: int) -> list[str]:

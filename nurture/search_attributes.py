@@ -19,9 +19,13 @@ SA_LEAD_SCORE = SearchAttributeKey.for_float("NurtureLeadScore")
 # the next drop's time give or take the rest and send-window alignment); not re-upserted for every nap.
 SA_NEXT_DROP_AT = SearchAttributeKey.for_datetime("NurtureNextDropAt")
 SA_DROPS_SENT = SearchAttributeKey.for_int("NurtureDropsSent")
-# nurturing | with_sales | cooling_down while the journey runs; an ended journey keeps its last one (its
-# ExecutionStatus and result say how it ended).
+# nurturing | with_sales | cooling_down while the journey runs, `ended` once it is over (its result or
+# failure says how: completed, customer, unsubscribed, ..., failed); an ended journey has no NurtureNextDropAt.
 SA_PHASE = SearchAttributeKey.for_keyword("NurturePhase")
+RUNNING_PHASES = ("nurturing", "with_sales", "cooling_down")
+PHASE_ENDED = "ended"
+PHASES = (*RUNNING_PHASES, PHASE_ENDED)
+PATCH_PHASE_ENDED = "phase-ended-on-close"  # workflow.patched id: ended journeys upsert NurturePhase = 'ended'
 SA_TOPICS = SearchAttributeKey.for_keyword_list("NurtureTopics")
 # Broadcast workflows
 SA_BROADCAST_ID = SearchAttributeKey.for_keyword("NurtureBroadcastId")

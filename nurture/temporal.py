@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -116,6 +118,7 @@ async def embedded_dev_server(settings: Settings, *, headless: bool = False) -> 
     args += ["--headless"] if headless else ["--ui-port", str(settings.temporal_ui_port)]
     logfile = (home / "temporal-dev-server.log").open("ab")
     proc = subprocess.Popen(args, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603, ASYNC220 - once, at start-up
+    _DEV_SERVERS.add(proc)
     try:
         for _ in range(300):
             if proc.poll() is not None:
@@ -130,9 +133,32 @@ async def embedded_dev_server(settings: Settings, *, headless: bool = False) -> 
         log.info("temporal.dev_server_started", address=address, ui=None if headless else settings.temporal_ui_port)
         yield address
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_dev_server(proc)  # blocking on purpose: it must run even while this task is being cancelled
         logfile.close()
+
+
+_DEV_SERVERS: set[subprocess.Popen[bytes]] = set()
+STOP_SECONDS = 5.0
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)  # its own session: the server and anything it started
+
+
+def stop_dev_server(proc: subprocess.Popen[bytes], seconds: float = STOP_SECONDS) -> None:
+    """SIGTERM the dev server's process group, SIGKILL it if it is still there after `seconds`, and reap it."""
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        log.warning("temporal.dev_server_killed", pid=proc.pid, after_seconds=seconds)
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+    _DEV_SERVERS.discard(proc)
+
+
+def kill_dev_servers() -> None:
+    """At once, for a forced exit (a second Ctrl-C): SIGKILL every dev server this process started."""
+    for proc in list(_DEV_SERVERS):
+        _signal_group(proc, signal.SIGKILL)

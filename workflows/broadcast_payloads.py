@@ -8,16 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from nurture.broadcast_state import FINAL_STATES as FINAL_STATES  # one definition of the states (pure)
 from workflows.payloads import BroadcastNotice
-
-FINAL_STATES = frozenset({"completed", "cancelled", "failed"})  # a broadcast in one of these never runs again
 
 
 @dataclass
 class BroadcastCarry:
     """Everything a broadcast carries across continue-as-new (and all its progress)."""
 
-    state: str = "running"  # running | paused | cancelled | completed
+    state: str = "running"  # a nurture.broadcast_state.BroadcastState value
     phase: str = "counting"  # counting | paging | sweeping | settling | done
     page_token: str = ""  # base64 visibility page token of the next page ("" = first page)
     listed_all: bool = False  # the phase's last page has been listed

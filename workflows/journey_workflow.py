@@ -33,8 +33,13 @@ class JourneyWorkflow:
     @workflow.init
     def __init__(self, input: JourneyInput) -> None:
         spec = dsl.REGISTRY.get(input.journey)
-        if spec is None:
-            raise ApplicationError(f"unknown journey {input.journey!r}", non_retryable=True)
+        if spec is None:  # fails this run at once (never a stuck workflow task); `nurture enroll` can start it again
+            raise ApplicationError(
+                f"journey {input.journey!r} is not loaded by this worker (known: {', '.join(sorted(dsl.REGISTRY))});"
+                " restart the worker after adding a journey, then enroll again",
+                type="UnknownJourney",
+                non_retryable=True,
+            )
         self._rt = JourneyRuntime(input, spec)
 
     @workflow.run

@@ -167,7 +167,7 @@ class JourneyStatus:
 
     journey: str
     contact_id: int
-    phase: str  # nurturing | with_sales | cooling_down | exited | done
+    phase: str  # nurturing | with_sales | cooling_down | ended (nurture.keys.PHASES)
     step: str
     stage: str
     lead_score: float

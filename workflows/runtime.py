@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from nurture import search_attributes
     from workflows import dsl
     from workflows.calendar import next_window_start
     from workflows.ending import check_exit
@@ -178,10 +179,17 @@ class JourneyRuntime:
     async def close(self, outcome: str) -> None:
         """The storyboard returned or the journey ended early: show how, and settle unhandled broadcasts."""
         carry = self.carry
-        carry.phase = "done" if outcome in ("completed", "customer") else "exited"
+        carry.phase = search_attributes.PHASE_ENDED  # one word for every ended journey; the outcome says how
         self.shown.step = f"ended: {outcome}"
         self.shown.decide(f"journey ended: {outcome}", carry.last_why if outcome == "customer" else outcome)
         self.shown.publish(flush=True, closing=True)
+        if workflow.patched(search_attributes.PATCH_PHASE_ENDED):  # histories from before the patch replay without
+            workflow.upsert_search_attributes(
+                [
+                    search_attributes.SA_PHASE.value_set(search_attributes.PHASE_ENDED),
+                    search_attributes.SA_NEXT_DROP_AT.value_unset(),
+                ]
+            )
         await self.offers.settle(outcome)
 
     def status(self) -> JourneyStatus:

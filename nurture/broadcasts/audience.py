@@ -16,11 +16,10 @@ from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from nurture import search_attributes, temporal_names
+from nurture import filters, search_attributes, temporal_names
 from workflows.broadcast_payloads import AudiencePage
-from workflows.dsl import REGISTRY, STAGES
 
-PHASES = ("nurturing", "with_sales", "cooling_down")
+PHASES = search_attributes.RUNNING_PHASES
 RUNNING_JOURNEYS = f"WorkflowType = '{temporal_names.JOURNEY_WORKFLOW}' AND ExecutionStatus = 'Running'"
 _VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:/@+-]{0,99}$")
 
@@ -65,13 +64,12 @@ class Audience(BaseModel):
         return " AND ".join(parts)
 
     def check(self) -> None:
-        unknown = sorted(set(self.journeys) - set(REGISTRY))
-        if unknown:
-            raise InvalidAudienceError(f"unknown journeys {unknown}; known: {', '.join(sorted(REGISTRY))}")
-        for name, values, allowed in (("stages", self.stages, STAGES), ("phases", self.phases, PHASES)):
-            bad = sorted(set(values) - set(allowed))
-            if bad:
-                raise InvalidAudienceError(f"unknown {name} {bad}; use {', '.join(allowed)}")
+        try:  # the same words and messages as `nurture journeys` and `nurture enroll`
+            filters.check_journeys(self.journeys)
+            filters.check_stages(self.stages)
+            filters.check_phases(self.phases)
+        except filters.InvalidFilterError as err:
+            raise InvalidAudienceError(str(err)) from err
         for value in (*self.personas, *self.topics):
             if not _VALUE.match(value):
                 raise InvalidAudienceError(f"{value!r}: use letters, digits, spaces and . _ : / @ + -")

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 
+from nurture.broadcast_state import FINAL_STATES
 from nurture.broadcasts.audience import Audience
 from nurture.db import Broadcast
-from workflows.broadcast_payloads import FINAL_STATES
 
 KINDS = ("product_launch", "regulation", "announcement")
 

@@ -29,6 +29,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from nurture import search_attributes, temporal_names, workflow_ids
+from nurture.broadcast_state import FINAL_STATES
 from nurture.broadcasts import audience as aud
 from nurture.broadcasts import store
 from nurture.broadcasts.models import (
@@ -50,7 +51,6 @@ from nurture.db.engine import session_scope
 from nurture.logging import get_logger
 from workflows import dsl
 from workflows.broadcast_payloads import (
-    FINAL_STATES,
     BroadcastInput,
     BroadcastProgress,
 )

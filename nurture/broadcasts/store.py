@@ -79,7 +79,7 @@ def record_progress(
     if row is None:
         raise LookupError(f"no broadcast {broadcast_id}")
     outcomes = outcome_counts(session, broadcast_id)
-    row.state = state
+    row.state = BroadcastState(state)  # ValueError for a state the enum does not define
     row.counts = {**row.counts, **counts, **outcomes}
     if row.started_at is None:
         row.started_at = now

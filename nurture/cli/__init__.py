@@ -13,7 +13,18 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from nurture.cli import api, broadcast, console_users, dev, journeys, migrate  # noqa: F401  (each adds its commands)
+    from nurture.cli import (  # noqa: F401  (each adds its commands)
+        api,
+        broadcast,
+        console_users,
+        dev,
+        enroll,
+        event,
+        listing,
+        migrate,
+        status,
+        worker,
+    )
 
 
 def main() -> None:

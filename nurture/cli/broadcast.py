@@ -21,13 +21,13 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from nurture.broadcasts.audience import Audience
 from nurture.broadcasts.models import AudiencePreview, BroadcastCreate, BroadcastError, BroadcastStatus
 from nurture.broadcasts.service import BroadcastService
 from nurture.cli import app
 from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli
+from nurture.cli.tables import CliTable
 from nurture.context import app_context
 
 broadcast_app = typer.Typer(
@@ -219,7 +219,7 @@ def list_broadcasts(limit: Annotated[int, typer.Option(help="how many, newest fi
     """Every broadcast with its state and counts (the audit trail)."""
 
     async def work(svc: BroadcastService) -> None:
-        table = Table("id", "state", "item", "by", "created", "signalled", "dropped", "skipped")
+        table = CliTable("id", "state", "item", "by", "created", "signalled", "dropped", "skipped", ids=("id", "item"))
         for b in await svc.list(limit):
             c = b.counts
             table.add_row(
@@ -232,7 +232,7 @@ def list_broadcasts(limit: Annotated[int, typer.Option(help="how many, newest fi
                 str(c.get("dropped", "-")),
                 str(c.get("skipped", "-")),
             )
-        console.print(table)
+        console.print(table.render())
 
     _run(work)
 
@@ -276,11 +276,12 @@ def _print_preview(p: AudiencePreview) -> None:
     console.print(f"[dim]query: {p.query}[/dim]")
     if not p.sample:
         return
-    table = Table("contact", "name", "email", "journey", "stage", "persona", "score")
+    table = CliTable("contact", "name", "email", "journey", "stage", "persona", "score", ids=("contact", "journey"))
     for s in p.sample:
         score = "-" if s.lead_score is None else f"{s.lead_score:.1f}"
-        table.add_row(str(s.contact_id), s.name or "", s.email or "", s.journey, s.stage, s.persona, score)
-    console.print(table)
+        cells = (s.name or "", s.email or "", s.journey or "-", s.stage or "-", s.persona or "-")
+        table.add_row(str(s.contact_id), *cells, score)
+    console.print(table.render())
 
 
 def _print_status(st: BroadcastStatus) -> None:

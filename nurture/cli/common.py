@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Coroutine
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -44,3 +45,15 @@ def run_and_exit(coro: Coroutine[Any, Any, int | None]) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def ui_link(settings: Any, workflow_id: str) -> str:
+    from urllib.parse import quote
+
+    base = f"http://localhost:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}"
+    return f"{base}/workflows/{quote(workflow_id, safe='')}"
+
+
+def when(value: datetime | None) -> str:
+    """A timestamp as the CLI prints it."""
+    return value.isoformat(timespec="seconds") if value else "-"

@@ -2,31 +2,37 @@
 
 Starts the Temporal dev server (Web UI on :8233, state in .nurture/temporal.db, search attributes registered),
 SQLite, a fake SendGrid that posts signed Event Webhook batches, the HTTP service with its outbox relay, a
-worker, and the demo (nurture/demo.py) in compressed time. Ctrl-C stops it all.
+worker, and the demo (nurture/demo.py) in compressed time. Ctrl-C or SIGTERM stops it all within seconds,
+dev server included (a second Ctrl-C stops at once).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import SecretStr
 
 from nurture import keys
 from nurture.cli import app
-from nurture.cli.common import console, run_and_exit, settings_for_cli
-from nurture.cli.journeys import ui_link
+from nurture.cli.common import console, run_and_exit, settings_for_cli, ui_link
+from nurture.cli.stopping import EmbeddedServer, StopSignals, bounded
 from nurture.config import Settings
 from nurture.context import app_context
 from nurture.dev_secrets import with_dev_secrets
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.logging import get_logger
-from nurture.temporal import embedded_dev_server
+from nurture.temporal import embedded_dev_server, kill_dev_servers
+
+if TYPE_CHECKING:
+    from temporalio.worker import Worker
 
 log = get_logger(__name__)
 DAY = 86400.0
+API_STOP_SECONDS = 6.0  # uvicorn's graceful shutdown is 5 s
+WORKER_STOP_SECONDS = 3.0  # journeys lose nothing: an activity cut short is retried by the next worker
 
 
 @app.command()
@@ -61,36 +67,53 @@ async def _dev(settings: Settings, time_scale: float, day_seconds: float, demo: 
     settings = with_dev_secrets(settings.model_copy(update=updates))  # random, kept in home across restarts
     api_token = settings.api_token.get_secret_value() if settings.api_token else ""
 
-    async with contextlib.AsyncExitStack() as stack:
-        if settings.embedded_temporal:
-            await stack.enter_async_context(embedded_dev_server(settings))
-        ctx = await stack.enter_async_context(app_context(settings))
-        worker = build_worker(ctx.client, settings, ctx.engine)
-        server = build_server(ctx, settings.api_host, settings.api_port, time_scale=time_scale)
-        tasks = [asyncio.create_task(worker.run(), name="worker"), asyncio.create_task(server.serve(), name="api")]
-        _welcome(settings, api_url, api_token, fake if fake_running(fake) else None, day_seconds)
-        if demo:
-            player = Demo(api=api_url, api_token=api_token, fake=fake, day_seconds=day_seconds)
-            tasks.append(asyncio.create_task(_play(player, ctx.client, settings), name="demo"))
-        if exit_after is not None:
-            tasks.append(asyncio.create_task(asyncio.sleep(exit_after), name="timer"))
-        try:
-            done, _ = await asyncio.wait(
-                [t for t in tasks if t.get_name() in ("worker", "api", "timer")], return_when=asyncio.FIRST_COMPLETED
+    stop = StopSignals(on_force=kill_dev_servers)
+    with stop.installed():
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.embedded_temporal:
+                await stack.enter_async_context(embedded_dev_server(settings))
+            if stop.requested.is_set():
+                return stop.exit_code
+            ctx = await stack.enter_async_context(app_context(settings))
+            worker = build_worker(ctx.client, settings, ctx.engine)
+            server = EmbeddedServer(
+                build_server(ctx, settings.api_host, settings.api_port, time_scale=time_scale).config
             )
-            for task in done:
-                if task.get_name() != "timer" and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
-        finally:
-            server.should_exit = True
-            for task in tasks:
-                if task.get_name() == "demo":
+            parts = {"worker": asyncio.create_task(worker.run()), "api": asyncio.create_task(server.serve())}
+            _welcome(settings, api_url, api_token, fake if fake_running(fake) else None, day_seconds)
+            demo_task = None
+            if demo:
+                player = Demo(api=api_url, api_token=api_token, fake=fake, day_seconds=day_seconds)
+                demo_task = asyncio.create_task(_play(player, ctx.client, settings))
+            waits: list[asyncio.Task[Any]] = [*parts.values(), asyncio.create_task(stop.requested.wait())]
+            if exit_after is not None:
+                waits.append(asyncio.create_task(asyncio.sleep(exit_after)))
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for task in parts.values():
+                    if task.done() and not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+            finally:
+                await _shut_down(server, worker, parts, demo_task)
+                for task in waits:
                     task.cancel()
-            await worker.shutdown()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            if fake_running(fake):
-                fake.stop()
-    return 0
+                if fake_running(fake):
+                    fake.stop()
+    return stop.exit_code
+
+
+async def _shut_down(
+    server: EmbeddedServer, worker: Worker, parts: dict[str, asyncio.Task[Any]], demo: asyncio.Task[None] | None
+) -> None:
+    """The demo, then the API (its relay and mailer stop in its lifespan), then the worker, each within a bound;
+    the dev server is stopped last, by the exit stack."""
+    if demo is not None:
+        demo.cancel()
+    server.should_exit = True
+    await bounded("api", parts["api"], API_STOP_SECONDS)
+    await bounded("worker", asyncio.ensure_future(worker.shutdown()), WORKER_STOP_SECONDS)
+    for task in parts.values():
+        task.cancel()
 
 
 def fake_running(fake: FakeSendGrid) -> bool:
@@ -133,8 +156,8 @@ def _welcome(settings: Settings, api_url: str, api_token: str, fake: FakeSendGri
                 f"  Database    : {settings.effective_database_url}",
                 f"  Time        : one journey day every {day_seconds:g} s",
                 "",
-                "In the UI, filter with e.g.  NurtureJourney = 'b2b_drip'  or",
-                "  NurturePhase = 'with_sales' AND ExecutionStatus = 'Running' (ended journeys keep their phase);",
+                "In the UI, filter with e.g.  NurtureJourney = 'b2b_drip'  or  NurturePhase = 'with_sales'",
+                "(nurturing | with_sales | cooling_down while a journey runs, ended once it is over);",
                 "each journey's 'current details' show its step, stage, score and last decision.",
                 "",
             ]

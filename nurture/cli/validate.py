@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from nurture.filters import known_personas
 from nurture.inbound.contacts import ContactIn
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -58,6 +59,8 @@ def validate_contact(raw: Mapping[str, str | None], line: int, default_source: s
     persona = get("persona", "general").lower()
     if not PERSONA.match(persona):
         problems.append(f"invalid persona {persona!r}")
+    elif persona not in (known := known_personas()):
+        problems.append(f"unknown persona {persona!r}; use {', '.join(known)}")
     tz = get("time_zone", "UTC")
     try:
         ZoneInfo(tz)

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from nurture.broadcast_state import BroadcastState
 from nurture.db.types import UTCDateTime
 
-
-class BroadcastState(StrEnum):
-    DRAFT = "draft"
-    RUNNING = "running"
-    PAUSED = "paused"
-    CANCELLED = "cancelled"
-    COMPLETED = "completed"
+__all__ = ["Broadcast", "BroadcastDelivery", "BroadcastState"]
 
 
 class Broadcast(SQLModel, table=True):

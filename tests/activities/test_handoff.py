@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from activities.handoff import SalesHandoff
 from nurture.db import Handoff
 from nurture.db.engine import session_scope
+from nurture.verdicts import take_verdict
 from tests.activities.helpers import DAY, T0, add_contact, add_event, drop, outbox_activities, outbox_settings
 from tests.activities.receiver import Receiver
 from workflows.payloads import HandoffInput, SalesFeedbackInput
@@ -181,3 +182,15 @@ def test_a_verdict_the_crm_stored_first_wins_over_the_journeys_timeout(engine: E
 def test_a_crm_url_without_a_secret_is_refused_at_start(engine: Engine) -> None:
     with httpx.Client() as http, pytest.raises(ValueError, match="CRM_WEBHOOK_SECRET"):
         SalesHandoff(outbox_settings(crm_webhook_url="http://crm.example/leads"), engine, http)
+
+
+def test_a_verdict_the_journey_heard_never_overwrites_the_first_one_on_the_row(engine: Engine) -> None:
+    cid = add_contact(engine)
+    with outbox_activities(engine) as acts:
+        answered = acts.hand_off_to_sales(handoff_input(cid, attempt=1)).handoff_id
+        with engine.begin() as conn:  # the CRM's verdict, as POST /handoffs/{id}/feedback records it
+            take_verdict(conn, answered, True, "demo booked", T0 + DAY)
+        acts.record_sales_feedback(SalesFeedbackInput(answered, False, "a contradicting late signal", T0 + 2 * DAY))
+        acts.record_sales_feedback(SalesFeedbackInput(answered, True, "the same verdict again", T0 + 3 * DAY))
+    [row] = handoffs(engine)
+    assert (row.status, row.feedback_reason, row.feedback_at) == ("accepted", "demo booked", T0 + DAY)

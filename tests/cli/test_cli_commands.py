@@ -36,7 +36,7 @@ def cli_env(dev_server_env: WorkflowEnvironment, engine: Engine, task_queue: str
         "NURTURE_TASK_QUEUE": task_queue,
         "NURTURE_HOME": str(tmp_path / "home"),
         "NURTURE_LOG_LEVEL": "WARNING",
-        "COLUMNS": "200",
+        "COLUMNS": "80",  # a narrow terminal: ids must still print whole
     }
 
 
@@ -104,6 +104,7 @@ async def test_enroll_a_csv_then_status_and_journeys_show_them(
                 break
             await asyncio.sleep(0.5)
         assert "1 journey(s)" in listing.stdout
+        assert f" {ines} " in listing.stdout and "b2b_drip" in listing.stdout, "ids are never cut at 80 columns"
 
         bad = await asyncio.to_thread(nurture, env, "event", str(ines), "teleported")
         assert bad.returncode == 2

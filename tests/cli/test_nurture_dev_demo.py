@@ -33,10 +33,16 @@ def test_nurture_dev_serves_the_ui_and_plays_the_demo(tmp_path: Path) -> None:
         "NURTURE_TEMPORAL_UI_PORT": str(ui_port),
         "NURTURE_TEMPORAL_DEV_PORT": str(temporal_port),
         "NURTURE_API_PORT": str(api_port),
-        "NURTURE_PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
         "NURTURE_LOG_LEVEL": "WARNING",
     }
-    for key in ("NURTURE_TEMPORAL_ADDRESS", "NURTURE_DATABASE_URL", "NURTURE_SENDGRID_API_KEY", "NURTURE_API_TOKEN"):
+    # no NURTURE_PUBLIC_BASE_URL: the demo's links must follow NURTURE_API_PORT on their own
+    for key in (
+        "NURTURE_TEMPORAL_ADDRESS",
+        "NURTURE_DATABASE_URL",
+        "NURTURE_SENDGRID_API_KEY",
+        "NURTURE_API_TOKEN",
+        "NURTURE_PUBLIC_BASE_URL",
+    ):
         env.pop(key, None)
     out = (tmp_path / "dev.log").open("wb")
     proc = subprocess.Popen(
@@ -73,6 +79,9 @@ def test_nurture_dev_serves_the_ui_and_plays_the_demo(tmp_path: Path) -> None:
         handoffs = session.exec(select(Handoff).where(Handoff.contact_id == ada.id)).all()
         assert handoffs, "a readiness check handed Ada to sales"
         assert handoffs[0].status == "rejected"
+        assert handoffs[0].feedback_at is not None
+        with_sales = (handoffs[0].feedback_at - handoffs[0].created_at).total_seconds()
+        assert with_sales >= 10 * 0.5, "Ada stays with sales long enough to be found by NurturePhase"
         assert lin.status == "suppressed"
         assert [
             t

@@ -1,0 +1,98 @@
+"""`nurture journeys`: list journeys from Temporal visibility, filtered by journey, stage, phase and lead score.
+
+Filters are checked like a broadcast audience's (`nurture.filters`): an unknown stage is refused, not an empty list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+from temporalio.client import WorkflowExecution, WorkflowExecutionStatus
+
+from nurture import filters, keys
+from nurture.cli import app
+from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli, when
+from nurture.cli.tables import CliTable
+from nurture.context import app_context
+
+HEADERS = ("contact", "journey", "phase", "stage", "score", "drops", "next drop", "run")
+
+
+@dataclass(frozen=True)
+class JourneyFilter:
+    journey: str | None
+    stage: str | None
+    phase: str | None
+    min_score: float | None
+    running: bool
+
+    def check(self) -> None:
+        """Raises `filters.InvalidFilterError` for a journey, stage or phase nurture does not know."""
+        filters.check_journeys([self.journey] if self.journey else [])
+        filters.check_stages([self.stage] if self.stage else [])
+        filters.check_phases([self.phase] if self.phase else [], ended=True)
+
+    def query(self) -> str:
+        self.check()
+        parts = [f"WorkflowType = '{keys.JOURNEY_WORKFLOW}'"]
+        if self.phase == keys.PHASE_ENDED:  # journeys that ended before phase 'ended' existed kept their last one
+            parts.append("ExecutionStatus != 'Running'")
+        elif self.running or self.phase is not None:
+            parts.append("ExecutionStatus = 'Running'")
+        for key, value in ((keys.SA_JOURNEY, self.journey), (keys.SA_STAGE, self.stage)):
+            if value is not None:
+                parts.append(f"{key.name} = '{value}'")
+        if self.phase is not None and self.phase != keys.PHASE_ENDED:
+            parts.append(f"{keys.SA_PHASE.name} = '{self.phase}'")
+        if self.min_score is not None:
+            parts.append(f"{keys.SA_LEAD_SCORE.name} >= {float(self.min_score)}")
+        return " AND ".join(parts)
+
+
+def journey_row(wf: WorkflowExecution) -> tuple[str, ...]:
+    """One journey as the listing shows it: an ended one is phase `ended`, whatever its last phase was."""
+    sa = wf.typed_search_attributes
+    running = wf.status == WorkflowExecutionStatus.RUNNING
+    return (
+        str(sa.get(keys.SA_CONTACT) or "-"),
+        str(sa.get(keys.SA_JOURNEY) or "-"),
+        str(sa.get(keys.SA_PHASE) or "-") if running else keys.PHASE_ENDED,
+        str(sa.get(keys.SA_STAGE) or "-"),
+        f"{sa.get(keys.SA_LEAD_SCORE) or 0:.1f}",
+        str(sa.get(keys.SA_DROPS_SENT) or 0),
+        when(sa.get(keys.SA_NEXT_DROP_AT)) if running else "-",
+        wf.status.name.lower() if wf.status else "?",
+    )
+
+
+@app.command()
+def journeys(
+    journey: Annotated[str | None, typer.Option(help="Journey key")] = None,
+    stage: Annotated[str | None, typer.Option(help="awareness | consideration | decision")] = None,
+    phase: Annotated[str | None, typer.Option(help="nurturing | with_sales | cooling_down | ended")] = None,
+    min_score: Annotated[float | None, typer.Option(help="Lead score at least")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include ended journeys")] = False,
+    limit: int = 50,
+) -> None:
+    """List journeys from Temporal visibility, filtered by journey, stage, phase and lead score."""
+    settings = settings_for_cli()
+    flt = JourneyFilter(journey, stage, phase, min_score, running=not all_)
+    try:
+        flt.check()
+    except filters.InvalidFilterError as err:
+        err_console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from err
+    run_and_exit(_list(settings, flt, limit))
+
+
+async def _list(settings: Any, flt: JourneyFilter, limit: int) -> int:
+    async with app_context(settings) as ctx:
+        query = flt.query()
+        table = CliTable(*HEADERS, ids=("contact", "journey"), title=f"journeys where {query}")
+        async for wf in ctx.client.list_workflows(query, limit=limit):
+            table.add_row(*journey_row(wf))
+        console.print(table.render())
+        console.print(f"{len(table.rows)} journey(s)")
+    return 0
