@@ -26,6 +26,7 @@ from nurture.config import Settings
 from nurture.db import Broadcast, BroadcastDelivery, Contact, ContactStatus, Enrollment
 from nurture.db.engine import session_scope
 from nurture.logging import get_logger
+from nurture.suppression import suppress
 from workflows.payloads import (
     BroadcastOutcomeInput,
     HandoffInput,
@@ -90,14 +91,11 @@ class JourneyActivities:
                 log.warning("journey.end_unenrolled", workflow_id=inp.workflow_id, contact_id=inp.contact_id)
             elif enrollment.ended_at is None or enrollment.outcome != inp.outcome:
                 enrollment.ended_at, enrollment.outcome = inp.now, inp.outcome[:60]
-            contact = s.get(Contact, inp.contact_id)
-            if contact is not None:
-                if inp.outcome in SUPPRESSING_OUTCOMES and contact.status != ContactStatus.SUPPRESSED:
-                    contact.status = ContactStatus.SUPPRESSED
-                    contact.suppressed_reason = inp.outcome[:60]
-                    contact.suppressed_at = inp.now
-                    contact.updated_at = inp.now
-                elif inp.outcome == "customer" and contact.status != ContactStatus.SUPPRESSED:
+            if inp.outcome in SUPPRESSING_OUTCOMES:
+                suppress(s.connection(), {inp.contact_id: inp.outcome}, inp.now)
+            elif inp.outcome == "customer":
+                contact = s.get(Contact, inp.contact_id)
+                if contact is not None and contact.status != ContactStatus.SUPPRESSED:
                     contact.status = ContactStatus.CUSTOMER
                     contact.updated_at = inp.now
         log.info("journey.ended", contact_id=inp.contact_id, journey=inp.journey, outcome=inp.outcome)

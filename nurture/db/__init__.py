@@ -3,6 +3,7 @@
 from nurture.db.broadcast import Broadcast, BroadcastDelivery, BroadcastState
 from nurture.db.contact import Contact, ContactBase, ContactStatus, Enrollment, Visitor
 from nurture.db.event import Event, SignalOutbox
+from nurture.db.rejected_event import RejectedEvent
 from nurture.db.sales import Handoff, HandoffStatus, Score
 from nurture.db.touch import OutboxEmail, Touch, TouchStatus
 
@@ -18,6 +19,7 @@ __all__ = [
     "Handoff",
     "HandoffStatus",
     "OutboxEmail",
+    "RejectedEvent",
     "Score",
     "SignalOutbox",
     "Touch",

@@ -19,7 +19,7 @@ from nurture.db import Touch, Visitor
 from nurture.inbound import outbox
 from nurture.inbound.routing import Routable, action_for_kind
 from nurture.inbound.scanners import machine_reason
-from nurture.inbound.store import EVENT, Stored, contact_statuses, insert_ignoring_duplicates, route
+from nurture.inbound.store import EVENT, Stored, contact_statuses, event_row, insert_events, route
 
 VISITOR = outbox.table(Visitor)
 TOUCH = outbox.table(Touch)
@@ -85,22 +85,19 @@ def store_page_view(conn: Connection, view: PageViewIn, now: datetime) -> Stored
     who = f"c{contact_id}" if view.anonymous_id is None else f"a{view.anonymous_id}"
     key = f"web:page_view:{_digest(who + '|' + (view.client_event_id or uuid.uuid4().hex))}"
     data = {k: v for k, v in (("title", view.title), ("referrer", view.referrer)) if v}
-    row = {
-        "dedupe_key": key,
-        "contact_id": contact_id,
-        "anonymous_id": view.anonymous_id,
-        "kind": "page_view",
-        "source": "web",
-        "occurred_at": view.occurred_at,
-        "received_at": now,
-        "journey": None,
-        "item_id": None,
-        "url": view.url,
-        "topic": view.topic,
-        "machine": False,
-        "data": data,
-    }
-    inserted = insert_ignoring_duplicates(conn, EVENT, [row], "dedupe_key")
+    row = event_row(
+        dedupe_key=key,
+        kind="page_view",
+        source="web",
+        occurred_at=view.occurred_at,
+        received_at=now,
+        contact_id=contact_id,
+        anonymous_id=view.anonymous_id,
+        url=view.url,
+        topic=view.topic,
+        data=data,
+    )
+    inserted = insert_events(conn, [row])
     result.stored += len(inserted)
     result.duplicates += 1 - len(inserted)
     result.event_ids += list(inserted.values())
@@ -187,25 +184,23 @@ def store_web_engagement(
         )
     # A scanner's fetch and the person's click in the same minute are two events, not one.
     key = f"web:{kind}{':machine' if machine else ''}:{_digest(token)}:{int(now.timestamp()) // 60}"
-    row = {
-        "dedupe_key": key,
-        "contact_id": contact_id,
-        "anonymous_id": None,
-        "kind": kind,
-        "source": "web",
-        "occurred_at": now,
-        "received_at": now,
-        "journey": journey,
-        "item_id": item_id,
-        "url": url,
-        "topic": None,
-        "machine": machine is not None,
-        "data": {
+    row = event_row(
+        dedupe_key=key,
+        kind=kind,
+        source="web",
+        occurred_at=now,
+        received_at=now,
+        contact_id=contact_id,
+        journey=journey,
+        item_id=item_id,
+        url=url,
+        machine=machine is not None,
+        data={
             **({"touch_id": touch_id} if touch_id is not None else {}),
             **({"machine_reason": machine} if machine is not None else {}),
         },
-    }
-    inserted = insert_ignoring_duplicates(conn, EVENT, [row], "dedupe_key")
+    )
+    inserted = insert_events(conn, [row])
     if not inserted:
         return Stored(received=1, duplicates=1)
     ev = Routable(
