@@ -18,8 +18,6 @@ from nurture.db.types import UTCDateTime
 class RejectedEvent(SQLModel, table=True):
     """One refused event: where it came from, its position in the delivery, why, and its text (ASCII-escaped)."""
 
-    __tablename__ = "rejected_event"
-
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=20)  # sendgrid
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
-        "rejected_event",
+        "rejectedevent",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("received_at", nurture.db.types.UTCDateTime(timezone=True), nullable=False),
@@ -30,9 +30,9 @@ def upgrade() -> None:
         sa.Column("raw", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_rejected_event_received_at", "rejected_event", ["received_at"], unique=False)
+    op.create_index("ix_rejectedevent_received_at", "rejectedevent", ["received_at"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_rejected_event_received_at", table_name="rejected_event")
-    op.drop_table("rejected_event")
+    op.drop_index("ix_rejectedevent_received_at", table_name="rejectedevent")
+    op.drop_table("rejectedevent")
