@@ -7,11 +7,12 @@ started by nurture, SQLite under `.nurture/`, and the dev outbox sender.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"changeme", "change-me", "secret", "xxx", "todo"}
@@ -48,6 +49,10 @@ class Settings(BaseSettings):
     # Public URLs rendered into emails (tracking, unsubscribe)
     public_base_url: str = "http://127.0.0.1:8000"
     tracking_secret: SecretStr = SecretStr("dev-only-tracking-secret-change-in-production")
+    pii_url_patterns: list[str] = Field(
+        default_factory=list,
+        description="Regexes redacted from URL paths before page views reach Temporal (emails always are)",
+    )
 
     # Event webhook
     sendgrid_webhook_public_key: str | None = Field(
@@ -68,6 +73,16 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="None = JSON unless stderr is a TTY")
+
+    @field_validator("pii_url_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"NURTURE_PII_URL_PATTERNS: {pattern!r} is not a regular expression: {err}") from err
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Self:

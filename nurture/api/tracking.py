@@ -12,10 +12,11 @@ from fastapi.responses import RedirectResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
-from nurture.api.deps import acting_contact, in_transaction, verified
+from nurture.api.deps import acting_contact, ctx_of, in_transaction, verified
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
 from nurture.inbound.web import PageViewIn, UnknownContactError, WebClient, store_page_view, store_web_engagement
+from nurture.redaction import Redactor
 
 router = APIRouter(tags=["tracking"])
 
@@ -51,6 +52,7 @@ async def track(request: Request, body: TrackIn) -> dict[str, Any]:
     if contact_id is None and body.anonymous_id is None:
         raise ApiError(422, "a page view needs an anonymous_id or a contact")
     now = utcnow()
+    redactor = Redactor.of(ctx_of(request).settings.pii_url_patterns)
     view = PageViewIn(
         url=body.url,
         occurred_at=_when(body.occurred_at, now),
@@ -63,7 +65,7 @@ async def track(request: Request, body: TrackIn) -> dict[str, Any]:
     )
 
     def store(conn: Connection) -> dict[str, Any]:
-        return store_page_view(conn, view, now).as_dict()
+        return store_page_view(conn, view, now, redactor).as_dict()
 
     try:
         return await in_transaction(request, store)

@@ -22,6 +22,7 @@ from nurture.db import Contact, ContactStatus, Event, RejectedEvent
 from nurture.inbound import outbox
 from nurture.inbound.routing import Action, OutboxSignal, Routable, action_for, exit_reason, signals_for
 from nurture.inbound.sendgrid_events import Batch, ParsedEvent, RejectedIn
+from nurture.redaction import DEFAULT, Redactor
 from nurture.suppression import suppress
 
 EVENT = outbox.table(Event)
@@ -127,8 +128,15 @@ def store_rejected(conn: Connection, rejected: Sequence[RejectedIn], source: str
     return len(rejected)
 
 
-def route(conn: Connection, events: Sequence[Routable], now: datetime, statuses: dict[int, str]) -> Stored:
-    """Suppress contacts with exit events and queue the signals new events owe their journeys."""
+def route(
+    conn: Connection,
+    events: Sequence[Routable],
+    now: datetime,
+    statuses: dict[int, str],
+    redactor: Redactor = DEFAULT,
+) -> Stored:
+    """Suppress contacts with exit events and queue the signals new events owe their journeys (URLs in them
+    reduced by `redactor`)."""
     ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
     reasons: dict[int, str] = {}
     for ev in ordered:
@@ -141,7 +149,7 @@ def route(conn: Connection, events: Sequence[Routable], now: datetime, statuses:
     for ev in ordered:
         if ev.action is Action.ENGAGE and ev.contact_id in suppressed:
             continue  # stored and scored, but an unsubscribed contact's journeys are ending
-        signals += signals_for(ev, journeys.get(ev.contact_id, []))
+        signals += signals_for(ev, journeys.get(ev.contact_id, []), redactor)
     result.signals = outbox.write(conn, signals, now)
     return result
 

@@ -20,6 +20,7 @@ from nurture.inbound import outbox
 from nurture.inbound.routing import Routable, action_for_kind
 from nurture.inbound.scanners import machine_reason
 from nurture.inbound.store import EVENT, Stored, contact_statuses, event_row, insert_events, route
+from nurture.redaction import DEFAULT, Redactor
 
 VISITOR = outbox.table(Visitor)
 TOUCH = outbox.table(Touch)
@@ -71,13 +72,15 @@ def _require_contact(conn: Connection, contact_id: int) -> dict[int, str]:
     return statuses
 
 
-def store_page_view(conn: Connection, view: PageViewIn, now: datetime) -> Stored:
-    """Store a page view; attributed to the contact when known (directly or through a linked visitor)."""
+def store_page_view(conn: Connection, view: PageViewIn, now: datetime, redactor: Redactor = DEFAULT) -> Stored:
+    """Store a page view; attributed to the contact when known (directly or through a linked visitor).
+
+    `redactor` (built from the settings) reduces the URL its signals carry to Temporal."""
     contact_id = view.contact_id
     result = Stored(received=1)
     if view.anonymous_id is not None:
         if contact_id is not None:
-            result = identify(conn, view.anonymous_id, contact_id, now)
+            result = identify(conn, view.anonymous_id, contact_id, now, redactor)
             result.received = 1
         else:
             contact_id = _upsert_visitor(conn, view.anonymous_id, now)
@@ -111,12 +114,14 @@ def store_page_view(conn: Connection, view: PageViewIn, now: datetime) -> Stored
             url=view.url,
             topic=view.topic,
         )
-        routed = route(conn, [ev], now, statuses)
+        routed = route(conn, [ev], now, statuses, redactor)
         result.signals += routed.signals
     return result
 
 
-def identify(conn: Connection, anonymous_id: str, contact_id: int, now: datetime) -> Stored:
+def identify(
+    conn: Connection, anonymous_id: str, contact_id: int, now: datetime, redactor: Redactor = DEFAULT
+) -> Stored:
     """Link the visitor to the contact; its earlier anonymous events become the contact's, and are routed."""
     statuses = _require_contact(conn, contact_id)
     _upsert_visitor(conn, anonymous_id, now)
@@ -146,7 +151,7 @@ def identify(conn: Connection, anonymous_id: str, contact_id: int, now: datetime
         )
         for r in earlier
     ]
-    result = route(conn, routable, now, statuses)
+    result = route(conn, routable, now, statuses, redactor)
     result.event_ids = ids
     return result
 
