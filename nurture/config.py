@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # HTTP service
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    cors_allowed_origins: list[str] = Field(
+        default_factory=list, description="Origins whose pages may call /track and /identify; none by default"
+    )
     api_token: SecretStr | None = Field(default=None, description="Bearer token; unset = admin API closed")
 
     log_level: str = "INFO"

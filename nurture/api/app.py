@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from activities.email import build_sender
 from nurture.api import broadcasts, contacts, errors, history, identity, sales, tracking, unsubscribe, webhooks
+from nurture.api.browser import BrowserDoors
 from nurture.api.limits import BodyLimit
 from nurture.context import AppContext
 from nurture.inbound.outbox import OUTBOX
@@ -67,6 +68,7 @@ def create_app(
     if isinstance(ctx, AppContext):
         _attach(app, ctx)
     errors.install(app)
+    app.add_middleware(BrowserDoors, origins=lambda: app.state.ctx.settings.cors_allowed_origins)
     app.add_middleware(
         BodyLimit,
         limits=lambda: {"/webhooks/": app.state.ctx.settings.webhook_max_body_bytes},
