@@ -61,7 +61,12 @@ def create_app(
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
 
-    app = FastAPI(title="nurture", summary="Lead-nurturing journeys: event ingest and tracking", lifespan=lifespan)
+    app = FastAPI(
+        title="nurture",
+        summary="Lead-nurturing journeys: event ingest and tracking",
+        lifespan=lifespan,
+        responses=errors.RESPONSES,
+    )
     app.state.time_scale = time_scale
     app.state.relay = None
     app.state.mailer = None

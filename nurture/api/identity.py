@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from nurture.api.deps import acting_contact, in_transaction
 from nurture.api.errors import ApiError
+from nurture.api.params import BodyId
 from nurture.clock import utcnow
 from nurture.inbound.store import CONTACT
 from nurture.inbound.web import UnknownContactError, identify
@@ -25,7 +26,7 @@ class IdentifyIn(BaseModel):
 
     anonymous_id: str = Field(min_length=1, max_length=128)
     email: str | None = Field(default=None, min_length=3, max_length=320)
-    contact_id: int | None = Field(default=None, ge=1)
+    contact_id: BodyId | None = None
     contact_token: str | None = Field(default=None, max_length=500)
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.engine import Connection
 
 from nurture.api.deps import acting_contact, ctx_of, in_transaction, verified
 from nurture.api.errors import ApiError
+from nurture.api.params import BodyId
 from nurture.clock import utcnow
 from nurture.inbound.web import PageViewIn, UnknownContactError, WebClient, store_page_view, store_web_engagement
 from nurture.redaction import Redactor
@@ -22,6 +23,7 @@ router = APIRouter(tags=["tracking"])
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class TrackIn(BaseModel):
@@ -31,13 +33,26 @@ class TrackIn(BaseModel):
 
     url: str = Field(min_length=1, max_length=2000)
     anonymous_id: str | None = Field(default=None, min_length=1, max_length=128)
-    contact_id: int | None = Field(default=None, ge=1)
+    contact_id: BodyId | None = None
     contact_token: str | None = Field(default=None, max_length=500)
     title: str | None = Field(default=None, max_length=500)
     referrer: str | None = Field(default=None, max_length=2000)
     topic: str | None = Field(default=None, max_length=100)
     occurred_at: AwareDatetime | None = None
     event_id: str | None = Field(default=None, min_length=1, max_length=100, description="idempotency key")
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _representable(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            utc = value.astimezone(UTC)  # 0001-01-01T00:00:00+14:00 is before the first representable instant
+        except OverflowError as err:
+            raise ValueError("occurred_at is out of range") from err
+        if utc < EARLIEST:
+            raise ValueError(f"occurred_at must be after {EARLIEST.isoformat()}")
+        return utc
 
 
 def _when(value: datetime | None, now: datetime) -> datetime:
