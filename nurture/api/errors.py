@@ -40,8 +40,14 @@ _DESCRIPTIONS = {
     429: "Too many requests",
     503: "Database or Temporal unavailable, nothing was stored: retry later",
 }
+# `content` names JSON even on routes whose own answer is HTML (a page): their errors are JSON all the same
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": text} for code, text in _DESCRIPTIONS.items()
+    code: {
+        "model": ErrorOut,
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+    }
+    for code, text in _DESCRIPTIONS.items()
 }
 
 
@@ -70,6 +76,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException and ApiError too
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"error": safe_text(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RuntimeError)
+    async def temporal_down(_request: Request, exc: RuntimeError) -> JSONResponse:
+        # the Temporal client connects lazily: an unreachable server surfaces as "Failed client connect"
+        if "client connect" not in str(exc):
+            raise exc
+        log.warning("api.temporal_unavailable", error=safe_text(exc)[:300])
+        return JSONResponse({"error": "Temporal unavailable, nothing was changed; retry later"}, status_code=503)
 
     @app.exception_handler(UnicodeError)
     async def undecodable(_request: Request, exc: UnicodeError) -> JSONResponse:
