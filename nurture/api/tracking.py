@@ -41,6 +41,13 @@ class TrackIn(BaseModel):
     occurred_at: AwareDatetime | None = None
     event_id: str | None = Field(default=None, min_length=1, max_length=100, description="idempotency key")
 
+    @field_validator("url", "anonymous_id", "contact_token", "title", "referrer", "topic", "event_id")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL character")  # PostgreSQL cannot store one: same answer on both
+        return value
+
     @field_validator("occurred_at")
     @classmethod
     def _representable(cls, value: datetime | None) -> datetime | None:

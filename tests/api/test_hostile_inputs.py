@@ -20,6 +20,8 @@ CASES: dict[str, tuple[str, str, Any, dict[str, Any], int]] = {
     "track-before-1970": ("POST", "/track", {**VIEW, "occurred_at": "1969-12-31T23:59:59Z"}, {}, 422),
     "track-lone-surrogate": ("POST", "/track", {**VIEW, "anonymous_id": "\ud800"}, {}, 422),
     "track-surrogate-key": ("POST", "/track", {"\udfff": 1}, {}, 422),
+    "track-nul-in-url": ("POST", "/track", {**VIEW, "url": "https://x.example/p\x00"}, {}, 422),
+    "track-nul-in-anonymous-id": ("POST", "/track", {**VIEW, "anonymous_id": "a\x00"}, {}, 422),
     "track-deeply-nested": ("POST", "/track", DEEP, {}, 400),
     "track-id-2^31": ("POST", "/track", {**VIEW, "contact_id": 2**31}, TOKEN, 422),
     "track-id-2^70": ("POST", "/track", {**VIEW, "contact_id": 2**70}, TOKEN, 422),
