@@ -7,6 +7,7 @@ started by nurture, SQLite under `.nurture/`, and the dev outbox sender.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import timedelta
 from pathlib import Path
@@ -65,6 +66,10 @@ class Settings(BaseSettings):
     # Public URLs rendered into emails (tracking, unsubscribe); unset = this machine's API port (dev)
     public_base_url: str = "http://127.0.0.1:8000"
     tracking_secret: SecretStr = SecretStr(DEV_TRACKING_SECRET)
+    pii_url_patterns: list[str] = Field(
+        default_factory=list,
+        description="Regexes redacted from URL paths before page views reach Temporal (emails always are)",
+    )
 
     # Event webhook
     sendgrid_webhook_public_key: str | None = Field(
@@ -81,6 +86,9 @@ class Settings(BaseSettings):
     # HTTP service
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    cors_allowed_origins: list[str] = Field(
+        default_factory=list, description="Origins whose pages may call /track and /identify; none by default"
+    )
     api_token: SecretStr | None = Field(default=None, description="Bearer token; unset = admin API closed")
 
     # Browser console (/console)
@@ -126,6 +134,16 @@ class Settings(BaseSettings):
         problems = self.production_problems()
         if problems:
             raise UnsafeSettingsError("refusing to start: " + "; ".join(problems))
+
+    @field_validator("pii_url_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"NURTURE_PII_URL_PATTERNS: {pattern!r} is not a regular expression: {err}") from err
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Self:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from activities.email import build_sender
 from definitions import load_definitions
 from nurture.api import broadcasts, contacts, errors, history, identity, sales, tracking, unsubscribe, webhooks
+from nurture.api.browser import BrowserDoors
 from nurture.api.limits import BodyLimit
 from nurture.console import mount as mount_console
 from nurture.context import AppContext
@@ -63,13 +64,19 @@ def create_app(
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
 
-    app = FastAPI(title="nurture", summary="Lead-nurturing journeys: event ingest and tracking", lifespan=lifespan)
+    app = FastAPI(
+        title="nurture",
+        summary="Lead-nurturing journeys: event ingest and tracking",
+        lifespan=lifespan,
+        responses=errors.RESPONSES,
+    )
     app.state.time_scale = time_scale
     app.state.relay = None
     app.state.mailer = None
     if isinstance(ctx, AppContext):
         _attach(app, ctx)
     errors.install(app)
+    app.add_middleware(BrowserDoors, origins=lambda: app.state.ctx.settings.cors_allowed_origins)
     app.add_middleware(
         BodyLimit,
         limits=lambda: {"/webhooks/": app.state.ctx.settings.webhook_max_body_bytes},

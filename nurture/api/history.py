@@ -6,9 +6,9 @@ The score is computed live with the journey's scoring rules (declared in its `@j
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
@@ -16,6 +16,7 @@ from nurture import consent
 from nurture.api.auth import has_api_token
 from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
+from nurture.api.params import PathId
 from nurture.clock import utcnow
 from nurture.inbound.outbox import ENROLLMENT
 from nurture.inbound.store import CONTACT, EVENT
@@ -28,7 +29,7 @@ router = APIRouter(tags=["contacts"])
 @router.get("/contacts/{contact_id}/history")
 async def contact_history(
     request: Request,
-    contact_id: Annotated[int, Path(ge=1, le=2**63 - 1)],  # beyond 64 bits SQLite cannot even compare it
+    contact_id: PathId,
     limit: int = Query(default=200, ge=1, le=2000),
 ) -> dict[str, Any]:
     if not has_api_token(request):

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from nurture.api.deps import acting_contact, in_transaction
 from nurture.api.errors import ApiError
+from nurture.api.params import BodyId
 from nurture.clock import utcnow
 from nurture.inbound.web import UnknownContactError, identify
 
@@ -23,7 +24,7 @@ class IdentifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     anonymous_id: str = Field(min_length=1, max_length=128)
-    contact_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    contact_id: BodyId | None = None
     contact_token: str | None = Field(default=None, max_length=500)
 
 

@@ -9,20 +9,20 @@ changing a verdict already recorded is refused (409).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
 from nurture.api.auth import require_token
 from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
+from nurture.api.params import PathId
 from nurture.clock import utcnow
 from nurture.inbound.sales import UnknownHandoffError, VerdictRefusedError, record_verdict
 
 router = APIRouter(tags=["sales"], dependencies=[Depends(require_token)])
-MAX_ID = 2**63 - 1
 
 
 class FeedbackIn(BaseModel):
@@ -33,9 +33,7 @@ class FeedbackIn(BaseModel):
 
 
 @router.post("/handoffs/{handoff_id}/feedback", status_code=202)
-async def sales_feedback(
-    request: Request, body: FeedbackIn, handoff_id: Annotated[int, Path(ge=1, le=MAX_ID)]
-) -> dict[str, Any]:
+async def sales_feedback(request: Request, body: FeedbackIn, handoff_id: PathId) -> dict[str, Any]:
     now = utcnow()
 
     def record(conn: Connection) -> dict[str, Any]:

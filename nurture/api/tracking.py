@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.engine import Connection
 
-from nurture.api.deps import acting_contact, in_transaction, verified
+from nurture.api.deps import acting_contact, ctx_of, in_transaction, verified
 from nurture.api.errors import ApiError
+from nurture.api.params import BodyId
 from nurture.clock import utcnow
 from nurture.inbound.web import PageViewIn, UnknownContactError, WebClient, store_page_view, store_web_engagement
+from nurture.redaction import Redactor
 
 router = APIRouter(tags=["tracking"])
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class TrackIn(BaseModel):
@@ -30,13 +33,33 @@ class TrackIn(BaseModel):
 
     url: str = Field(min_length=1, max_length=2000)
     anonymous_id: str | None = Field(default=None, min_length=1, max_length=128)
-    contact_id: int | None = Field(default=None, ge=1)
+    contact_id: BodyId | None = None
     contact_token: str | None = Field(default=None, max_length=500)
     title: str | None = Field(default=None, max_length=500)
     referrer: str | None = Field(default=None, max_length=2000)
     topic: str | None = Field(default=None, max_length=100)
     occurred_at: AwareDatetime | None = None
     event_id: str | None = Field(default=None, min_length=1, max_length=100, description="idempotency key")
+
+    @field_validator("url", "anonymous_id", "contact_token", "title", "referrer", "topic", "event_id")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL character")  # PostgreSQL cannot store one: same answer on both
+        return value
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _representable(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            utc = value.astimezone(UTC)  # 0001-01-01T00:00:00+14:00 is before the first representable instant
+        except OverflowError as err:
+            raise ValueError("occurred_at is out of range") from err
+        if utc < EARLIEST:
+            raise ValueError(f"occurred_at must be after {EARLIEST.isoformat()}")
+        return utc
 
 
 def _when(value: datetime | None, now: datetime) -> datetime:
@@ -51,6 +74,7 @@ async def track(request: Request, body: TrackIn) -> dict[str, Any]:
     if contact_id is None and body.anonymous_id is None:
         raise ApiError(422, "a page view needs an anonymous_id or a contact")
     now = utcnow()
+    redactor = Redactor.of(ctx_of(request).settings.pii_url_patterns)
     view = PageViewIn(
         url=body.url,
         occurred_at=_when(body.occurred_at, now),
@@ -63,7 +87,7 @@ async def track(request: Request, body: TrackIn) -> dict[str, Any]:
     )
 
     def store(conn: Connection) -> dict[str, Any]:
-        return store_page_view(conn, view, now).as_dict()
+        return store_page_view(conn, view, now, redactor).as_dict()
 
     try:
         return await in_transaction(request, store)
@@ -71,7 +95,8 @@ async def track(request: Request, body: TrackIn) -> dict[str, Any]:
         raise ApiError(404, str(err)) from err
 
 
-@router.api_route("/t/o/{token}", methods=["GET", "HEAD"])
+@router.get("/t/o/{token}", response_class=Response, responses={200: {"content": {"image/gif": {}}}})
+@router.head("/t/o/{token}", include_in_schema=False)  # one operation id per method: HEAD stays out of the schema
 async def open_pixel(request: Request, token: str) -> Response:
     token = token.removesuffix(".gif")
     fields = verified(request, "open", token)
@@ -79,7 +104,8 @@ async def open_pixel(request: Request, token: str) -> Response:
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
-@router.api_route("/t/c/{token}", methods=["GET", "HEAD"])  # scanners check links with HEAD
+@router.get("/t/c/{token}", response_class=RedirectResponse, status_code=302)
+@router.head("/t/c/{token}", include_in_schema=False)  # scanners check links with HEAD
 async def click(request: Request, token: str) -> RedirectResponse:
     fields = verified(request, "click", token)
     url = fields.get("url", "")

@@ -1,8 +1,10 @@
 """`POST /webhooks/sendgrid`: SendGrid's signed Event Webhook.
 
-Verify the signature over the raw body, validate the whole batch, store it and queue its signals in one
-transaction, and only then answer 2xx. A bad signature is a 403 with nothing stored; a bad batch a 400 with
-nothing stored; an unreachable database a 503 so SendGrid retries.
+Verify the signature over the raw body, parse it, store its events and queue their signals in one transaction,
+and only then answer 2xx. Only a bad or stale signature (403) or a body that is not a JSON array (400) refuses
+the batch, with nothing stored; inside a valid signed batch an unusable event is stored as rejected with its
+reason and the rest is processed (SendGrid would otherwise retry the good events with the bad for a day). An
+unreachable database is a 503 so SendGrid retries.
 """
 
 from __future__ import annotations
@@ -10,21 +12,35 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
 from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
 from nurture.inbound import signature
-from nurture.inbound.sendgrid_events import BatchError, ParsedEvent, parse_batch
+from nurture.inbound.sendgrid_events import BatchError, parse_batch
 from nurture.inbound.store import store_sendgrid_batch
 from nurture.logging import get_logger
 
 router = APIRouter(tags=["webhooks"])
+
+
+class WebhookOutcome(BaseModel):
+    """What a delivery changed: events received, new ones stored, duplicates skipped, unusable ones rejected."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    signals_queued: int = 0
+    contacts_suppressed: int = 0
+    rejected: int = 0
+
+
 log = get_logger(__name__)
 
 
-@router.post("/webhooks/sendgrid")
+@router.post("/webhooks/sendgrid", response_model=WebhookOutcome)
 async def sendgrid_events(request: Request) -> dict[str, Any]:
     key = request.app.state.sendgrid_key
     if key is None:
@@ -44,17 +60,18 @@ async def sendgrid_events(request: Request) -> dict[str, Any]:
     except signature.SignatureError as err:
         log.warning("webhook.refused", reason=str(err))
         raise ApiError(403, str(err)) from err
-    events: list[ParsedEvent] = []
-
-    def store(conn: Connection) -> dict[str, Any]:
-        return store_sendgrid_batch(conn, events, now).as_dict()
-
     try:
-        events = parse_batch(body)
+        batch = parse_batch(body)
     except BatchError as err:
         raise ApiError(400, f"invalid event batch, nothing stored: {err}") from err
-    if not events:
-        return {"received": 0, "stored": 0, "duplicates": 0, "signals_queued": 0, "contacts_suppressed": 0}
+    if batch.rejected:
+        log.warning("webhook.events_rejected", count=len(batch.rejected), first=batch.rejected[0].reason)
+    if not batch.events and not batch.rejected:
+        return WebhookOutcome().model_dump()
+
+    def store(conn: Connection) -> dict[str, Any]:
+        return store_sendgrid_batch(conn, batch, now).as_dict()
+
     outcome = await in_transaction(request, store)
     log.info("webhook.stored", **outcome)
     return outcome

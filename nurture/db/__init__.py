@@ -6,6 +6,7 @@ from nurture.db.console import ConsoleAudit, ConsoleSession, ConsoleUser
 from nurture.db.contact import Contact, ContactBase, ContactStatus, Enrollment, Visitor
 from nurture.db.event import Event, SignalOutbox
 from nurture.db.funnel import FUNNEL_INDEXES, FunnelCount, FunnelMark, FunnelWatermark
+from nurture.db.rejected_event import RejectedEvent
 from nurture.db.sales import Handoff, HandoffStatus, Score
 from nurture.db.touch import OutboxEmail, Touch, TouchStatus
 
@@ -31,6 +32,7 @@ __all__ = [
     "HandoffStatus",
     "LawfulBasis",
     "OutboxEmail",
+    "RejectedEvent",
     "Score",
     "SignalOutbox",
     "Touch",

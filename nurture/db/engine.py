@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,8 +10,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -60,10 +62,46 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+# pg_advisory_lock key: every nurture process migrating one database waits for the one that started first
+MIGRATION_LOCK_KEY = 0x6E757274757265  # "nurture"
+
+
 def migrate(url: str) -> None:
-    """Bring the schema to the newest revision (idempotent; safe at every start)."""
+    """Bring the schema to the newest revision (idempotent; safe at every start, and from many processes at once).
+
+    The worker and the API start together (docker-compose): each takes a lock first (PostgreSQL: an advisory
+    lock held by a session of its own; SQLite: an exclusive lock on a file next to the database), so one
+    migrates and the others then find the schema at head.
+    """
     _ensure_sqlite_dir(url)
-    command.upgrade(alembic_config(url), "head")
+    with _migration_lock(url):
+        command.upgrade(alembic_config(url), "head")
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    parsed = make_url(normalise_url(url))
+    if parsed.drivername.startswith("postgresql"):
+        locker = create_engine(normalise_url(url), poolclass=NullPool)
+        try:
+            with locker.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                    conn.commit()
+        finally:
+            locker.dispose()
+    elif parsed.drivername.startswith("sqlite") and parsed.database and parsed.database != ":memory:":
+        with open(f"{parsed.database}.migrate-lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        yield
 
 
 @contextmanager

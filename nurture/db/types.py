@@ -9,6 +9,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+ROW_ID_MAX = 2**31 - 1  # ids are INTEGER columns: PostgreSQL's range, enforced on SQLite too
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out (SQLite forgets the zone; we do not)."""

@@ -22,7 +22,7 @@ from nurture.consent import ConsentChange, record_consent
 from nurture.db import ConsentAction, ContactStatus
 from nurture.inbound import outbox
 from nurture.inbound.routing import Action, Routable
-from nurture.inbound.store import CONTACT, EVENT, Stored, insert_ignoring_duplicates, route
+from nurture.inbound.store import CONTACT, Stored, event_row, insert_events, insert_ignoring_duplicates, route
 from nurture.inbound.web import VISITOR, identify
 from workflows.dsl import journeys_for
 
@@ -84,22 +84,21 @@ class ContactOutcome:
 
 def _audit(conn: Connection, contact_id: int, kind: str, now: datetime, data: dict[str, Any]) -> None:
     """Consent changes are events too: they show in the contact's history."""
-    row = {
-        "dedupe_key": f"web:{kind}:{uuid.uuid4().hex}",
-        "contact_id": contact_id,
-        "anonymous_id": None,
-        "kind": kind,
-        "source": "web",
-        "occurred_at": now,
-        "received_at": now,
-        "journey": None,
-        "item_id": None,
-        "url": None,
-        "topic": None,
-        "machine": False,
-        "data": data,
-    }
-    insert_ignoring_duplicates(conn, EVENT, [row], "dedupe_key")
+    key = f"web:{kind}:{uuid.uuid4().hex}"
+    insert_events(
+        conn,
+        [
+            event_row(
+                dedupe_key=key,
+                kind=kind,
+                source="web",
+                occurred_at=now,
+                received_at=now,
+                contact_id=contact_id,
+                data=data,
+            )
+        ],
+    )
 
 
 def enroll_by_rules(
@@ -256,22 +255,16 @@ def unsubscribe(
         )
         status = record_consent(conn, contact_id, change, now).value
     key = f"web:unsubscribe:{contact_id}:{int(now.timestamp()) // 60}"
-    row = {
-        "dedupe_key": key,
-        "contact_id": contact_id,
-        "anonymous_id": None,
-        "kind": "unsubscribe",
-        "source": "web",
-        "occurred_at": now,
-        "received_at": now,
-        "journey": None,
-        "item_id": None,
-        "url": None,
-        "topic": None,
-        "machine": False,
-        "data": {"how": how},
-    }
-    inserted = insert_ignoring_duplicates(conn, EVENT, [row], "dedupe_key")
+    row = event_row(
+        dedupe_key=key,
+        kind="unsubscribe",
+        source="web",
+        occurred_at=now,
+        received_at=now,
+        contact_id=contact_id,
+        data={"how": how},
+    )
+    inserted = insert_events(conn, [row])
     event_id = inserted.get(key)
     if event_id is None:  # the same click twice within a minute: already handled
         return Stored(received=1, duplicates=1)

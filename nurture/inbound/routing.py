@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from nurture import keys
 from nurture.inbound.interest import wants
 from nurture.inbound.sendgrid_events import ParsedEvent
+from nurture.redaction import DEFAULT, Redactor
 
 
 class Action(StrEnum):
@@ -81,17 +81,13 @@ class OutboxSignal:
     payload: dict[str, Any]
 
 
-def temporal_url(url: str | None) -> str | None:
-    """The URL as a journey may see it: no query or fragment, which can carry PII (?email=...) or tokens.
-
-    Journey matchers look at the path only; the full URL stays in the database."""
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+def temporal_url(url: str | None, redactor: Redactor = DEFAULT) -> str | None:
+    """The URL as a journey may see it: scheme, host and path, with email addresses (and the configured
+    patterns) redacted (`nurture.redaction`). The full URL stays in the database."""
+    return redactor.url(url)
 
 
-def signals_for(event: Routable, journeys: Sequence[str]) -> list[OutboxSignal]:
+def signals_for(event: Routable, journeys: Sequence[str], redactor: Redactor = DEFAULT) -> list[OutboxSignal]:
     """The signals `event` owes to the contact's running `journeys` (only those whose decisions depend on it)."""
     if event.action is Action.STORE:
         return []
@@ -101,7 +97,7 @@ def signals_for(event: Routable, journeys: Sequence[str]) -> list[OutboxSignal]:
     when = event.occurred_at.isoformat()
     if event.kind == "page_view":
         signal = keys.SIGNAL_PAGE_VIEW
-        url = temporal_url(event.url) or ""
+        url = temporal_url(event.url, redactor) or ""
         payload = {"event_id": str(event.event_id), "url": url, "occurred_at": when, "topic": event.topic}
     else:
         signal = keys.SIGNAL_ENGAGEMENT
@@ -110,7 +106,7 @@ def signals_for(event: Routable, journeys: Sequence[str]) -> list[OutboxSignal]:
             "kind": event.kind,
             "occurred_at": when,
             "item_id": event.item_id,
-            "url": temporal_url(event.url),
+            "url": temporal_url(event.url, redactor),
         }
         if event.journey is not None:
             journeys = [j for j in journeys if j == event.journey]  # the journey that sent the drop

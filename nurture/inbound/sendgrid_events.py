@@ -1,5 +1,9 @@
 """SendGrid Event Webhook payloads: validation, normalisation and the dedupe key.
 
+A body that is not a JSON array is refused whole (`BatchError`). Inside an array each event is judged alone:
+an unusable one (unknown kind, wrong types, a timestamp out of range, a NUL byte, invalid unicode, a number
+JSON cannot store) becomes a `RejectedIn` with the reason, and the rest are used.
+
 SendGrid delivers at least once, sometimes re-sending an event with a new `sg_event_id`, and its own sample
 batches reuse one `sg_event_id` across different events. So the dedupe key is a content key: the message, the
 event kind, the recipient, its time (seconds) and what distinguishes two events of that kind (the URL of a
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from nurture import keys
+from nurture.db.types import ROW_ID_MAX
 
 # SendGrid kind -> the kind we store. Opens and clicks use the journey vocabulary (`opened`, `clicked`).
 KINDS: dict[str, str] = {
@@ -42,6 +48,9 @@ KEPT_FIELDS = (
 )  # fmt: skip
 
 
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
+
+
 class BatchError(ValueError):
     """The batch is not a valid SendGrid event array; `str()` says which event and why."""
 
@@ -52,7 +61,7 @@ class SendGridEvent(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     event: str
-    timestamp: int = Field(ge=0)
+    timestamp: int = Field(ge=0, le=MAX_TIMESTAMP)
     email: str | None = None
     sg_event_id: str | None = None
     sg_message_id: str | None = None
@@ -62,7 +71,7 @@ class SendGridEvent(BaseModel):
     sg_machine_open: bool = False
     asm_group_id: int | None = None
     attempt: str | int | None = None
-    contact_id: int | None = Field(default=None, alias=keys.CUSTOM_ARG_CONTACT)
+    contact_id: int | None = Field(default=None, alias=keys.CUSTOM_ARG_CONTACT, ge=1, le=ROW_ID_MAX)
     journey: str | None = Field(default=None, alias=keys.CUSTOM_ARG_JOURNEY, max_length=64)
     item_id: str | None = Field(default=None, alias=keys.CUSTOM_ARG_ITEM, max_length=64)
 
@@ -84,7 +93,7 @@ class SendGridEvent(BaseModel):
         return value
 
 
-_BATCH = TypeAdapter(list[SendGridEvent])
+_EVENT = TypeAdapter(SendGridEvent)
 
 
 @dataclass(frozen=True)
@@ -105,30 +114,94 @@ class ParsedEvent:
     data: dict[str, Any]
 
 
-def parse_batch(body: bytes) -> list[ParsedEvent]:
-    """Validate a raw webhook body; BatchError names the first bad event. All or nothing."""
+@dataclass(frozen=True)
+class RejectedIn:
+    """An event of a valid batch that cannot be used: its position, why, and its JSON text (ASCII only)."""
+
+    position: int
+    reason: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A parsed body: the usable events and the rejected ones, in body order."""
+
+    events: list[ParsedEvent]
+    rejected: list[RejectedIn]
+
+
+def parse_batch(body: bytes) -> Batch:
+    """Parse a raw webhook body; BatchError when it is not a JSON array, else each event is used or rejected."""
+    # invalid UTF-8 becomes lone surrogates, so the event carrying it is rejected alone
+    text = body.decode("utf-8", errors="surrogateescape")
     try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
         raise BatchError(f"body is not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise BatchError("body is not valid JSON: nested too deeply") from err
     if not isinstance(raw, list):
         raise BatchError(f"body must be a JSON array of events, got {type(raw).__name__}")
+    batch = Batch([], [])
+    for position, item in enumerate(raw):
+        problem = unstorable(item)
+        if problem is None:
+            try:
+                batch.events.append(_normalise(_EVENT.validate_python(item), item))
+                continue
+            except ValidationError as err:
+                problem = describe(err)
+        batch.rejected.append(RejectedIn(position, problem[:500], _ascii_json(item)))
+    return batch
+
+
+def unstorable(item: Any) -> str | None:
+    """Why a decoded JSON value cannot be stored as an event (walked without recursion), or None."""
+    if not isinstance(item, dict):
+        return f"an event must be a JSON object, got {type(item).__name__}"
+    stack: list[Any] = [item]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return "a string contains a NUL character"
+            if not _encodable(value):
+                return "a string is not valid unicode (lone surrogate or invalid UTF-8)"
+        elif isinstance(value, float) and not math.isfinite(value):
+            return "a number is not finite (NaN or Infinity)"
+    return None
+
+
+def _encodable(text: str) -> bool:
     try:
-        events = _BATCH.validate_python(raw)
-    except ValidationError as err:
-        raise BatchError(describe(err)) from err
-    return [_normalise(ev, item) for ev, item in zip(events, raw, strict=True)]
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _ascii_json(item: Any) -> str:
+    """The event as JSON text a database always stores: every non-ASCII character (and NUL) escaped."""
+    try:
+        text = json.dumps(item, ensure_ascii=True, allow_nan=True)
+    except (ValueError, RecursionError):
+        text = json.dumps(repr(item)[:20_000])
+    return text[:20_000]
 
 
 def describe(err: ValidationError, limit: int = 5) -> str:
-    """`event 3: timestamp: Input should be a valid integer; ...` (first few problems)."""
+    """`timestamp: Input should be a valid integer; ...` (the first few problems of one event)."""
     parts = []
     for problem in err.errors()[:limit]:
-        loc = list(problem["loc"])
-        where = f"event {loc.pop(0)}" if loc and isinstance(loc[0], int) else "body"
-        field = ".".join(str(p) for p in loc)
+        field = ".".join(str(p) for p in problem["loc"])
         msg = str(problem["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {field + ': ' if field else ''}{msg}")
+        parts.append(f"{field + ': ' if field else ''}{msg}")
     more = err.error_count() - limit
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 

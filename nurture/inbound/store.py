@@ -1,7 +1,10 @@
-"""Persisting events and routing them, all in one transaction per request: a batch is all or nothing.
+"""Persisting events and routing them, all in one transaction per request.
 
-Inserts use `INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`, so a re-delivered event is skipped
-by the database itself (also when two deliveries race) and only new events are routed.
+`event_row` is the one builder of an `event` row, whatever door it came through. Inserts use
+`INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`, so a re-delivered event is skipped by the
+database itself (also when two deliveries race) and only new events are routed. Rows are inserted sorted by
+their key and contacts suppressed in id order (`nurture.consent.suppress`): two overlapping batches then wait for
+each other in one order and never deadlock on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,19 +14,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from nurture import keys
-from nurture.db import Contact, ContactStatus, Event
+from nurture.consent import suppress
+from nurture.db import Contact, ContactStatus, Event, RejectedEvent
 from nurture.inbound import outbox
 from nurture.inbound.routing import Action, OutboxSignal, Routable, action_for, exit_reason, signals_for
-from nurture.inbound.sendgrid_events import ParsedEvent
+from nurture.inbound.sendgrid_events import Batch, ParsedEvent, RejectedIn
 from nurture.outbound.evidence import Evidence, evidence_from, settle_by_evidence
+from nurture.redaction import DEFAULT, Redactor
 
 EVENT = outbox.table(Event)
 CONTACT = outbox.table(Contact)
+REJECTED = outbox.table(RejectedEvent)
 
 
 @dataclass
@@ -34,6 +40,7 @@ class Stored:
     stored: int = 0
     duplicates: int = 0
     signals: int = 0
+    rejected: int = 0
     suppressed: list[int] = field(default_factory=list)
     event_ids: list[int] = field(default_factory=list)
 
@@ -44,16 +51,58 @@ class Stored:
             "duplicates": self.duplicates,
             "signals_queued": self.signals,
             "contacts_suppressed": len(self.suppressed),
+            "rejected": self.rejected,
         }
 
 
+def event_row(
+    *,
+    dedupe_key: str,
+    kind: str,
+    source: str,
+    occurred_at: datetime,
+    received_at: datetime,
+    contact_id: int | None = None,
+    anonymous_id: str | None = None,
+    journey: str | None = None,
+    item_id: str | None = None,
+    url: str | None = None,
+    topic: str | None = None,
+    machine: bool = False,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The one builder of an `event` row (insert it with `insert_events`)."""
+    return {
+        "dedupe_key": dedupe_key,
+        "contact_id": contact_id,
+        "anonymous_id": anonymous_id,
+        "kind": kind,
+        "source": source,
+        "occurred_at": occurred_at,
+        "received_at": received_at,
+        "journey": journey,
+        "item_id": item_id,
+        "url": url,
+        "topic": topic,
+        "machine": machine,
+        "data": data or {},
+    }
+
+
+def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the new events; {dedupe_key: id} of the inserted ones (duplicates are skipped)."""
+    return insert_ignoring_duplicates(conn, EVENT, rows, "dedupe_key")
+
+
 def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str) -> dict[str, int]:
-    """Insert rows whose `key` is new; {key: id} of the inserted ones (both dialects, one round trip per chunk)."""
+    """Insert rows whose `key` is new; {key: id} of the inserted ones (both dialects, one round trip per chunk).
+
+    Rows go in sorted by `key`: concurrent inserts of overlapping keys then wait in one order, never in a cycle."""
     if not rows:
         return {}
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id, table.c[key])
-    return {k: i for i, k in conn.execute(stmt, rows)}
+    return {k: i for i, k in conn.execute(stmt, sorted(rows, key=lambda row: str(row[key])))}
 
 
 def contact_statuses(conn: Connection, ids: set[int], emails: set[str]) -> tuple[dict[int, str], dict[str, int]]:
@@ -70,25 +119,26 @@ def contact_statuses(conn: Connection, ids: set[int], emails: set[str]) -> tuple
     return status, by_email
 
 
-def suppress(conn: Connection, reasons: dict[int, str], now: datetime) -> list[int]:
-    """Mark contacts suppressed (the first reason wins; already suppressed contacts keep theirs)."""
-    if not reasons:
-        return []
-    c = CONTACT.c
-    changed = []
-    for contact_id, reason in reasons.items():
-        result = conn.execute(
-            update(CONTACT)
-            .where(c.id == contact_id, c.status != ContactStatus.SUPPRESSED.value)
-            .values(status=ContactStatus.SUPPRESSED.value, suppressed_reason=reason, suppressed_at=now, updated_at=now)
-        )
-        if result.rowcount:
-            changed.append(contact_id)
-    return changed
+def store_rejected(conn: Connection, rejected: Sequence[RejectedIn], source: str, now: datetime) -> int:
+    """Keep the unusable events of a valid delivery with their reasons."""
+    if rejected:
+        rows = [
+            {"source": source, "received_at": now, "position": r.position, "reason": r.reason, "raw": r.raw}
+            for r in rejected
+        ]
+        conn.execute(insert(REJECTED), rows)
+    return len(rejected)
 
 
-def route(conn: Connection, events: Sequence[Routable], now: datetime, statuses: dict[int, str]) -> Stored:
-    """Suppress contacts with exit events and queue the signals new events owe their journeys."""
+def route(
+    conn: Connection,
+    events: Sequence[Routable],
+    now: datetime,
+    statuses: dict[int, str],
+    redactor: Redactor = DEFAULT,
+) -> Stored:
+    """Suppress contacts with exit events and queue the signals new events owe their journeys (URLs in them
+    reduced by `redactor`)."""
     ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
     reasons: dict[int, str] = {}
     for ev in ordered:
@@ -101,13 +151,14 @@ def route(conn: Connection, events: Sequence[Routable], now: datetime, statuses:
     for ev in ordered:
         if ev.action is Action.ENGAGE and ev.contact_id in suppressed:
             continue  # stored and scored, but an unsubscribed contact's journeys are ending
-        signals += signals_for(ev, journeys.get(ev.contact_id, []))
+        signals += signals_for(ev, journeys.get(ev.contact_id, []), redactor)
     result.signals = outbox.write(conn, signals, now)
     return result
 
 
-def store_sendgrid_batch(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -> Stored:
-    """Store a validated batch and route its new events. Call inside one transaction (`engine.begin()`)."""
+def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Stored:
+    """Store a parsed batch (its rejected events too) and route its new events. Call inside one transaction."""
+    events = batch.events
     unique: dict[str, ParsedEvent] = {}
     for ev in events:
         unique.setdefault(ev.dedupe_key, ev)
@@ -125,25 +176,22 @@ def store_sendgrid_batch(conn: Connection, events: Sequence[ParsedEvent], now: d
     rows = []
     for ev in unique.values():
         contact_id = contact_of(ev)
-        data = ev.data if contact_id is not None or not ev.email else {**ev.data, "email": ev.email}
         rows.append(
-            {
-                "dedupe_key": ev.dedupe_key,
-                "contact_id": contact_id,
-                "anonymous_id": None,
-                "kind": ev.kind,
-                "source": "sendgrid",
-                "occurred_at": ev.occurred_at,
-                "received_at": now,
-                "journey": ev.journey,
-                "item_id": ev.item_id,
-                "url": ev.url,
-                "topic": None,
-                "machine": ev.machine,
-                "data": data,
-            }
+            event_row(
+                dedupe_key=ev.dedupe_key,
+                kind=ev.kind,
+                source="sendgrid",
+                occurred_at=ev.occurred_at,
+                received_at=now,
+                contact_id=contact_id,
+                journey=ev.journey,
+                item_id=ev.item_id,
+                url=ev.url,
+                machine=ev.machine,
+                data=ev.data if contact_id is not None or not ev.email else {**ev.data, "email": ev.email},
+            )
         )
-    inserted = insert_ignoring_duplicates(conn, EVENT, rows, "dedupe_key")
+    inserted = insert_events(conn, rows)
     routable = []
     for ev in unique.values():
         event_id, contact_id = inserted.get(ev.dedupe_key), contact_of(ev)
@@ -163,7 +211,8 @@ def store_sendgrid_batch(conn: Connection, events: Sequence[ParsedEvent], now: d
         )
     result = route(conn, routable, now, statuses)
     settle_by_evidence(conn, _evidence(unique.values(), contact_of))  # sends of unknown outcome become sent
-    result.received, result.stored = len(events), len(inserted)
+    result.rejected = store_rejected(conn, batch.rejected, "sendgrid", now)
+    result.received, result.stored = len(events) + len(batch.rejected), len(inserted)
     result.duplicates = len(events) - len(inserted)
     result.event_ids = sorted(inserted.values())
     return result

@@ -19,7 +19,8 @@ from nurture.db import Touch, Visitor
 from nurture.inbound import outbox
 from nurture.inbound.routing import Routable, action_for_kind
 from nurture.inbound.scanners import machine_reason
-from nurture.inbound.store import EVENT, Stored, contact_statuses, insert_ignoring_duplicates, route
+from nurture.inbound.store import EVENT, Stored, contact_statuses, event_row, insert_events, route
+from nurture.redaction import DEFAULT, Redactor
 
 VISITOR = outbox.table(Visitor)
 TOUCH = outbox.table(Touch)
@@ -71,13 +72,15 @@ def _require_contact(conn: Connection, contact_id: int) -> dict[int, str]:
     return statuses
 
 
-def store_page_view(conn: Connection, view: PageViewIn, now: datetime) -> Stored:
-    """Store a page view; attributed to the contact when known (directly or through a linked visitor)."""
+def store_page_view(conn: Connection, view: PageViewIn, now: datetime, redactor: Redactor = DEFAULT) -> Stored:
+    """Store a page view; attributed to the contact when known (directly or through a linked visitor).
+
+    `redactor` (built from the settings) reduces the URL its signals carry to Temporal."""
     contact_id = view.contact_id
     result = Stored(received=1)
     if view.anonymous_id is not None:
         if contact_id is not None:
-            result = identify(conn, view.anonymous_id, contact_id, now)
+            result = identify(conn, view.anonymous_id, contact_id, now, redactor)
             result.received = 1
         else:
             contact_id = _upsert_visitor(conn, view.anonymous_id, now)
@@ -85,22 +88,19 @@ def store_page_view(conn: Connection, view: PageViewIn, now: datetime) -> Stored
     who = f"c{contact_id}" if view.anonymous_id is None else f"a{view.anonymous_id}"
     key = f"web:page_view:{_digest(who + '|' + (view.client_event_id or uuid.uuid4().hex))}"
     data = {k: v for k, v in (("title", view.title), ("referrer", view.referrer)) if v}
-    row = {
-        "dedupe_key": key,
-        "contact_id": contact_id,
-        "anonymous_id": view.anonymous_id,
-        "kind": "page_view",
-        "source": "web",
-        "occurred_at": view.occurred_at,
-        "received_at": now,
-        "journey": None,
-        "item_id": None,
-        "url": view.url,
-        "topic": view.topic,
-        "machine": False,
-        "data": data,
-    }
-    inserted = insert_ignoring_duplicates(conn, EVENT, [row], "dedupe_key")
+    row = event_row(
+        dedupe_key=key,
+        kind="page_view",
+        source="web",
+        occurred_at=view.occurred_at,
+        received_at=now,
+        contact_id=contact_id,
+        anonymous_id=view.anonymous_id,
+        url=view.url,
+        topic=view.topic,
+        data=data,
+    )
+    inserted = insert_events(conn, [row])
     result.stored += len(inserted)
     result.duplicates += 1 - len(inserted)
     result.event_ids += list(inserted.values())
@@ -114,12 +114,14 @@ def store_page_view(conn: Connection, view: PageViewIn, now: datetime) -> Stored
             url=view.url,
             topic=view.topic,
         )
-        routed = route(conn, [ev], now, statuses)
+        routed = route(conn, [ev], now, statuses, redactor)
         result.signals += routed.signals
     return result
 
 
-def identify(conn: Connection, anonymous_id: str, contact_id: int, now: datetime) -> Stored:
+def identify(
+    conn: Connection, anonymous_id: str, contact_id: int, now: datetime, redactor: Redactor = DEFAULT
+) -> Stored:
     """Link the visitor to the contact; its earlier anonymous events become the contact's, and are routed."""
     statuses = _require_contact(conn, contact_id)
     _upsert_visitor(conn, anonymous_id, now)
@@ -149,7 +151,7 @@ def identify(conn: Connection, anonymous_id: str, contact_id: int, now: datetime
         )
         for r in earlier
     ]
-    result = route(conn, routable, now, statuses)
+    result = route(conn, routable, now, statuses, redactor)
     result.event_ids = ids
     return result
 
@@ -187,25 +189,23 @@ def store_web_engagement(
         )
     # A scanner's fetch and the person's click in the same minute are two events, not one.
     key = f"web:{kind}{':machine' if machine else ''}:{_digest(token)}:{int(now.timestamp()) // 60}"
-    row = {
-        "dedupe_key": key,
-        "contact_id": contact_id,
-        "anonymous_id": None,
-        "kind": kind,
-        "source": "web",
-        "occurred_at": now,
-        "received_at": now,
-        "journey": journey,
-        "item_id": item_id,
-        "url": url,
-        "topic": None,
-        "machine": machine is not None,
-        "data": {
+    row = event_row(
+        dedupe_key=key,
+        kind=kind,
+        source="web",
+        occurred_at=now,
+        received_at=now,
+        contact_id=contact_id,
+        journey=journey,
+        item_id=item_id,
+        url=url,
+        machine=machine is not None,
+        data={
             **({"touch_id": touch_id} if touch_id is not None else {}),
             **({"machine_reason": machine} if machine is not None else {}),
         },
-    }
-    inserted = insert_ignoring_duplicates(conn, EVENT, [row], "dedupe_key")
+    )
+    inserted = insert_events(conn, [row])
     if not inserted:
         return Stored(received=1, duplicates=1)
     ev = Routable(

@@ -153,10 +153,6 @@ def test_a_journey_ending_on_an_unsubscribe_records_the_withdrawal(engine: Engin
     assert [(r["action"], r["actor"], r["occurred_at"]) for r in rows] == [("withdrawn", "journey", T0 + DAY)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs nurture/inbound/store.py (doors-b) to suppress through nurture.consent.suppress; then remove this",
-)
 async def test_sendgrid_unsubscribes_and_spam_reports_are_consent_rows(api: ServedApi, engine: Engine) -> None:
     leaving = add_contact(engine, "leaving@example.com")
     complaining = add_contact(engine, "complaining@example.com")

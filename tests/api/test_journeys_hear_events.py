@@ -29,6 +29,7 @@ from nurture.config import Settings
 from nurture.context import AppContext
 from nurture.db import Contact, OutboxEmail, Score, Touch
 from nurture.db.engine import session_scope
+from nurture.db.types import ROW_ID_MAX
 from tests.api.payloads import contact, event
 from tests.fixtures.api import AUTH, ServedApi, api_settings, free_port, served_api
 from workers.journey_worker import build_worker
@@ -58,7 +59,7 @@ def start_contact_ids_high(engine: Engine) -> None:
     """The Temporal server outlives each test's database: distinct contact ids keep workflow ids distinct."""
     now = utcnow()
     with session_scope(engine) as s:
-        placeholder = secrets.randbelow(10**9) * 1000
+        placeholder = (1 + secrets.randbelow(ROW_ID_MAX // 1000 - 2)) * 1000  # ids stay in the INTEGER range
         s.add(Contact(id=placeholder, email=f"seq-{placeholder}@example.invalid", created_at=now, updated_at=now))
 
 

@@ -34,7 +34,7 @@ def test_a_redelivery_with_a_new_event_id_has_the_same_dedupe_key() -> None:
     other_kind = {**first, "event": "open"}
     other_url = {**first, "url": "https://ledgerline.example/other"}
 
-    keys_ = [p.dedupe_key for p in parse_batch(json.dumps([first, again, other_kind, other_url]).encode())]
+    keys_ = [p.dedupe_key for p in parse_batch(json.dumps([first, again, other_kind, other_url]).encode()).events]
 
     assert keys_[0] == keys_[1]
     assert len(set(keys_)) == 3
@@ -52,7 +52,7 @@ def test_sendgrids_own_sample_batch_with_one_shared_event_id_keeps_every_kind() 
         {**batch[0], "event": "group_resubscribe", "asm_group_id": 10},
     ]
 
-    parsed = parse_batch(json.dumps(batch).encode())
+    parsed = parse_batch(json.dumps(batch).encode()).events
 
     assert len({p.dedupe_key for p in parsed}) == len(batch)
 

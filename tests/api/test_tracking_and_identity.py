@@ -219,3 +219,20 @@ async def test_link_scanner_clicks_are_stored_with_the_reason_but_never_count(ap
     rules = scoring_for("b2b_drip")
     assert rules.value(Engagement("clicked", now, machine=True))[1] == 0
     assert rules.value(Engagement("clicked", now))[1] > 0
+
+
+async def test_page_view_signals_carry_no_email_or_configured_pattern_from_the_path(
+    api: ServedApi, engine: Engine
+) -> None:
+    cid = add_contact(engine, "ada@ledgerline.example", journeys=("b2b_drip",))
+    api.ctx.settings.pii_url_patterns = [r"acct-\d+"]
+    url = "https://ledgerline.example/pricing/for/ada@ledgerline.example/acct-42?email=ada%40ledgerline.example"
+
+    response = await api.http.post(
+        "/track", json={"contact_id": cid, "url": url}, headers={"Authorization": f"Bearer {API_TOKEN}"}
+    )
+
+    assert response.status_code == 200, response.text
+    [signal] = api.outbox(contact_id=cid)
+    assert signal.payload["url"] == "https://ledgerline.example/pricing/for/redacted/redacted"
+    assert _events(engine, kind="page_view")[0].url == url  # the database keeps what happened

@@ -20,12 +20,14 @@ from temporalio.testing import WorkflowEnvironment
 from nurture import search_attributes, temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.config import Settings
-from nurture.db import Touch
+from nurture.db import SignalOutbox, Touch
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.inbound.contacts import ContactIn, upsert_contact
+from nurture.inbound.web import PageViewIn, store_page_view
 from nurture.journey_client import enroll
+from nurture.outbound.relay import signal_arg
 from workers.journey_worker import build_worker
-from workflows.payloads import JourneyStatus, PageView
+from workflows.payloads import JourneyStatus
 
 DAY = 0.25  # seconds of real time per journey day
 SCALE = 86400 / DAY
@@ -109,11 +111,18 @@ async def test_search_attributes_status_and_no_pii_in_any_history(
             ).drops_sent >= 1
 
         await eventually(two_drops, 20, "first drops")
-        # Ada visits pricing while her journey waits: readiness is checked at once.
+        # Ada visits pricing while her journey waits: readiness is checked at once. The page view takes the
+        # door's path (stored, routed to the outbox, turned into a signal as the relay does) with her email
+        # address in the URL's path and query: neither may reach the history.
         handle = client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", ada))
-        await handle.signal(
-            temporal_names.SIGNAL_PAGE_VIEW, PageView("pv-1", "https://ledgerline.example/pricing", utcnow())
-        )
+        email = PEOPLE[0][0]
+        url = f"https://ledgerline.example/pricing/for/{email}?email={email}&name=Ada"
+        with sqlite_engine.begin() as conn:
+            store_page_view(conn, PageViewIn(url=url, occurred_at=utcnow(), contact_id=ada), utcnow())
+        with Session(sqlite_engine) as session:
+            row = session.exec(select(SignalOutbox).where(SignalOutbox.signal == temporal_names.SIGNAL_PAGE_VIEW)).one()
+        assert row.payload["url"] == "https://ledgerline.example/pricing/for/redacted"
+        await handle.signal(row.signal, signal_arg(row.signal, row.payload))
 
         async def checked() -> bool:
             return (await status_of(client, "b2b_drip", ada)).last_decision in ("not ready yet", "ready for sales")
