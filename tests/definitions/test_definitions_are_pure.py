@@ -11,7 +11,7 @@ import pytest
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
 ALLOWED_MODULES = {
     "__future__", "collections", "collections.abc", "dataclasses", "datetime", "enum", "fnmatch", "functools",
-    "itertools", "math", "re", "string", "typing", "workflows.dsl",
+    "itertools", "math", "re", "string", "typing", "workflows.dsl", "workflows.lifecycle",
 }  # fmt: skip
 FORBIDDEN_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "random", "uuid4", "urandom"}
 
