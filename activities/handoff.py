@@ -16,19 +16,24 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
 from activities.scoring import contact_events, score_contact_events
+from definitions.leads.stages import MQL, RECYCLED
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, Handoff, HandoffStatus, Touch, TouchStatus
 from nurture.db.engine import session_scope
 from nurture.inbound.sales import UnknownHandoffError, record_no_feedback
+from nurture.lifecycle.leads import refresh_lead
+from nurture.lifecycle.routing import Assignment, assign_owner, owner_card
+from nurture.lifecycle.stages import move_stage
 from nurture.logging import get_logger
 from workflows.dsl import find_item
+from workflows.lifecycle import ActorKind
 from workflows.payloads import HandoffInput, HandoffResult, SalesFeedbackInput
 
 log = get_logger(__name__)
@@ -69,6 +74,8 @@ class SalesHandoff:
             try:
                 with self._engine.begin() as conn:
                     won = record_no_feedback(conn, inp.handoff_id, inp.reason, inp.now)
+                    if won is None:
+                        recycle_unanswered(conn, inp)
             except UnknownHandoffError:
                 log.warning("handoff.feedback_unknown", handoff_id=inp.handoff_id)
                 return None
@@ -98,6 +105,7 @@ class SalesHandoff:
                     existing = s.exec(select(Handoff).where(Handoff.idempotency_key == key)).first()
                     if existing is not None:
                         return existing
+                    owner = route_lead(s, inp)
                     handoff = Handoff(
                         idempotency_key=key,
                         contact_id=inp.contact_id,
@@ -105,7 +113,8 @@ class SalesHandoff:
                         workflow_id=inp.workflow_id,
                         score=inp.score,
                         reason=inp.reason[:500],
-                        context=build_context(s, inp),
+                        context=build_context(s, inp) | {"owner": owner_card(s.connection(), owner.owner_id)},
+                        owner_id=owner.owner_id,
                         created_at=inp.now,
                     )
                     s.add(handoff)
@@ -131,6 +140,7 @@ class SalesHandoff:
             "created_at": handoff.created_at.isoformat(),
             "sent_at": sent_at.isoformat(),
             "context": handoff.context,
+            "owner": handoff.context.get("owner"),  # the routed rep (None: nobody was available)
         }
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         headers = {
@@ -167,6 +177,27 @@ class SalesHandoff:
             if delivered and handoff.status == HandoffStatus.PENDING:
                 handoff.status = HandoffStatus.DELIVERED
                 handoff.delivered_at = inp.now
+
+
+def recycle_unanswered(conn: Connection, inp: SalesFeedbackInput) -> None:
+    """Sales never answered: the journey takes the lead back (a journey step onto the recycled detour)."""
+    contact_id = conn.execute(select(Handoff.contact_id).where(Handoff.id == inp.handoff_id)).scalar_one()
+    actor_id = f"handoff-{inp.handoff_id}"
+    move_stage(conn, contact_id, RECYCLED, actor=ActorKind.JOURNEY, actor_id=actor_id, why=inp.reason, now=inp.now)
+
+
+def route_lead(s: Session, inp: HandoffInput) -> Assignment:
+    """The lead becomes an MQL (a journey step: forward only) and gets an owner by the routing rules."""
+    conn = s.connection()
+    if s.get(Contact, inp.contact_id) is None:
+        raise ApplicationError(f"contact {inp.contact_id} does not exist", non_retryable=True)
+    moved = move_stage(
+        conn, inp.contact_id, MQL, actor=ActorKind.JOURNEY, actor_id=inp.workflow_id, why=inp.reason, now=inp.now
+    )
+    assignment = assign_owner(conn, inp.contact_id, inp.now)
+    refresh_lead(conn, inp.contact_id, inp.now)
+    log.info("handoff.routed", contact_id=inp.contact_id, owner=assignment.owner, stage_moved=moved.moved)
+    return assignment
 
 
 def build_context(s: Session, inp: HandoffInput) -> dict[str, Any]:

@@ -48,6 +48,7 @@ class StageModel:
 
     line: tuple[str, ...]
     side: tuple[str, ...] = ()
+    reentry: tuple[str, ...] = ()  # side stages an automatic move may leave (a recycled lead qualifying again)
     labels: tuple[tuple[str, str], ...] = ()  # (key, label shown to people)
 
     def __post_init__(self) -> None:
@@ -92,7 +93,7 @@ class StageModel:
         kind = self.kind_of(current, target)
         if kind is MoveKind.SAME:
             return MoveJudgement(False, kind, f"already {target}")
-        if kind in (MoveKind.FORWARD, MoveKind.SIDE):
+        if kind in (MoveKind.FORWARD, MoveKind.SIDE) or (kind is MoveKind.RETURN and current in self.reentry):
             return MoveJudgement(True, kind, kind.value)
         if actor.automatic:
             return MoveJudgement(False, kind, f"automatic moves only go forward ({current} -> {target} is {kind})")

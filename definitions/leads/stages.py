@@ -23,6 +23,7 @@ LOST = "lost"
 STAGES = StageModel(
     line=(SUBSCRIBER, LEAD, MQL, SAL, SQL, CUSTOMER, ADVOCATE),
     side=(RECYCLED, DISQUALIFIED, LOST),
+    reentry=(RECYCLED,),  # nurture may qualify a recycled lead again; disqualified and lost need a person
     labels=(
         (SUBSCRIBER, "Subscriber"),
         (LEAD, "Lead"),

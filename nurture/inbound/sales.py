@@ -14,10 +14,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from definitions.leads.stages import RECYCLED, SAL
 from nurture import keys
 from nurture.db import Handoff, HandoffStatus
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
+from nurture.lifecycle.stages import move_stage
+from workflows.lifecycle import ActorKind
 
 HANDOFF = outbox.table(Handoff)
 VERDICTS = (HandoffStatus.ACCEPTED.value, HandoffStatus.REJECTED.value)
@@ -59,6 +62,9 @@ def record_verdict(conn: Connection, handoff_id: int, accepted: bool, reason: st
         raise VerdictRefusedError(f"handoff {handoff_id} timed out without feedback; the contact is back in nurture")
     payload = {"accepted": accepted, "reason": reason, "handoff_id": handoff_id}
     outbox.write(conn, [OutboxSignal(contact_id, None, journey, keys.SIGNAL_SALES_FEEDBACK, payload)], now)
+    why = reason or ("accepted by sales" if accepted else "rejected by sales")
+    stage = SAL if accepted else RECYCLED
+    move_stage(conn, contact_id, stage, actor=ActorKind.SALES, actor_id=f"handoff-{handoff_id}", why=why, now=now)
     return Verdict(handoff_id, verdict, queued=True)
 
 

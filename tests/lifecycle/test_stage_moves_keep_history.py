@@ -18,7 +18,8 @@ def test_model_allows_forward_for_journeys_and_back_only_with_a_reason() -> None
     assert STAGES.judge("mql", "recycled", ActorKind.JOURNEY, "").kind is MoveKind.SIDE
     back = STAGES.judge("sal", "mql", ActorKind.JOURNEY, "score fell")
     assert not back.allowed and "only go forward" in back.why
-    assert not STAGES.judge("recycled", "mql", ActorKind.JOURNEY, "").allowed  # a detour is left by a person
+    assert STAGES.judge("recycled", "mql", ActorKind.JOURNEY, "").allowed  # nurture may qualify it again
+    assert not STAGES.judge("disqualified", "mql", ActorKind.JOURNEY, "").allowed  # that detour needs a person
     assert not STAGES.judge("customer", "lead", ActorKind.SALES, " ").allowed
     assert STAGES.judge("customer", "lead", ActorKind.OPERATOR, "refund").allowed
     with pytest.raises(ValueError, match="unknown stage"):
