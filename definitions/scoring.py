@@ -52,7 +52,13 @@ class Scored:
 @dataclass(frozen=True)
 class ScoringRules:
     event_points: dict[str, float] = field(
-        default_factory=lambda: {"clicked": 5.0, "opened": 1.0, "page_view": 2.0, "form_fill": 10.0}
+        default_factory=lambda: {
+            "clicked": 5.0,
+            "opened": 1.0,
+            "page_view": 2.0,
+            "form_fill": 10.0,
+            "event_attended": 10.0,  # imported event attendance
+        }
     )
     page_rules: tuple[PageRule, ...] = (
         PageRule("/pricing*", "pricing page", 15.0),

@@ -23,6 +23,9 @@ SIGNAL_BROADCAST = "receive_broadcast"
 SIGNAL_EXIT = "exit_journey"
 SIGNAL_SALES_FEEDBACK = "receive_sales_feedback"
 QUERY_STATUS = "status"
+# Goals: an exit signal with reason EXIT_GOAL_REACHED ends a journey whose goal happened (payload "goal" names it).
+EXIT_GOAL_REACHED = "goal_reached"
+GOAL_PURCHASE = "purchase"
 
 # Search attributes (PascalCase), upserted by every journey for ops and broadcast audiences.
 SA_JOURNEY = SearchAttributeKey.for_keyword("NurtureJourney")

@@ -116,14 +116,22 @@ def move_stage(
 
 
 def advance_to(
-    conn: Connection, contact_id: int, to: str, *, actor: ActorKind, actor_id: str, why: str, now: datetime
+    conn: Connection,
+    contact_id: int,
+    to: str,
+    *,
+    actor: ActorKind,
+    actor_id: str,
+    why: str,
+    now: datetime,
+    detours: bool = False,
 ) -> StageMove:
-    """Move only if it is a forward move (or onto the line from a detour) for any actor: automatic nudges such
-    as "attended an event -> lead" never pull a customer back."""
+    """Move only forward along the line (and, with `detours`, back onto it from a side stage): nudges such as
+    "attended an event -> lead" or "ordered -> customer" never pull an advocate back."""
     ensure_lead(conn, contact_id, now)
     current = conn.execute(select(LEAD.c.stage).where(LEAD.c.contact_id == contact_id)).scalar_one()
     kind = STAGES.kind_of(current, to) if current in STAGES.names else MoveKind.FORWARD
-    if kind is not MoveKind.FORWARD:
+    if kind is not MoveKind.FORWARD and not (detours and kind is MoveKind.RETURN):
         return StageMove(False, current, to, kind, f"not a forward move ({current} -> {to})")
     return move_stage(conn, contact_id, to, actor=actor, actor_id=actor_id, why=why, now=now)
 
