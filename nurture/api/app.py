@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from activities.email import build_sender
 from nurture.api import broadcasts, contacts, errors, history, identity, sales, tracking, unsubscribe, webhooks
+from nurture.api import imports as imports_api
 from nurture.api import lifecycle as lifecycle_api
 from nurture.api.limits import BodyLimit
 from nurture.context import AppContext
@@ -75,6 +76,7 @@ def create_app(
     for module in (webhooks, tracking, identity, contacts, history, unsubscribe, broadcasts, sales):
         app.include_router(module.router)
     app.include_router(lifecycle_api.router)
+    app.include_router(imports_api.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:
