@@ -12,6 +12,7 @@ import definitions  # noqa: F401  (registers every journey, for its stage thresh
 from definitions.scoring import Engagement, Scored, rules_for
 from nurture.db import Contact, Event, Score, Visitor
 from nurture.db.engine import session_scope
+from nurture.lifecycle.leads import refresh_lead
 from nurture.logging import get_logger
 from workflows import dsl
 from workflows.payloads import ScoreContribution, ScoreInput, ScoreResult
@@ -66,6 +67,7 @@ class Scorer:
             stage = stage_for(inp.journey, scored.score)
             explanation = [{"kind": c.label, "points": c.points, "count": c.count} for c in scored.contributions]
             if s.get(Contact, inp.contact_id) is not None:  # an erased contact scores 0 and leaves no row
+                refresh_lead(s.connection(), inp.contact_id, inp.now)  # the ranked list follows behaviour
                 s.add(
                     Score(
                         contact_id=inp.contact_id,
