@@ -93,8 +93,10 @@ class StageModel:
         kind = self.kind_of(current, target)
         if kind is MoveKind.SAME:
             return MoveJudgement(False, kind, f"already {target}")
-        if kind in (MoveKind.FORWARD, MoveKind.SIDE) or (kind is MoveKind.RETURN and current in self.reentry):
+        if kind in (MoveKind.FORWARD, MoveKind.SIDE):
             return MoveJudgement(True, kind, kind.value)
+        if actor.automatic and kind is MoveKind.RETURN and current in self.reentry:
+            return MoveJudgement(True, kind, kind.value)  # e.g. a recycled lead qualifying again
         if actor.automatic:
             return MoveJudgement(False, kind, f"automatic moves only go forward ({current} -> {target} is {kind})")
         if not reason.strip():

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from definitions.leads.sources import wins
 from definitions.leads.stages import CUSTOMER, LEAD
-from nurture import keys
+from nurture import temporal_names as names
 from nurture.db import ContactStatus
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
@@ -246,9 +246,9 @@ def _apply_order(conn: Connection, r: OrderLine, cid: int, name: str, now: datet
         .where(c.id == cid, c.status == ContactStatus.ACTIVE.value)
         .values(status=ContactStatus.CUSTOMER.value, updated_at=now)
     )
-    payload = {"reason": keys.EXIT_GOAL_REACHED, "goal": keys.GOAL_PURCHASE, "event_id": str(event_id)}
+    payload = {"reason": names.EXIT_GOAL_REACHED, "goal": names.GOAL_PURCHASE, "event_id": str(event_id)}
     journeys = outbox.journeys_of(conn, [cid]).get(cid, [])
-    signals = [OutboxSignal(cid, event_id, j, keys.SIGNAL_EXIT, payload) for j in journeys]
+    signals = [OutboxSignal(cid, event_id, j, names.SIGNAL_EXIT, payload) for j in journeys]
     result.journeys_ended += outbox.write(conn, signals, now)
 
 
