@@ -219,6 +219,11 @@ class ScoreResult:
     score: float
     stage: str
     top: list[ScoreContribution] = field(default_factory=list)
+    # Set when the journey has a fit-and-behaviour MQL rule (`definitions.leads.readiness.READINESS`): the
+    # decision and its explanation naming both axes. None: the journey compares the score with its threshold
+    # (and histories recorded before this field replay unchanged).
+    ready: bool | None = None
+    ready_why: str = ""
 
     def explain(self) -> str:
         parts = ", ".join(f"{c.kind} x{c.count} = {c.points:.1f}" for c in self.top)

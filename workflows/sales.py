@@ -61,9 +61,12 @@ class Sales:
         )
         carry.score = result.score
         carry.stage = spec.stage_for(result.score)
-        ok = result.score >= spec.threshold
+        if result.ready is not None:  # the journey's MQL rule over fit and behaviour decided, and says why
+            ok, because = result.ready, result.ready_why
+        else:
+            ok, because = result.score >= spec.threshold, f"{result.explain()} vs threshold {spec.threshold:g}"
         verdict = "ready for sales" if ok else "not ready yet"
-        self._shown.decide(verdict, f"{result.explain()} vs threshold {spec.threshold:g}" + (f"; {why}" if why else ""))
+        self._shown.decide(verdict, because + (f"; {why}" if why else ""))
         return "1" if ok else "0"
 
     async def hand_off(self, why: str) -> str:

@@ -77,6 +77,15 @@ def evaluate_readiness(
     return Readiness(False, grade, score, tuple(top), tuple(signals), verdict)
 
 
+# Journeys whose `j.ready()` uses fit and behaviour register their rule here (key = journey key); a journey not
+# listed compares its score with its threshold.
+READINESS: dict[str, MqlRule] = {}
+
+
+def rule_for(journey: str) -> MqlRule | None:
+    return READINESS.get(journey)
+
+
 def rank_value(grade: Grade, score: float, signals: Sequence[str], value: float) -> float:
     """One number to order leads by: fit first, then behaviour, fresh strong signals, and money already spent."""
     return round(grade.steps * 10 + min(score, 100.0) + 12 * len(signals) + 5 * math.log10(1 + max(value, 0)), 3)
