@@ -1,0 +1,53 @@
+"""A purchase mid-journey ends it at once: an imported order queues a goal exit that the real outbox relay
+delivers to the running journey, in simulated time; the contact is a customer by the import."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+from temporalio.testing import WorkflowEnvironment
+
+from nurture.config import Settings
+from nurture.context import AppContext
+from nurture.inbound.outbox import ENROLLMENT
+from nurture.lifecycle.imports import import_file
+from nurture.lifecycle.stages import stage_history
+from nurture.outbound.relay import OutboxRelay
+from nurture.workflow_ids import journey_workflow_id
+from tests.lifecycle.helpers import T0, add_contact
+from tests.workflows.fakes import Recorder
+from tests.workflows.scenario import running_worker, start_journey
+
+B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
+
+
+async def test_an_imported_order_ends_the_running_journey_at_once(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    env, rec = time_skipping_env, Recorder()
+    with sqlite_engine.begin() as conn:
+        cid = add_contact(conn, "buyer@example.com")
+        conn.execute(
+            insert(ENROLLMENT).values(
+                contact_id=cid, journey="b2b_drip", workflow_id=journey_workflow_id("b2b_drip", cid), enrolled_at=T0
+            )
+        )
+    relay = OutboxRelay(AppContext(Settings(_env_file=None, task_queue=task_queue), sqlite_engine, env.client))  # type: ignore[call-arg]
+    async with running_worker(env, task_queue, sqlite_engine, rec):
+        handle = await start_journey(env, task_queue, "b2b_drip", cid, **B2B)
+        await env.sleep(timedelta(days=20))  # inside the second two-week wait
+        sent = len(rec.sent(cid))
+        before = await env.get_current_time()
+        orders = f"order_id,email,amount,ordered_at\nW-9,buyer@example.com,500,{before.date().isoformat()}\n"
+        with sqlite_engine.begin() as conn:
+            assert import_file(conn, "orders", orders, name="shop.csv", now=before).journeys_ended == 1
+        done = await relay.deliver_pending()
+        assert len(done.delivered) == 1
+        result = await handle.result()
+    assert result.outcome == "goal_reached"
+    assert rec.ends[0].now - before < timedelta(hours=1), "the goal must not wait for the pending timer"
+    assert len(rec.sent(cid)) == sent
+    with sqlite_engine.begin() as conn:
+        assert stage_history(conn, cid)[-1].to_stage == "customer"
