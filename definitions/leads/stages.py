@@ -40,3 +40,7 @@ STAGES = StageModel(
 
 # Stages in which a lead is worked by sales (the ranked list and the digest look at these and at mql).
 PIPELINE = (MQL, SAL, SQL)
+
+# The journey a contact enters on becoming a customer (`definitions/customer_care.py`); a purchase ends every
+# other journey of the contact (its goal is reached) but not this one.
+CUSTOMER_JOURNEY = "customer_care"

@@ -1,14 +1,17 @@
-"""A purchase mid-journey ends it at once: an imported order queues a goal exit that the real outbox relay
-delivers to the running journey, in simulated time; the contact is a customer by the import."""
+"""A purchase mid-journey ends it at once and moves the contact into the customer journey: an imported order
+queues a goal exit and an enrollment that the real outbox relay delivers, in simulated time; the customer then
+gets onboarding, loyalty drops and, engaged enough, the advocacy ask, and acting on it is recorded."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from nurture import temporal_names
 from nurture.config import Settings
 from nurture.context import AppContext
 from nurture.inbound.outbox import ENROLLMENT
@@ -19,6 +22,7 @@ from nurture.workflow_ids import journey_workflow_id
 from tests.lifecycle.helpers import T0, add_contact
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
+from workflows.payloads import JourneyResult, PageView
 
 B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
 
@@ -26,7 +30,7 @@ B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["comp
 async def test_an_imported_order_ends_the_running_journey_at_once(
     time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
 ) -> None:
-    env, rec = time_skipping_env, Recorder()
+    env, rec = time_skipping_env, Recorder(scores=[30.0])
     with sqlite_engine.begin() as conn:
         cid = add_contact(conn, "buyer@example.com")
         conn.execute(
@@ -37,17 +41,33 @@ async def test_an_imported_order_ends_the_running_journey_at_once(
     relay = OutboxRelay(AppContext(Settings(_env_file=None, task_queue=task_queue), sqlite_engine, env.client))  # type: ignore[call-arg]
     async with running_worker(env, task_queue, sqlite_engine, rec):
         handle = await start_journey(env, task_queue, "b2b_drip", cid, **B2B)
-        await env.sleep(timedelta(days=20))  # inside the second two-week wait
-        sent = len(rec.sent(cid))
-        before = await env.get_current_time()
-        orders = f"order_id,email,amount,ordered_at\nW-9,buyer@example.com,500,{before.date().isoformat()}\n"
-        with sqlite_engine.begin() as conn:
-            assert import_file(conn, "orders", orders, name="shop.csv", now=before).journeys_ended == 1
-        done = await relay.deliver_pending()
-        assert len(done.delivered) == 1
-        result = await handle.result()
-    assert result.outcome == "goal_reached"
-    assert rec.ends[0].now - before < timedelta(hours=1), "the goal must not wait for the pending timer"
-    assert len(rec.sent(cid)) == sent
+        care = env.client.get_workflow_handle(journey_workflow_id("customer_care", cid), result_type=JourneyResult)
+        try:
+            await env.sleep(timedelta(days=20))  # inside the second two-week wait
+            sent = len(rec.sent(cid))
+            before = await env.get_current_time()
+            orders = f"order_id,email,amount,ordered_at\nW-9,buyer@example.com,500,{before.date().isoformat()}\n"
+            with sqlite_engine.begin() as conn:
+                assert import_file(conn, "orders", orders, name="shop.csv", now=before).journeys_ended == 1
+            done = await relay.deliver_pending()
+            assert len(done.delivered) == 2  # the goal exit, then the customer journey's enrollment
+            result = await handle.result()
+            assert result.outcome == "goal_reached"
+            assert rec.ends[0].now - before < timedelta(hours=1), "the goal must not wait for the pending timer"
+            assert len([s for s in rec.sent(cid) if s.journey == "b2b_drip"]) == sent
+
+            await env.sleep(timedelta(days=45))  # onboarding (two, a week apart) and the first loyalty drops
+            items = [s.item_id for s in rec.sent(cid) if s.journey == "customer_care"]
+            assert items[:3] == ["cc-welcome", "cc-first-close", "cc-approval-rules"]
+            assert "cc-refer" in items, "engaged (score 30 >= 20): the advocacy ask follows a loyalty drop"
+            now = await env.get_current_time()
+            await care.signal(temporal_names.SIGNAL_PAGE_VIEW, PageView("pv-ref", "https://x.example/refer", now))
+            cared = await care.result()
+        finally:
+            with contextlib.suppress(Exception):
+                await care.terminate("test over")
+    assert cared.outcome == "completed" and cared.items[-1] == "cc-refer"
+    [care_end] = [e for e in rec.ends if e.journey == "customer_care"]
+    assert care_end.now - now < timedelta(hours=1), "acting on the ask ends the wait at once (not three weeks)"
     with sqlite_engine.begin() as conn:
         assert stage_history(conn, cid)[-1].to_stage == "customer"

@@ -4,8 +4,8 @@
   until they confirm); each field kept as a fact with its source, replaced only when that source wins
   (`definitions.leads.sources`); `lifecycle_stage` moves the stage as an import (it may move back: the source says so).
 - orders: a purchase row per (source, order_id); a new one is a `purchase` event, makes the contact a customer
-  (forward, or back onto the line from a detour) and ends every nurture journey of the contact at once (an exit
-  signal with the goal, through the transactional outbox).
+  (forward, or back onto the line from a detour), ends every nurture journey of the contact at once (an exit
+  signal with the goal, through the transactional outbox) and enrolls it in the customer journey.
 - attendance: a row per (event, contact); attending is an `event_attended` event (it scores) and makes a
   subscriber a lead.
 Contacts that changed get their lead row refreshed (fit, score, rank). A second import of the same file finds
@@ -22,7 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from definitions.leads.sources import wins
-from definitions.leads.stages import CUSTOMER, LEAD
+from definitions.leads.stages import CUSTOMER, CUSTOMER_JOURNEY, LEAD
 from nurture import temporal_names as names
 from nurture.db import ContactStatus
 from nurture.inbound import outbox
@@ -248,8 +248,10 @@ def _apply_order(conn: Connection, r: OrderLine, cid: int, name: str, now: datet
     )
     payload = {"reason": names.EXIT_GOAL_REACHED, "goal": names.GOAL_PURCHASE, "event_id": str(event_id)}
     journeys = outbox.journeys_of(conn, [cid]).get(cid, [])
-    signals = [OutboxSignal(cid, event_id, j, names.SIGNAL_EXIT, payload) for j in journeys]
+    signals = [OutboxSignal(cid, event_id, j, names.SIGNAL_EXIT, payload) for j in journeys if j != CUSTOMER_JOURNEY]
     result.journeys_ended += outbox.write(conn, signals, now)
+    if CUSTOMER_JOURNEY not in journeys:  # after the exits: the relay delivers a contact's rows in id order
+        outbox.write(conn, outbox.enroll_rows(cid, [CUSTOMER_JOURNEY]), now)
 
 
 def _apply_attendance(
