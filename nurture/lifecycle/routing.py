@@ -82,8 +82,15 @@ def _take_cursor(conn: Connection, pool: str) -> int:
     return int(taken) - 1
 
 
-def assign_owner(conn: Connection, contact_id: int, now: datetime, rules: RoutingRules = DEFAULT_RULES) -> Assignment:
-    """Route the contact to an owner and store it on the lead row (in the caller's transaction)."""
+def assign_owner(
+    conn: Connection,
+    contact_id: int,
+    now: datetime,
+    rules: RoutingRules = DEFAULT_RULES,
+    exclude: frozenset[str] = frozenset(),
+) -> Assignment:
+    """Route the contact to an owner and store it on the lead row (in the caller's transaction). Owners in
+    `exclude` are skipped (an SLA re-route never hands the lead back to the owner who missed it)."""
     ensure_lead(conn, contact_id, now)
     previous = conn.execute(
         select(OWNER.c.key)
@@ -91,8 +98,8 @@ def assign_owner(conn: Connection, contact_id: int, now: datetime, rules: Routin
         .where(LEAD.c.contact_id == contact_id)
     ).scalar()
     facts = profile_facts(conn, contact_id)
-    lead = LeadFacts(facts.get("country", ""), facts.get("industry", ""), previous)
-    owners = owner_views(conn)
+    lead = LeadFacts(facts.get("country", ""), facts.get("industry", ""), None if previous in exclude else previous)
+    owners = [o for o in owner_views(conn) if o.key not in exclude]
     route = rules.route(lead, owners, 0)
     if route.rotation is not None:
         route = rules.route(lead, owners, _take_cursor(conn, route.rotation))
