@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from nurture.db.engine import session_scope
 from nurture.inbound.sales import UnknownHandoffError, record_no_feedback
 from nurture.lifecycle.leads import refresh_lead
 from nurture.lifecycle.routing import Assignment, assign_owner, owner_card
+from nurture.lifecycle.sla import handoff_deadline
 from nurture.lifecycle.stages import move_stage
 from nurture.logging import get_logger
 from workflows.dsl import find_item
@@ -57,6 +59,12 @@ class SalesHandoff:
         self._http = http
 
     def hand_off(self, inp: HandoffInput) -> HandoffResult:
+        result = self._hand_off(inp)
+        with self._engine.connect() as conn:  # the SLA clock runs from the handoff, in its owner's business hours
+            deadline = handoff_deadline(conn, result.handoff_id, inp.journey, inp.now)
+        return result if deadline is None else replace(result, sla_deadline=deadline)
+
+    def _hand_off(self, inp: HandoffInput) -> HandoffResult:
         handoff = self._record(inp)
         assert handoff.id is not None
         if handoff.status != HandoffStatus.PENDING:

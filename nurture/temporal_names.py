@@ -31,6 +31,7 @@ QUERY_PROGRESS = "progress"
 # Activities journeys call.
 ACTIVITY_SEND_DROP = "send_drop"
 ACTIVITY_SCORE_CONTACT = "score_contact"
+ACTIVITY_ESCALATE_HANDOFF = "escalate_handoff"
 ACTIVITY_HAND_OFF = "hand_off_to_sales"
 ACTIVITY_RECORD_SALES_FEEDBACK = "record_sales_feedback"
 ACTIVITY_END_JOURNEY = "end_journey"

@@ -20,3 +20,11 @@ class SlaPolicy:
 
 
 DEFAULT_SLA = SlaPolicy()
+
+# Journeys whose handoffs run on an SLA register their policy here (key = journey key); others just wait for
+# feedback up to their `sales_feedback_timeout`.
+SLAS: dict[str, SlaPolicy] = {}
+
+
+def sla_for(journey: str) -> SlaPolicy | None:
+    return SLAS.get(journey)

@@ -9,13 +9,13 @@ recycling. Journeys will call these through an activity (the workflow side is no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from definitions.leads.sla import DEFAULT_SLA, SlaPolicy
+from definitions.leads.sla import DEFAULT_SLA, SlaPolicy, sla_for
 from nurture.lifecycle.routing import assign_owner
 from nurture.lifecycle.stages import ensure_lead
 from nurture.lifecycle.tables import HANDOFF, LEAD, OWNER, STAGE_CHANGE
@@ -38,7 +38,7 @@ def business_deadline(start: datetime, time_zone: str, policy: SlaPolicy = DEFAU
         at = max(at, opens)
         step = min(left, closes - at)
         at, left = at + step, left - step
-    return at.astimezone(ZoneInfo("UTC"))
+    return at.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,14 @@ def escalate(
         )
     )
     return Escalation(misses, owner, to_owner, recycle, why)
+
+
+def handoff_deadline(conn: Connection, handoff_id: int, journey: str, start: datetime) -> datetime | None:
+    """The SLA deadline for a handoff from `start`, in its owner's time zone; None when the journey has no SLA."""
+    policy = sla_for(journey)
+    if policy is None:
+        return None
+    zone = conn.execute(
+        select(OWNER.c.time_zone).join(HANDOFF, HANDOFF.c.owner_id == OWNER.c.id).where(HANDOFF.c.id == handoff_id)
+    ).scalar()
+    return business_deadline(start, zone or "UTC", policy)

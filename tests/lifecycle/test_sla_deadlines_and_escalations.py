@@ -51,3 +51,36 @@ def test_a_missed_sla_re_routes_then_recycles_and_every_escalation_is_in_the_his
     escalations = [h for h in history if h.why.startswith("SLA missed")]
     assert [(h.from_stage, h.to_stage) for h in escalations] == [("mql", "mql"), ("mql", "mql")]
     assert "re-routed to" in escalations[0].why and "recycling" in escalations[1].why
+
+
+def test_the_escalation_activity_tells_the_crm_once_per_miss_with_a_new_deadline(engine: Engine) -> None:
+    from pydantic import SecretStr
+
+    from activities.sla import SlaEscalation
+    from definitions.leads import sla
+    from tests.activities.receiver import Receiver
+    from workflows.payloads import EscalateInput
+
+    cid = add_contact(engine)
+    now = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York
+    with engine.begin() as conn:
+        upsert_owner(conn, OwnerSpec("amy", "americas", time_zone="America/New_York"), now)
+        upsert_owner(conn, OwnerSpec("bob", "americas", time_zone="America/New_York"), now)
+    sla.SLAS["b2b_drip"] = sla.SlaPolicy()
+    try:
+        with Receiver() as crm, httpx.Client() as http:
+            settings = Settings(
+                _env_file=None, crm_webhook_url=f"{crm.url}/crm", crm_webhook_secret=SecretStr("k3y-sla")
+            )  # type: ignore[call-arg]
+            handoff = SalesHandoff(settings, engine, http).hand_off(handoff_input(cid))
+            assert handoff.sla_deadline == datetime(2026, 3, 2, 22, 0, tzinfo=UTC)  # 17:00 in New York
+            result = SlaEscalation(settings, engine, http).escalate_handoff(
+                EscalateInput(handoff.handoff_id, cid, "b2b_drip", handoff.sla_deadline)
+            )
+            escalation = [r for r in crm.received if b"sla_escalation" in r.body]
+    finally:
+        del sla.SLAS["b2b_drip"]
+    assert not result.recycle and result.owner is not None
+    assert result.sla_deadline == datetime(2026, 3, 3, 22, 0, tzinfo=UTC)  # the next business day's close
+    [request] = escalation
+    assert request.headers["Idempotency-Key"] == f"sla:{handoff.handoff_id}:1"
