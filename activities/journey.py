@@ -26,7 +26,9 @@ from nurture import temporal_names
 from nurture.config import Settings
 from nurture.db import Broadcast, BroadcastDelivery, Contact, ContactStatus, Enrollment
 from nurture.db.engine import session_scope
+from nurture.lifecycle.stages import advance_to
 from nurture.logging import get_logger
+from workflows.lifecycle import ActorKind
 from workflows.payloads import (
     BroadcastOutcomeInput,
     EscalateInput,
@@ -34,6 +36,7 @@ from workflows.payloads import (
     HandoffInput,
     HandoffResult,
     JourneyEndInput,
+    ReachStageInput,
     SalesFeedbackInput,
     ScoreInput,
     ScoreResult,
@@ -76,6 +79,16 @@ class JourneyActivities:
     def hand_off_to_sales(self, inp: HandoffInput) -> HandoffResult:
         """Record the handoff once per (workflow, attempt) and deliver it to the CRM webhook if configured."""
         return self._handoffs.hand_off(inp)
+
+    @activity.defn(name=temporal_names.ACTIVITY_REACH_STAGE)
+    def reach_stage(self, inp: ReachStageInput) -> bool:
+        """A journey step moves the contact forward to a lifecycle stage (`nurture.lifecycle.stages`)."""
+        with self._engine.begin() as conn:
+            moved = advance_to(
+                conn, inp.contact_id, inp.stage, actor=ActorKind.JOURNEY, actor_id=inp.workflow_id, why=inp.why,
+                now=inp.now,
+            )  # fmt: skip
+        return moved.moved
 
     @activity.defn(name=temporal_names.ACTIVITY_ESCALATE_HANDOFF)
     def escalate_handoff(self, inp: EscalateInput) -> EscalateResult:
@@ -151,6 +164,7 @@ class JourneyActivities:
             self.hand_off_to_sales,
             self.record_sales_feedback,
             self.escalate_handoff,
+            self.reach_stage,
             self.end_journey,
             self.record_broadcast_outcome,
         ]

@@ -31,7 +31,7 @@ async def customer_care(j: Journey) -> None:
             await j.drop("advocacy ask", topic="advocacy")
             acted = await j.wait_for(PAGE_VIEW("/refer*"), PAGE_VIEW("/review*"), timeout=weeks(3))
             if acted is not None:
-                j.decide("became an advocate", f"acted on the ask: {acted.url}")
+                await j.reach_stage("advocate", f"acted on the advocacy ask: {acted.url}")
             else:
                 j.decide("no advocacy yet", "did not act on the ask within three weeks")
             return

@@ -253,6 +253,15 @@ class HandoffResult:
 
 
 @dataclass(frozen=True)
+class ReachStageInput:
+    contact_id: int
+    stage: str
+    workflow_id: str
+    why: str
+    now: datetime
+
+
+@dataclass(frozen=True)
 class EscalateInput:
     handoff_id: int
     contact_id: int

@@ -4,13 +4,19 @@ gets onboarding, loyalty drops and, engaged enough, the advocacy ask, and acting
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from dataclasses import dataclass
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
+from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
+from activities.email import OutboxSender
+from activities.journey import JourneyActivities
 from nurture import temporal_names
 from nurture.config import Settings
 from nurture.context import AppContext
@@ -22,15 +28,32 @@ from nurture.workflow_ids import journey_workflow_id
 from tests.lifecycle.helpers import T0, add_contact
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
-from workflows.payloads import JourneyResult, PageView
+from workflows.payloads import JourneyResult, PageView, ReachStageInput
 
 B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
+
+
+@dataclass
+class StageRecorder(Recorder):
+    """The recorder's fakes plus the real `reach_stage` activity on the test's database."""
+
+    engine: Engine | None = None
+
+    def activities(self) -> list[object]:
+        assert self.engine is not None
+        real = JourneyActivities(Settings(_env_file=None), self.engine, OutboxSender(self.engine), httpx.Client())  # type: ignore[call-arg]
+
+        @activity.defn(name=temporal_names.ACTIVITY_REACH_STAGE)
+        async def reach_stage(inp: ReachStageInput) -> bool:
+            return await asyncio.to_thread(real.reach_stage, inp)
+
+        return [*super().activities(), reach_stage]
 
 
 async def test_an_imported_order_ends_the_running_journey_at_once(
     time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
 ) -> None:
-    env, rec = time_skipping_env, Recorder(scores=[30.0])
+    env, rec = time_skipping_env, StageRecorder(scores=[30.0], engine=sqlite_engine)
     with sqlite_engine.begin() as conn:
         cid = add_contact(conn, "buyer@example.com")
         conn.execute(
@@ -70,4 +93,10 @@ async def test_an_imported_order_ends_the_running_journey_at_once(
     [care_end] = [e for e in rec.ends if e.journey == "customer_care"]
     assert care_end.now - now < timedelta(hours=1), "acting on the ask ends the wait at once (not three weeks)"
     with sqlite_engine.begin() as conn:
-        assert stage_history(conn, cid)[-1].to_stage == "customer"
+        history = stage_history(conn, cid)
+    assert [(h.to_stage, h.actor_kind) for h in history] == [
+        ("subscriber", "opt_in"),
+        ("customer", "import"),
+        ("advocate", "journey_step"),
+    ]
+    assert history[-1].why == "acted on the advocacy ask: https://x.example/refer"
