@@ -12,23 +12,30 @@ import hashlib
 import hmac
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
 from activities.scoring import contact_events, score_contact_events
+from definitions.leads.stages import MQL, RECYCLED
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, Handoff, HandoffStatus, Touch, TouchStatus
 from nurture.db.engine import session_scope
+from nurture.lifecycle.leads import refresh_lead
+from nurture.lifecycle.routing import Assignment, assign_owner, owner_card
+from nurture.lifecycle.sla import handoff_deadline
+from nurture.lifecycle.stages import move_stage
 from nurture.logging import get_logger
 from nurture.verdicts import UnknownHandoffError, VerdictRefusedError, record_no_feedback, take_verdict
 from workflows.dsl import find_item
+from workflows.lifecycle import ActorKind
 from workflows.payloads import HandoffInput, HandoffResult, SalesFeedbackInput
 
 log = get_logger(__name__)
@@ -52,6 +59,12 @@ class SalesHandoff:
         self._http = http
 
     def hand_off(self, inp: HandoffInput) -> HandoffResult:
+        result = self._hand_off(inp)
+        with self._engine.connect() as conn:  # the SLA clock runs from the handoff, in its owner's business hours
+            deadline = handoff_deadline(conn, result.handoff_id, inp.journey, inp.now)
+        return result if deadline is None else replace(result, sla_deadline=deadline)
+
+    def _hand_off(self, inp: HandoffInput) -> HandoffResult:
         handoff = self._record(inp)
         assert handoff.id is not None
         if handoff.status != HandoffStatus.PENDING:
@@ -69,6 +82,8 @@ class SalesHandoff:
             try:
                 with self._engine.begin() as conn:
                     won = record_no_feedback(conn, inp.handoff_id, inp.reason, inp.now)
+                    if won is None:
+                        recycle_unanswered(conn, inp)
             except UnknownHandoffError:
                 log.warning("handoff.feedback_unknown", handoff_id=inp.handoff_id)
                 return None
@@ -99,6 +114,7 @@ class SalesHandoff:
                     existing = s.exec(select(Handoff).where(Handoff.idempotency_key == key)).first()
                     if existing is not None:
                         return existing
+                    owner = route_lead(s, inp)
                     handoff = Handoff(
                         idempotency_key=key,
                         contact_id=inp.contact_id,
@@ -106,7 +122,8 @@ class SalesHandoff:
                         workflow_id=inp.workflow_id,
                         score=inp.score,
                         reason=inp.reason[:500],
-                        context=build_context(s, inp),
+                        context=build_context(s, inp) | {"owner": owner_card(s.connection(), owner.owner_id)},
+                        owner_id=owner.owner_id,
                         created_at=inp.now,
                     )
                     s.add(handoff)
@@ -132,6 +149,7 @@ class SalesHandoff:
             "created_at": handoff.created_at.isoformat(),
             "sent_at": sent_at.isoformat(),
             "context": handoff.context,
+            "owner": handoff.context.get("owner"),  # the routed rep (None: nobody was available)
         }
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         headers = {
@@ -168,6 +186,27 @@ class SalesHandoff:
             if delivered and handoff.status == HandoffStatus.PENDING:
                 handoff.status = HandoffStatus.DELIVERED
                 handoff.delivered_at = inp.now
+
+
+def recycle_unanswered(conn: Connection, inp: SalesFeedbackInput) -> None:
+    """Sales never answered: the journey takes the lead back (a journey step onto the recycled detour)."""
+    contact_id = conn.execute(select(Handoff.contact_id).where(Handoff.id == inp.handoff_id)).scalar_one()
+    actor_id = f"handoff-{inp.handoff_id}"
+    move_stage(conn, contact_id, RECYCLED, actor=ActorKind.JOURNEY, actor_id=actor_id, why=inp.reason, now=inp.now)
+
+
+def route_lead(s: Session, inp: HandoffInput) -> Assignment:
+    """The lead becomes an MQL (a journey step: forward only) and gets an owner by the routing rules."""
+    conn = s.connection()
+    if s.get(Contact, inp.contact_id) is None:
+        raise ApplicationError(f"contact {inp.contact_id} does not exist", non_retryable=True)
+    moved = move_stage(
+        conn, inp.contact_id, MQL, actor=ActorKind.JOURNEY, actor_id=inp.workflow_id, why=inp.reason, now=inp.now
+    )
+    assignment = assign_owner(conn, inp.contact_id, inp.now)
+    refresh_lead(conn, inp.contact_id, inp.now)
+    log.info("handoff.routed", contact_id=inp.contact_id, owner=assignment.owner, stage_moved=moved.moved)
+    return assignment
 
 
 def build_context(s: Session, inp: HandoffInput) -> dict[str, Any]:

@@ -21,16 +21,22 @@ from activities.drop import DropSender
 from activities.email import EmailSender, build_sender
 from activities.handoff import SalesHandoff
 from activities.scoring import Scorer
+from activities.sla import SlaEscalation
 from nurture import consent, temporal_names
 from nurture.config import Settings
 from nurture.db import Broadcast, BroadcastDelivery, Contact, ContactStatus, Enrollment
 from nurture.db.engine import session_scope
+from nurture.lifecycle.stages import advance_to
 from nurture.logging import get_logger
+from workflows.lifecycle import ActorKind
 from workflows.payloads import (
     BroadcastOutcomeInput,
+    EscalateInput,
+    EscalateResult,
     HandoffInput,
     HandoffResult,
     JourneyEndInput,
+    ReachStageInput,
     SalesFeedbackInput,
     ScoreInput,
     ScoreResult,
@@ -52,6 +58,7 @@ class JourneyActivities:
         self._drops = DropSender(settings, engine, sender)
         self._scorer = Scorer(engine)
         self._handoffs = SalesHandoff(settings, engine, crm_http)
+        self._sla = SlaEscalation(settings, engine, crm_http)
 
     @activity.defn(name=temporal_names.ACTIVITY_SEND_DROP)
     def send_drop(self, inp: SendDropInput) -> SendDropResult:
@@ -72,6 +79,21 @@ class JourneyActivities:
     def hand_off_to_sales(self, inp: HandoffInput) -> HandoffResult:
         """Record the handoff once per (workflow, attempt) and deliver it to the CRM webhook if configured."""
         return self._handoffs.hand_off(inp)
+
+    @activity.defn(name=temporal_names.ACTIVITY_REACH_STAGE)
+    def reach_stage(self, inp: ReachStageInput) -> bool:
+        """A journey step moves the contact forward to a lifecycle stage (`nurture.lifecycle.stages`)."""
+        with self._engine.begin() as conn:
+            moved = advance_to(
+                conn, inp.contact_id, inp.stage, actor=ActorKind.JOURNEY, actor_id=inp.workflow_id, why=inp.why,
+                now=inp.now,
+            )  # fmt: skip
+        return moved.moved
+
+    @activity.defn(name=temporal_names.ACTIVITY_ESCALATE_HANDOFF)
+    def escalate_handoff(self, inp: EscalateInput) -> EscalateResult:
+        """Sales missed the handoff SLA: record it, re-route to the next owner, tell the CRM (see `activities.sla`)."""
+        return self._sla.escalate_handoff(inp)
 
     @activity.defn(name=temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK)
     def record_sales_feedback(self, inp: SalesFeedbackInput) -> dict[str, str] | None:
@@ -140,6 +162,8 @@ class JourneyActivities:
             self.score_contact,
             self.hand_off_to_sales,
             self.record_sales_feedback,
+            self.escalate_handoff,
+            self.reach_stage,
             self.end_journey,
             self.record_broadcast_outcome,
         ]

@@ -8,8 +8,10 @@ from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from definitions.leads.readiness import rule_for
 from nurture.db import Contact, Event, Score, Visitor
 from nurture.db.engine import session_scope
+from nurture.lifecycle.leads import readiness_of, refresh_lead
 from nurture.logging import get_logger
 from workflows import dsl
 from workflows.payloads import ScoreContribution, ScoreInput, ScoreResult
@@ -56,7 +58,12 @@ class Scorer:
             scored = score_contact_events(s, inp.contact_id, inp.journey, inp.now)
             stage = stage_for(inp.journey, scored.score)
             explanation = [{"kind": c.label, "points": c.points, "count": c.count} for c in scored.contributions]
+            readiness = None
             if s.get(Contact, inp.contact_id) is not None:  # an erased contact scores 0 and leaves no row
+                refresh_lead(s.connection(), inp.contact_id, inp.now)  # the ranked list follows behaviour
+                rule = rule_for(inp.journey)
+                if rule is not None:
+                    readiness, _, _ = readiness_of(s.connection(), inp.contact_id, inp.now, inp.journey, rule)
                 s.add(
                     Score(
                         contact_id=inp.contact_id,
@@ -69,4 +76,6 @@ class Scorer:
                 )
         log.info("contact.scored", contact_id=inp.contact_id, journey=inp.journey, score=scored.score, stage=stage)
         top = [ScoreContribution(c.label, c.points, c.count) for c in scored.contributions[:TOP_CONTRIBUTIONS]]
-        return ScoreResult(score=scored.score, stage=stage, top=top)
+        if readiness is None:
+            return ScoreResult(score=scored.score, stage=stage, top=top)
+        return ScoreResult(score=scored.score, stage=stage, top=top, ready=readiness.ready, ready_why=readiness.why)

@@ -18,6 +18,9 @@ SIGNAL_BROADCAST = "receive_broadcast"
 SIGNAL_EXIT = "exit_journey"
 SIGNAL_SALES_FEEDBACK = "receive_sales_feedback"
 QUERY_STATUS = "status"
+# Goals: an exit signal with reason EXIT_GOAL_REACHED ends a journey whose goal happened (payload "goal" names it).
+EXIT_GOAL_REACHED = "goal_reached"
+GOAL_PURCHASE = "purchase"
 
 # Signals and queries on BroadcastWorkflow.
 SIGNAL_PAUSE = "pause"
@@ -28,6 +31,8 @@ QUERY_PROGRESS = "progress"
 # Activities journeys call.
 ACTIVITY_SEND_DROP = "send_drop"
 ACTIVITY_SCORE_CONTACT = "score_contact"
+ACTIVITY_ESCALATE_HANDOFF = "escalate_handoff"
+ACTIVITY_REACH_STAGE = "reach_stage"
 ACTIVITY_HAND_OFF = "hand_off_to_sales"
 ACTIVITY_RECORD_SALES_FEEDBACK = "record_sales_feedback"
 ACTIVITY_END_JOURNEY = "end_journey"

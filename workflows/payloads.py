@@ -107,6 +107,7 @@ class JourneyCarry:
     """All state a journey carries across continue-as-new."""
 
     journal: list[JournalEntry] = field(default_factory=list)
+    sla_deadline: datetime | None = None  # the current handoff's SLA deadline, while sales has not answered
     sent_items: list[str] = field(default_factory=list)
     refused_items: list[str] = field(default_factory=list)  # the provider refused them: never sent, never retried
     inbox: list[InboxEvent] = field(default_factory=list)
@@ -227,6 +228,11 @@ class ScoreResult:
     score: float
     stage: str
     top: list[ScoreContribution] = field(default_factory=list)
+    # Set when the journey has a fit-and-behaviour MQL rule (`definitions.leads.readiness.READINESS`): the
+    # decision and its explanation naming both axes. None: the journey compares the score with its threshold
+    # (and histories recorded before this field replay unchanged).
+    ready: bool | None = None
+    ready_why: str = ""
 
     def explain(self) -> str:
         parts = ", ".join(f"{c.kind} x{c.count} = {c.points:.1f}" for c in self.top)
@@ -249,6 +255,35 @@ class HandoffResult:
     handoff_id: int
     delivered: bool
     detail: str = ""
+    # Set when the journey has a handoff SLA (`definitions.leads.sla.SLAS`): when sales must have accepted, in
+    # business hours of the routed owner. None: no SLA (histories recorded before this field replay unchanged).
+    sla_deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReachStageInput:
+    contact_id: int
+    stage: str
+    workflow_id: str
+    why: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class EscalateInput:
+    handoff_id: int
+    contact_id: int
+    journey: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class EscalateResult:
+    misses: int
+    recycle: bool  # the SLA was missed too often: recycle the lead, "SLA missed"
+    owner: str | None  # the owner the lead was re-routed to
+    sla_deadline: datetime | None  # the new owner's deadline (None when recycling)
+    why: str
 
 
 @dataclass(frozen=True)

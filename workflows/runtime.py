@@ -14,14 +14,15 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from nurture import search_attributes
+    from nurture import search_attributes, temporal_names
     from workflows import dsl
     from workflows.calendar import next_window_start
     from workflows.ending import check_exit
     from workflows.inbox import Inbox, decode_happened, encode_happened
     from workflows.journal import Journal
     from workflows.offers import Offers
-    from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, JourneyStatus
+    from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, JourneyStatus, ReachStageInput
+    from workflows.retry import QUICK_RETRY
     from workflows.sales import Sales
     from workflows.sending import Sender
     from workflows.status import journey_status
@@ -134,6 +135,21 @@ class JourneyRuntime:
 
     async def ready(self, why: str = "") -> bool:
         return await self.journal.step("ready", lambda entry: self.sales.ready(why)) == "1"
+
+    async def reach_stage(self, stage: str, why: str) -> bool:
+        async def live(entry: JournalEntry) -> str:
+            moved: bool = await workflow.execute_activity(
+                temporal_names.ACTIVITY_REACH_STAGE,
+                ReachStageInput(self.inp.contact_id, stage, workflow.info().workflow_id, why, workflow.now()),
+                result_type=bool,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=QUICK_RETRY,
+                summary=f"contact {self.inp.contact_id} reaches {stage}",
+            )
+            self.shown.decide(f"lifecycle stage {stage}" if moved else f"stays before {stage}", why)
+            return "1" if moved else "0"
+
+        return await self.journal.step("stage", live) == "1"
 
     async def hand_off(self, why: str = "") -> dsl.SalesAnswer:
         await self.journal.step("handoff", lambda entry: self.sales.hand_off(why))

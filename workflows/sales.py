@@ -11,6 +11,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import dsl
     from workflows.ending import check_exit
     from workflows.payloads import (
+        EscalateInput,
+        EscalateResult,
         HandoffInput,
         HandoffResult,
         JournalEntry,
@@ -62,9 +64,12 @@ class Sales:
         )
         carry.score = result.score
         carry.stage = spec.stage_for(result.score)
-        ok = result.score >= spec.threshold
+        if result.ready is not None:  # the journey's MQL rule over fit and behaviour decided, and says why
+            ok, because = result.ready, result.ready_why
+        else:
+            ok, because = result.score >= spec.threshold, f"{result.explain()} vs threshold {spec.threshold:g}"
         verdict = "ready for sales" if ok else "not ready yet"
-        self._shown.decide(verdict, f"{result.explain()} vs threshold {spec.threshold:g}" + (f"; {why}" if why else ""))
+        self._shown.decide(verdict, because + (f"; {why}" if why else ""))
         return "1" if ok else "0"
 
     async def hand_off(self, why: str) -> str:
@@ -94,6 +99,7 @@ class Sales:
             summary=f"hand contact {self._inp.contact_id} to sales",
         )
         carry.handoff_id = result.handoff_id
+        carry.sla_deadline = result.sla_deadline
         carry.phase = "with_sales"
         carry.sales_feedback[:] = [
             f for f in carry.sales_feedback if f.handoff_id is None or f.handoff_id == result.handoff_id
@@ -107,18 +113,29 @@ class Sales:
         timeout = self._spec.sales_feedback_timeout
         if entry.wake_at is None:
             entry.wake_at = workflow.now() + self._timers.scaled(timeout)
+        sla_missed = False
         while not self._answers():
             await self._tend(entry)
             if workflow.now() >= entry.wake_at:
                 break
-            await self._timers.nap(entry.wake_at, "waiting for sales feedback", lambda: bool(self._answers()))
+            sla = carry.sla_deadline
+            if sla is not None and workflow.now() >= sla:  # only journeys with an SLA ever get here
+                sla_missed = await self._escalate()
+                if sla_missed:
+                    break
+                continue
+            until = entry.wake_at if sla is None else min(entry.wake_at, sla)
+            await self._timers.nap(until, "waiting for sales feedback", lambda: bool(self._answers()))
         self._timers.end_nap()
+        carry.sla_deadline = None
         answers = self._answers()
         feedback = answers[0] if answers else None
         if feedback is not None:
             carry.sales_feedback.remove(feedback)
         accepted = None if feedback is None else feedback.accepted
         reason = feedback.reason if feedback else f"no feedback from sales within {human(timeout)}"
+        if feedback is None and sla_missed:
+            reason = "SLA missed"
         stored = await workflow.execute_activity(
             temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK,
             SalesFeedbackInput(carry.handoff_id or 0, accepted, reason, workflow.now()),
@@ -138,6 +155,21 @@ class Sales:
         self._shown.decide("recycled into nurture", carry.rejection_reason)
         verdict = dsl.Verdict.REJECTED if feedback else dsl.Verdict.NO_ANSWER
         return encode_answer(dsl.SalesAnswer(verdict, carry.rejection_reason))
+
+    async def _escalate(self) -> bool:
+        """The SLA passed unanswered: escalate and re-route (a new deadline), or say it is time to recycle."""
+        carry = self._carry
+        result: EscalateResult = await workflow.execute_activity(
+            temporal_names.ACTIVITY_ESCALATE_HANDOFF,
+            EscalateInput(carry.handoff_id or 0, self._inp.contact_id, self._spec.key, workflow.now()),
+            result_type=EscalateResult,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=SEND_RETRY,
+            summary=f"escalate the handoff of contact {self._inp.contact_id}",
+        )
+        carry.sla_deadline = result.sla_deadline
+        self._shown.decide("SLA missed: escalated", result.why)
+        return result.recycle or result.sla_deadline is None
 
     def _answers(self) -> list[SalesFeedback]:
         """Feedback for the current handoff (an answer naming an earlier one is late, and never counts)."""

@@ -19,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from activities.email import build_sender
 from definitions import load_definitions
 from nurture.api import broadcasts, contacts, errors, history, identity, sales, tracking, unsubscribe, webhooks
+from nurture.api import imports as imports_api
+from nurture.api import lifecycle as lifecycle_api
 from nurture.api.browser import BrowserDoors
 from nurture.api.limits import BodyLimit
 from nurture.console import mount as mount_console
@@ -84,6 +86,8 @@ def create_app(
     for module in (webhooks, tracking, identity, contacts, history, unsubscribe, broadcasts, sales):
         app.include_router(module.router)
     mount_console(app)
+    app.include_router(lifecycle_api.router)
+    app.include_router(imports_api.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:

@@ -20,8 +20,11 @@ def _register() -> None:
         dev,
         enroll,
         event,
+        imports,
+        leads,
         listing,
         migrate,
+        owners,
         status,
         worker,
     )

@@ -6,12 +6,16 @@ from nurture.db.console import ConsoleAudit, ConsoleSession, ConsoleUser
 from nurture.db.contact import Contact, ContactBase, ContactStatus, Enrollment, Visitor
 from nurture.db.event import Event, SignalOutbox
 from nurture.db.funnel import FUNNEL_INDEXES, FunnelCount, FunnelMark, FunnelWatermark
+from nurture.db.imports import Attendance, ContactFact, ExternalRef, Purchase
+from nurture.db.lifecycle import Lead, StageChange
+from nurture.db.owner import Owner, RoutingCursor
 from nurture.db.rejected_event import RejectedEvent
 from nurture.db.sales import Handoff, HandoffStatus, Score
 from nurture.db.touch import OutboxEmail, Touch, TouchStatus
 
 __all__ = [
     "FUNNEL_INDEXES",
+    "Attendance",
     "Broadcast",
     "BroadcastDelivery",
     "BroadcastState",
@@ -22,19 +26,26 @@ __all__ = [
     "ConsoleUser",
     "Contact",
     "ContactBase",
+    "ContactFact",
     "ContactStatus",
     "Enrollment",
     "Event",
+    "ExternalRef",
     "FunnelCount",
     "FunnelMark",
     "FunnelWatermark",
     "Handoff",
     "HandoffStatus",
     "LawfulBasis",
+    "Lead",
     "OutboxEmail",
+    "Owner",
+    "Purchase",
     "RejectedEvent",
+    "RoutingCursor",
     "Score",
     "SignalOutbox",
+    "StageChange",
     "Touch",
     "TouchStatus",
     "Visitor",

@@ -39,6 +39,7 @@ class Handoff(SQLModel, table=True):
     reason: str = Field(max_length=500)
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default=HandoffStatus.PENDING, max_length=20)
+    owner_id: int | None = Field(default=None)  # the routed owner (`owner.id`); None: nobody was available
     crm_response: str | None = Field(default=None, max_length=500)
     feedback_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -12,10 +12,13 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from definitions.leads.stages import RECYCLED, SAL
 from nurture import keys
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
+from nurture.lifecycle.stages import move_stage
 from nurture.verdicts import Taken, UnknownHandoffError, VerdictRefusedError, open_handoff, take_verdict
+from workflows.lifecycle import ActorKind
 
 __all__ = ["UnknownHandoffError", "Verdict", "VerdictRefusedError", "open_handoff", "record_verdict"]
 
@@ -35,4 +38,8 @@ def record_verdict(conn: Connection, handoff_id: int, accepted: bool, reason: st
     payload = {"accepted": accepted, "reason": reason, "handoff_id": handoff_id}
     signal = OutboxSignal(taken.contact_id, None, taken.journey, keys.SIGNAL_SALES_FEEDBACK, payload)
     outbox.write(conn, [signal], now)
+    why = reason or ("accepted by sales" if accepted else "rejected by sales")
+    stage = SAL if accepted else RECYCLED
+    actor_id = f"handoff-{handoff_id}"
+    move_stage(conn, taken.contact_id, stage, actor=ActorKind.SALES, actor_id=actor_id, why=why, now=now)
     return Verdict(handoff_id, taken.status, queued=True)

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFINITIONS = ROOT / "definitions"
 ALLOWED_MODULES = {
     "__future__", "collections", "collections.abc", "dataclasses", "datetime", "enum", "fnmatch", "functools",
-    "itertools", "math", "re", "string", "typing", "workflows.dsl",
+    "itertools", "math", "re", "string", "typing", "workflows.dsl", "workflows.lifecycle",
 }  # fmt: skip
 FORBIDDEN_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "random", "uuid4", "urandom"}
 

@@ -47,6 +47,7 @@ from workflows.dsl.spec import (
     register_catalog,
     scoring_for,
 )
+from workflows.lifecycle import StageModel
 
 __all__ = [
     "BUSINESS_HOURS",
@@ -80,6 +81,7 @@ __all__ = [
     "Scored",
     "ScoringRules",
     "SendWindow",
+    "StageModel",
     "Storyboard",
     "Verdict",
     "days",

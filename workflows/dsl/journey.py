@@ -113,6 +113,10 @@ class Journey(Protocol):
         """Record a branch taken and why (shown in status and the Temporal UI)."""
         ...
 
+    async def reach_stage(self, stage: str, why: str) -> bool:
+        """Move the contact forward to lifecycle `stage` (a journey step: never back); True if it moved."""
+        ...
+
 
 class JourneyView(Protocol):
     """The read-only part of a journey, given to broadcast relevance rules."""

@@ -54,7 +54,13 @@ class ScoringRules:
     """The defaults are the house rules (owner: growth marketing with sales); a journey may declare its own."""
 
     event_points: dict[str, float] = field(
-        default_factory=lambda: {"clicked": 5.0, "opened": 1.0, "page_view": 2.0, "form_fill": 10.0}
+        default_factory=lambda: {
+            "clicked": 5.0,
+            "opened": 1.0,
+            "page_view": 2.0,
+            "form_fill": 10.0,
+            "event_attended": 10.0,  # imported event attendance
+        }
     )
     page_rules: tuple[PageRule, ...] = (
         PageRule("/pricing*", "pricing page", 15.0),

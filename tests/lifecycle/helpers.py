@@ -1,0 +1,53 @@
+"""Contacts and facts for lifecycle tests, written with the real models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
+
+from nurture.lifecycle.tables import CONTACT, CONTACT_FACT, EVENT
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def add_contact(conn: Connection, email: str, at: datetime = T0, **facts: str) -> int:
+    cid = conn.execute(
+        insert(CONTACT)
+        .values(
+            email=email,
+            first_name="",
+            last_name="",
+            company=facts.pop("company", ""),
+            persona="general",
+            time_zone="UTC",
+            topics=[],
+            status="active",
+            consent_source="test form",
+            created_at=at,
+            updated_at=at,
+        )
+        .returning(CONTACT.c.id)
+    ).scalar_one()
+    for field, value in facts.items():
+        conn.execute(
+            insert(CONTACT_FACT).values(contact_id=cid, field=field, value=value, source="form", updated_at=at)
+        )
+    return int(cid)
+
+
+def add_event(conn: Connection, contact_id: int, kind: str, at: datetime, url: str | None = None) -> None:
+    conn.execute(
+        insert(EVENT).values(
+            dedupe_key=f"t:{contact_id}:{kind}:{at.isoformat()}:{url}",
+            contact_id=contact_id,
+            kind=kind,
+            source="test",
+            occurred_at=at,
+            received_at=at,
+            url=url,
+            machine=False,
+            data={},
+        )
+    )
