@@ -189,11 +189,13 @@ class SendDropInput:
     now: datetime  # workflow time: the gap check and the touch use it, so simulated time works
     min_gap_seconds: float
     broadcast_id: str | None = None
+    priority: int | None = None  # nurture.db.DropPriority; None = broadcast for a broadcast, else drip
+    time_scale: float = 1.0  # compressed journeys (demo, tests) skip calendar caps and quiet time, as for windows
 
 
 @dataclass(frozen=True)
 class SendDropResult:
-    status: str  # sent | unconfirmed | deferred | suppressed | failed | duplicate (another journey sent it)
+    status: str  # sent | unconfirmed | deferred | expired | suppressed | failed | duplicate (another journey sent it)
     touch_id: int | None = None
     deferred_until: datetime | None = None
     message_id: str | None = None

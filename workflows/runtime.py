@@ -460,6 +460,7 @@ class JourneyRuntime:
                 now=workflow.now(),
                 min_gap_seconds=self.inp.min_gap_seconds / self.inp.time_scale,
                 broadcast_id=broadcast_id,
+                time_scale=self.inp.time_scale,
             )
             if broadcast_id is None:
                 result: SendDropResult = await workflow.execute_activity(
