@@ -13,7 +13,13 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from nurture.cli import api, broadcast, dev, journeys  # noqa: F401  (each adds its commands)
+    from nurture.cli import (  # noqa: F401  (each adds its commands)
+        api,
+        broadcast,
+        contacts,
+        dev,
+        journeys,
+    )
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from definitions.entry_rules import journeys_for
 from nurture.db import ContactStatus
-from nurture.inbound import outbox
+from nurture.inbound import outbox, privacy
 from nurture.inbound.routing import Action, Routable
 from nurture.inbound.store import CONTACT, EVENT, Stored, insert_ignoring_duplicates, route
 from nurture.inbound.web import identify
@@ -99,6 +99,9 @@ def upsert_contact(conn: Connection, inp: ContactIn, now: datetime, *, time_scal
     c = CONTACT.c
     consent = {"consent_source": inp.consent_source, "consent_at": inp.consent_at, "consent_ip": inp.consent_ip}
     initial = ContactStatus.PENDING_CONFIRMATION if inp.double_opt_in else ContactStatus.ACTIVE
+    erased = privacy.is_erased(conn, email)  # forgotten on request: never mailed again, whatever a form says
+    if erased:
+        initial = ContactStatus.SUPPRESSED
     new_row = {
         "persona": "general",
         "time_zone": "UTC",
@@ -110,6 +113,7 @@ def upsert_contact(conn: Connection, inp: ContactIn, now: datetime, *, time_scal
         "email": email,
         "topics": list(inp.topics),
         "status": initial.value,
+        "suppressed_reason": privacy.ERASED if erased else None,
         "created_at": now,
         "updated_at": now,
     }
@@ -131,7 +135,7 @@ def upsert_contact(conn: Connection, inp: ContactIn, now: datetime, *, time_scal
     _audit(conn, contact_id, "form_fill", now, audit)  # a form fill counts toward the score
     if status is ContactStatus.ACTIVE:
         outcome.journeys = enroll_by_rules(conn, contact_id, persona, topics, now, time_scale)
-    elif status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED):
+    elif status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED) and not erased:
         outcome.needs_confirmation = True
     if inp.anonymous_id:
         outcome.stitched = identify(conn, inp.anonymous_id, contact_id, now)
