@@ -22,7 +22,17 @@ from sqlmodel import Session, col, select
 
 from nurture.caps import DROP_CHANNEL, Allowed, Deferred, Frequency, evaluate, frequency_rule, parse_caps
 from nurture.config import Settings
-from nurture.db import Contact, DeferredDrop, DeferredState, DropPriority, Event, Preference, Touch, TouchStatus
+from nurture.db import (
+    Broadcast,
+    Contact,
+    DeferredDrop,
+    DeferredState,
+    DropPriority,
+    Event,
+    Preference,
+    Touch,
+    TouchStatus,
+)
 from workflows.dsl import REGISTRY
 from workflows.payloads import SendDropInput, SendDropResult
 from workflows.quiet import next_allowed
@@ -54,6 +64,10 @@ def gate(s: Session, inp: SendDropInput, contact: Contact, settings: Settings) -
         waiting.reason = why[:500]
         _history(s, inp, "drop_expired", {"rule": waiting.rule, "priority": waiting.priority})
         return SendDropResult(status="expired", detail=why)
+    declined = _declined_topic(s, inp, contact)
+    if declined is not None:
+        _history(s, inp, "drop_declined", {"rule": "topics"})
+        return SendDropResult(status="declined", detail=declined)
     compressed = inp.time_scale != 1.0  # calendar rules mean nothing in compressed time: only the gap applies
     decision = _caps(s, inp, contact, settings, key, calendar=not compressed)
     if not compressed:
@@ -69,6 +83,16 @@ def gate(s: Session, inp: SendDropInput, contact: Contact, settings: Settings) -
     if waiting is not None and waiting.state == DeferredState.WAITING:
         waiting.state, waiting.updated_at = DeferredState.SENT, now
     return Go()
+
+
+def _declined_topic(s: Session, inp: SendDropInput, contact: Contact) -> str | None:
+    """A broadcast on topics the contact unticked in the preference center is not for them."""
+    if inp.broadcast_id is None or s.get(Preference, inp.contact_id) is None:
+        return None
+    broadcast = s.get(Broadcast, inp.broadcast_id)
+    if broadcast is None or not broadcast.topics or set(broadcast.topics) & set(contact.topics):
+        return None
+    return f"the contact chose other topics than {', '.join(sorted(broadcast.topics))} in the preference center"
 
 
 def cancel_waiting(s: Session, contact_id: int, now: datetime, why: str) -> None:

@@ -22,6 +22,7 @@ SIGNAL_PAGE_VIEW = "record_page_view"
 SIGNAL_BROADCAST = "receive_broadcast"
 SIGNAL_EXIT = "exit_journey"
 SIGNAL_SALES_FEEDBACK = "receive_sales_feedback"
+SIGNAL_PREFERENCES = "update_preferences"  # preference center choices (ids and choices only)
 QUERY_STATUS = "status"
 
 # Search attributes (PascalCase), upserted by every journey for ops and broadcast audiences.

@@ -22,10 +22,10 @@ from workflows.dsl import ContentItem
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]")
 
-FOOTER_TEXT = "You receive these emails because you asked to hear from us. Unsubscribe: {url}"
+FOOTER_TEXT = "You receive these emails because you asked to hear from us. Preferences: {prefs} Unsubscribe: {url}"
 FOOTER_HTML = (
     '<p style="font-size:12px;color:#666">You receive these emails because you asked to hear from us. '
-    '<a href="{url}">Unsubscribe</a></p>'
+    '<a href="{prefs}">Email preferences</a> | <a href="{url}">Unsubscribe</a></p>'
 )
 
 
@@ -59,6 +59,10 @@ class DropRenderer:
         token = tokens.sign(self._secret, "unsubscribe", {"contact_id": str(contact_id), "touch_id": str(touch_id)})
         return f"{self._base}/u/{token}"
 
+    def preferences_url(self, contact_id: int) -> str:
+        """The preference center (`nurture.api.preferences`): topics, frequency, snooze, unsubscribe."""
+        return f"{self._base}/p/{tokens.sign(self._secret, 'preferences', {'contact_id': str(contact_id)})}"
+
     def click_url(self, ids: dict[str, str], url: str) -> str:
         return f"{self._base}/t/c/{tokens.sign(self._secret, 'click', {**ids, 'url': url})}"
 
@@ -74,7 +78,7 @@ class DropRenderer:
             "last_name": drop.contact.last_name,
             "company": drop.contact.company or "your company",
             "unsubscribe_url": unsubscribe,
-            "preferences_url": unsubscribe,  # the unsubscribe page is also where preferences live
+            "preferences_url": self.preferences_url(int(contact_id)),
         }
         # Split the author's text around links first, so only the author's links are tracked (never a URL a
         # contact typed into their own company name, nor the unsubscribe link).
@@ -91,13 +95,15 @@ class DropRenderer:
         text_parts.append(tail)
         html_parts.append(html.escape(tail))
 
-        text = "".join(text_parts).strip() + "\n\n-- \n" + FOOTER_TEXT.format(url=unsubscribe) + "\n"
+        prefs = fields["preferences_url"]
+        text = "".join(text_parts).strip() + "\n\n-- \n" + FOOTER_TEXT.format(url=unsubscribe, prefs=prefs) + "\n"
         paragraphs = "".join(html_parts).strip().split("\n\n")
         body_html = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>\n" for p in paragraphs)
         pixel = f'<img src="{html.escape(self.open_pixel_url(ids))}" width="1" height="1" alt="">'
+        footer = FOOTER_HTML.format(url=html.escape(unsubscribe), prefs=html.escape(prefs))
         document = (
             '<!doctype html>\n<html><head><meta charset="utf-8"></head><body>\n'
-            f"{body_html}{FOOTER_HTML.format(url=html.escape(unsubscribe))}\n{pixel}\n</body></html>\n"
+            f"{body_html}{footer}\n{pixel}\n</body></html>\n"
         )
         custom_args = {
             keys.CUSTOM_ARG_CONTACT: contact_id,

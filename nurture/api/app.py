@@ -17,7 +17,19 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from activities.email import build_sender
-from nurture.api import broadcasts, contacts, errors, history, identity, privacy, sales, tracking, unsubscribe, webhooks
+from nurture.api import (
+    broadcasts,
+    contacts,
+    errors,
+    history,
+    identity,
+    preferences,
+    privacy,
+    sales,
+    tracking,
+    unsubscribe,
+    webhooks,
+)
 from nurture.api.limits import BodyLimit
 from nurture.context import AppContext
 from nurture.inbound.outbox import OUTBOX
@@ -74,6 +86,7 @@ def create_app(
     for module in (webhooks, tracking, identity, contacts, history, unsubscribe, broadcasts, sales):
         app.include_router(module.router)
     app.include_router(privacy.router)
+    app.include_router(preferences.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:

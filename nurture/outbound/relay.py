@@ -211,7 +211,7 @@ class OutboxRelay:
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
-                if row.signal in (keys.SIGNAL_EXIT, keys.SIGNAL_SALES_FEEDBACK):  # never start one for these
+                if row.signal in (keys.SIGNAL_EXIT, keys.SIGNAL_SALES_FEEDBACK, keys.SIGNAL_PREFERENCES):  # never start
                     return Outcome.GAVE_UP, "journey not running"
                 # not started yet (enrollment recorded, start lost) or ended: signal-with-start decides
                 started = await signal_journey(
