@@ -23,6 +23,8 @@ SIGNAL_BROADCAST = "receive_broadcast"
 SIGNAL_EXIT = "exit_journey"
 SIGNAL_SALES_FEEDBACK = "receive_sales_feedback"
 SIGNAL_PREFERENCES = "update_preferences"  # preference center choices (ids and choices only)
+SIGNAL_PAUSE = "pause_journey"  # bulk control: send nothing, keep hearing events
+SIGNAL_RESUME = "resume_journey"
 QUERY_STATUS = "status"
 
 # Search attributes (PascalCase), upserted by every journey for ops and broadcast audiences.

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from activities.email import build_sender
 from nurture.api import (
     broadcasts,
+    bulk,
     contacts,
     errors,
     history,
@@ -87,6 +88,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(privacy.router)
     app.include_router(preferences.router)
+    app.include_router(bulk.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:

@@ -16,6 +16,7 @@ def _register() -> None:
     from nurture.cli import (  # noqa: F401  (each adds its commands)
         api,
         broadcast,
+        bulk,
         contacts,
         dev,
         journeys,

@@ -76,6 +76,15 @@ class Pass:
     unreachable: bool = False
 
 
+NEVER_STARTS = (
+    keys.SIGNAL_EXIT,
+    keys.SIGNAL_SALES_FEEDBACK,
+    keys.SIGNAL_PREFERENCES,
+    keys.SIGNAL_PAUSE,
+    keys.SIGNAL_RESUME,
+)
+
+
 def signal_arg(signal: str, payload: dict[str, Any]) -> object:
     """The typed signal payload for an outbox row."""
     if signal == keys.SIGNAL_ENGAGEMENT:
@@ -211,7 +220,7 @@ class OutboxRelay:
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
-                if row.signal in (keys.SIGNAL_EXIT, keys.SIGNAL_SALES_FEEDBACK, keys.SIGNAL_PREFERENCES):  # never start
+                if row.signal in NEVER_STARTS:  # never start a journey for these
                     return Outcome.GAVE_UP, "journey not running"
                 # not started yet (enrollment recorded, start lost) or ended: signal-with-start decides
                 started = await signal_journey(
