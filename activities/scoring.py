@@ -8,7 +8,6 @@ from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-import definitions  # noqa: F401  (registers every journey, for its stage thresholds)
 from definitions.scoring import Engagement, Scored, rules_for
 from nurture.db import Contact, Event, Score, Visitor
 from nurture.db.engine import session_scope
@@ -19,19 +18,12 @@ from workflows.payloads import ScoreContribution, ScoreInput, ScoreResult
 log = get_logger(__name__)
 
 TOP_CONTRIBUTIONS = 5
-DEFAULT_STAGES = {"awareness": 0.0, "consideration": 20.0, "decision": 45.0}
 
 
 def stage_for(journey: str, score: float) -> str:
     """The journey's own stage thresholds (`JourneySpec.stage_for`), or the defaults for unknown journeys."""
     spec = dsl.REGISTRY.get(journey)
-    if spec is not None:
-        return spec.stage_for(score)
-    current = dsl.STAGES[0]
-    for stage in dsl.STAGES:
-        if score >= DEFAULT_STAGES[stage]:
-            current = stage
-    return current
+    return spec.stage_for(score) if spec is not None else dsl.stage_for(score)
 
 
 def contact_events(s: Session, contact_id: int, since: datetime, until: datetime) -> list[Event]:

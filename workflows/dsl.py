@@ -15,6 +15,18 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 STAGES = ("awareness", "consideration", "decision")
+DEFAULT_STAGE_THRESHOLDS: dict[str, float] = {"awareness": 0.0, "consideration": 20.0, "decision": 45.0}
+
+
+def stage_for(score: float, thresholds: dict[str, float] = DEFAULT_STAGE_THRESHOLDS) -> str:
+    """The furthest stage whose threshold the score reaches (the one definition of stage from score)."""
+    current = STAGES[0]
+    for stage in STAGES:
+        if score >= thresholds[stage]:
+            current = stage
+    return current
+
+
 TEMPLATE_FIELDS = frozenset({"first_name", "last_name", "company", "unsubscribe_url", "preferences_url"})
 
 
@@ -283,16 +295,10 @@ class JourneySpec:
     broadcast_pushes_schedule: bool = True  # push the next drop back so it keeps the minimum gap
     cooldown_after_rejection: timedelta = timedelta(days=30)
     sales_feedback_timeout: timedelta = timedelta(days=14)
-    stages: dict[str, float] = field(
-        default_factory=lambda: {"awareness": 0.0, "consideration": 20.0, "decision": 45.0}
-    )
+    stages: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STAGE_THRESHOLDS))
 
     def stage_for(self, score: float) -> str:
-        current = STAGES[0]
-        for stage in STAGES:
-            if score >= self.stages[stage]:
-                current = stage
-        return current
+        return stage_for(score, self.stages)
 
 
 REGISTRY: dict[str, JourneySpec] = {}

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from nurture import keys
+from nurture import temporal_names
 from nurture.db import BulkAction, BulkOperation, BulkOperationItem, BulkState, Score
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
@@ -24,7 +24,11 @@ from nurture.inbound.routing import OutboxSignal
 OPERATION = outbox.table(BulkOperation)
 ITEM = outbox.table(BulkOperationItem)
 SCORE = outbox.table(Score)
-SIGNALS = {BulkAction.PAUSE: keys.SIGNAL_PAUSE, BulkAction.RESUME: keys.SIGNAL_RESUME, BulkAction.END: keys.SIGNAL_EXIT}
+SIGNALS = {
+    BulkAction.PAUSE: temporal_names.SIGNAL_PAUSE_JOURNEY,
+    BulkAction.RESUME: temporal_names.SIGNAL_RESUME_JOURNEY,
+    BulkAction.END: temporal_names.SIGNAL_EXIT,
+}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import definitions  # noqa: F401  (registers the shipped journeys)
 from nurture.logging import get_logger
 from workflows import dsl
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from nurture import keys
+from nurture import temporal_names
 from nurture.caps import Frequency
 from nurture.db import ContactStatus, Preference
 from nurture.inbound import outbox
@@ -92,7 +92,7 @@ def save(conn: Connection, contact_id: int, choice: Choice, now: datetime) -> in
         return 0
     journeys = outbox.journeys_of(conn, [contact_id]).get(contact_id, [])
     payload = {"contact_id": contact_id, **changes}
-    signals = [OutboxSignal(contact_id, None, j, keys.SIGNAL_PREFERENCES, payload) for j in journeys]
+    signals = [OutboxSignal(contact_id, None, j, temporal_names.SIGNAL_PREFERENCES, payload) for j in journeys]
     return outbox.write(conn, signals, now)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from nurture import keys
+from nurture import temporal_names
 from nurture.db import ContactStatus, ErasedAddress, Erasure, OutboxEmail, Touch
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
@@ -161,7 +161,7 @@ def erase_contact(conn: Connection, contact_id: int, now: datetime, *, requested
     )
     anonymised += 1
     payload = {"reason": ERASED, "event_id": None}
-    exits = [OutboxSignal(contact_id, None, j, keys.SIGNAL_EXIT, payload) for j in journeys]
+    exits = [OutboxSignal(contact_id, None, j, temporal_names.SIGNAL_EXIT, payload) for j in journeys]
     exits_queued = outbox.write(conn, exits, now)  # after the outbox rows were cleared: these must keep theirs
     hashed = address_hash(person.email)
     if (

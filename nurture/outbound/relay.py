@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError, RPCStatusCode
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.context import AppContext
 from nurture.inbound.outbox import ENROLL, OUTBOX
@@ -77,17 +77,17 @@ class Pass:
 
 
 NEVER_STARTS = (
-    keys.SIGNAL_EXIT,
-    keys.SIGNAL_SALES_FEEDBACK,
-    keys.SIGNAL_PREFERENCES,
-    keys.SIGNAL_PAUSE,
-    keys.SIGNAL_RESUME,
+    temporal_names.SIGNAL_EXIT,
+    temporal_names.SIGNAL_SALES_FEEDBACK,
+    temporal_names.SIGNAL_PREFERENCES,
+    temporal_names.SIGNAL_PAUSE_JOURNEY,
+    temporal_names.SIGNAL_RESUME_JOURNEY,
 )
 
 
 def signal_arg(signal: str, payload: dict[str, Any]) -> object:
     """The typed signal payload for an outbox row."""
-    if signal == keys.SIGNAL_ENGAGEMENT:
+    if signal == temporal_names.SIGNAL_ENGAGEMENT:
         return EngagementEvent(
             event_id=payload["event_id"],
             kind=payload["kind"],
@@ -95,16 +95,16 @@ def signal_arg(signal: str, payload: dict[str, Any]) -> object:
             item_id=payload.get("item_id"),
             url=payload.get("url"),
         )
-    if signal == keys.SIGNAL_PAGE_VIEW:
+    if signal == temporal_names.SIGNAL_PAGE_VIEW:
         return PageView(
             event_id=payload["event_id"],
             url=payload["url"],
             occurred_at=datetime.fromisoformat(payload["occurred_at"]),
             topic=payload.get("topic"),
         )
-    if signal == keys.SIGNAL_EXIT:
+    if signal == temporal_names.SIGNAL_EXIT:
         return ExitRequest(reason=payload["reason"], event_id=payload.get("event_id"))
-    if signal == keys.SIGNAL_SALES_FEEDBACK:
+    if signal == temporal_names.SIGNAL_SALES_FEEDBACK:
         return SalesFeedback(
             accepted=bool(payload["accepted"]), reason=payload.get("reason", ""), handoff_id=payload.get("handoff_id")
         )
@@ -214,7 +214,7 @@ class OutboxRelay:
                 await enroll(ctx.client, ctx.engine, ctx.settings, row.contact_id, row.journey, time_scale=scale)
                 return Outcome.DELIVERED, ""
             arg = signal_arg(row.signal, row.payload)
-            handle = ctx.client.get_workflow_handle(keys.journey_workflow_id(row.journey, row.contact_id))
+            handle = ctx.client.get_workflow_handle(workflow_ids.journey_workflow_id(row.journey, row.contact_id))
             try:
                 await handle.signal(row.signal, arg, rpc_timeout=self.rpc_timeout)
             except RPCError as err:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from nurture import keys
+from nurture import keys, temporal_names
 from nurture.clock import utcnow
 from nurture.db import BulkAction, BulkOperation, BulkOperationItem, Enrollment, Score
 from nurture.db.engine import session_scope
@@ -52,7 +52,7 @@ async def test_preview_changes_nothing_and_pause_signals_each_journey_once(api: 
     done = await api.http.post("/journeys/bulk", json={**body, "preview": False}, headers=AUTH)
     assert done.status_code == 200, done.text
     assert (done.json()["state"], done.json()["total"], done.json()["done"]) == ("done", 2, 2)
-    signals = api.outbox(signal=keys.SIGNAL_PAUSE)
+    signals = api.outbox(signal=temporal_names.SIGNAL_PAUSE_JOURNEY)
     assert sorted(o.contact_id for o in signals) == ids["decision"] and {o.journey for o in signals} == {"b2b_drip"}
     with session_scope(engine) as s:
         reasons = {i.reason for i in s.exec(select(BulkOperationItem)).all()}
@@ -76,6 +76,6 @@ async def test_an_interrupted_operation_finishes_without_repeating_a_signal(api:
     assert finished.json()["state"] == "done" and finished.json()["done"] == 5
     again = await api.http.post(f"/journeys/bulk/{op}/continue", headers=AUTH)
     assert again.json()["done"] == 5
-    exits = api.outbox(signal=keys.SIGNAL_EXIT)
+    exits = api.outbox(signal=temporal_names.SIGNAL_EXIT)
     assert sorted(o.contact_id for o in exits) == sorted(ids["decision"] + ids["awareness"])  # once each
     assert {o.payload["reason"] for o in exits} == {"manual"}
