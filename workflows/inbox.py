@@ -85,6 +85,9 @@ class Inbox:
         if self._carry.exit_reason is None:
             self._carry.exit_reason = request.reason
 
+    def on_pause(self, paused: bool) -> None:
+        self._carry.paused = paused
+
     def on_sales_feedback(self, feedback: SalesFeedback) -> None:
         self._carry.sales_feedback.append(feedback)
 

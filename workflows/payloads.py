@@ -42,6 +42,13 @@ class BroadcastNotice:
 
 
 @dataclass(frozen=True)
+class PauseRequest:
+    """Bulk control: pause (send nothing, keep hearing events) or resume; the operation that asked, if any."""
+
+    operation_id: int | None = None
+
+
+@dataclass(frozen=True)
 class ExitRequest:
     reason: str  # unsubscribe | bounce | complaint | dropped | manual
     event_id: str | None = None
@@ -119,6 +126,7 @@ class JourneyCarry:
     phase: str = "nurturing"
     failures: int = 0
     exit_reason: str | None = None
+    paused: bool = False  # bulk control: the journey sends nothing until resumed
     sales_feedback: list[SalesFeedback] = field(default_factory=list)
     handoff_id: int | None = None
     score: float = 0.0

@@ -53,6 +53,11 @@ class Sender:
         carry = self._carry
         while True:
             check_exit(carry)
+            if carry.paused:  # bulk pause: nothing goes out; signals keep landing in the inbox meanwhile
+                self._shown.decide(f"paused before {item_id}", "paused by an operator")
+                self._shown.publish(flush=True)
+                await workflow.wait_condition(lambda: not carry.paused or carry.exit_reason is not None)
+                continue
             drop = SendDropInput(
                 contact_id=self._inp.contact_id,
                 journey=self._spec.key,
