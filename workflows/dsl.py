@@ -12,6 +12,7 @@ import string
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import IntEnum
 from typing import Protocol
 
 STAGES = ("awareness", "consideration", "decision")
@@ -179,6 +180,15 @@ def PRODUCT_LAUNCHED(topic: str | None = None) -> Matcher:
 # ---- the journey ---------------------------------------------------------------------------------------
 
 
+class Priority(IntEnum):
+    """Which held-back drop goes first for one contact (higher first); `nurture.db.DropPriority` stores these."""
+
+    DRIP = 10  # the journey's regular rhythm
+    MILESTONE = 20  # a lifecycle milestone (welcome, renewal)
+    BROADCAST = 30  # a time-critical broadcast
+    SALES = 40  # sales asked for it
+
+
 @dataclass(frozen=True)
 class SendWindow:
     """When drops may go out, in the contact's own time zone."""
@@ -216,8 +226,11 @@ class Journey(Protocol):
         """The journey clock: workflow time, stretched by the time scale when the demo compresses time."""
         ...
 
-    async def drop(self, why: str = "", *, topic: str | None = None) -> str | None:
+    async def drop(self, why: str = "", *, topic: str | None = None, priority: int | None = None) -> str | None:
         """Send the next unsent item for persona and stage (about `topic` if given).
+
+        `priority` (a `Priority`) decides which waiting drop goes first when caps hold several back for one
+        contact; by default a scheduled drop is `Priority.DRIP`. A held-back drop waits for its slot.
 
         Returns the item id, or None when nothing is left to send (or the provider refused it).
         """

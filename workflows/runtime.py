@@ -91,8 +91,8 @@ class JourneyRuntime:
 
     # ---- primitives -------------------------------------------------------------------------------------
 
-    async def drop(self, why: str = "", *, topic: str | None = None) -> str | None:
-        return await self.journal.step("drop", lambda entry: self.sender.drop(why, topic))
+    async def drop(self, why: str = "", *, topic: str | None = None, priority: int | None = None) -> str | None:
+        return await self.journal.step("drop", lambda entry: self.sender.drop(why, topic, priority))
 
     async def sleep(self, duration: timedelta, why: str = "") -> None:
         async def live(entry: JournalEntry) -> None:

@@ -28,7 +28,7 @@ class Sender:
         self._shown = shown
         self._timers = timers
 
-    async def drop(self, why: str, topic: str | None) -> str | None:
+    async def drop(self, why: str, topic: str | None, priority: int | None = None) -> str | None:
         """The `drop` primitive: send the next unsent item for persona and stage; its id, or None."""
         carry = self._carry
         check_exit(carry)
@@ -40,14 +40,22 @@ class Sender:
         step = f"drop {carry.drops_sent + 1}"
         self._shown.step = f"sending {item.id}"
         self._shown.publish(flush=True)
-        result = await self.send(item.id, step, why or f"scheduled drop ({item.stage})", None, wait_gap=True)
+        reason = why or f"scheduled drop ({item.stage})"
+        result = await self.send(item.id, step, reason, None, wait_gap=True, priority=priority)
         if result.status in ("sent", "unconfirmed"):
             self._shown.decide(f"sent {item.id}", why or f"next {item.stage} item for {self._inp.persona}")
             return item.id
         return None
 
     async def send(
-        self, item_id: str, step: str, reason: str, broadcast_id: str | None, *, wait_gap: bool
+        self,
+        item_id: str,
+        step: str,
+        reason: str,
+        broadcast_id: str | None,
+        *,
+        wait_gap: bool,
+        priority: int | None = None,
     ) -> SendDropResult:
         """Send one item; a scheduled drop waits out the minimum gap, a broadcast returns 'deferred'."""
         carry = self._carry
@@ -69,6 +77,7 @@ class Sender:
                 min_gap_seconds=self._inp.min_gap_seconds / self._inp.time_scale,
                 broadcast_id=broadcast_id,
                 time_scale=self._inp.time_scale,
+                priority=priority,
             )
             if broadcast_id is None:
                 result: SendDropResult = await workflow.execute_activity(
@@ -92,9 +101,10 @@ class Sender:
                     retry_policy=SEND_RETRY,
                 )
             if result.status == "deferred" and wait_gap and result.deferred_until is not None:
-                self._shown.decide(f"deferred {item_id}", f"minimum gap between drops: {result.detail}")
+                # the gap, a cap, quiet time or a higher-priority drop: wait for the slot, keeping the journey's place
+                self._shown.decide(f"deferred {item_id}", result.detail)
                 gap_entry = JournalEntry(op="gap", wake_at=result.deferred_until)
-                await self._timers.sleep_until(gap_entry, f"deferring {item_id} for the minimum gap")
+                await self._timers.sleep_until(gap_entry, f"deferring {item_id} until it may go")
                 continue
             break
         if result.status in ("sent", "unconfirmed"):

@@ -58,7 +58,7 @@ class _Probe:
         self.choices.append((chosen, options))
         return chosen
 
-    async def drop(self, why: str = "", *, topic: str | None = None) -> str | None:
+    async def drop(self, why: str = "", *, topic: str | None = None, priority: int | None = None) -> str | None:
         self._tick()
         self.drops_sent += 1
         return "probe-item"

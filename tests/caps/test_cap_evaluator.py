@@ -79,3 +79,10 @@ def test_other_channels_rules_do_not_apply() -> None:
 
 def test_window_start_is_local_midnight() -> None:
     assert window_start(MON, 7, "Europe/Berlin") == datetime(2026, 2, 23, 23, 0, tzinfo=UTC)
+
+
+def test_the_dsl_priorities_are_the_stored_ones() -> None:
+    from nurture.db import DropPriority
+    from workflows.dsl import Priority
+
+    assert {p.name: int(p) for p in Priority} == {p.name: int(p) for p in DropPriority}
