@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         JourneyStatus,
         PageView,
         PauseRequest,
+        PreferenceChange,
         SalesFeedback,
     )
     from workflows.retry import QUICK_RETRY
@@ -94,6 +95,10 @@ class JourneyWorkflow:
     @workflow.signal(name=temporal_names.SIGNAL_RESUME_JOURNEY)
     def resume_journey(self, request: PauseRequest) -> None:
         self._rt.inbox.on_pause(False)
+
+    @workflow.signal(name=temporal_names.SIGNAL_PREFERENCES)
+    def update_preferences(self, change: PreferenceChange) -> None:
+        self._rt.inbox.on_preferences(change)
 
     @workflow.signal(name=temporal_names.SIGNAL_SALES_FEEDBACK)
     def receive_sales_feedback(self, feedback: SalesFeedback) -> None:

@@ -49,6 +49,16 @@ class PauseRequest:
 
 
 @dataclass(frozen=True)
+class PreferenceChange:
+    """The contact changed its choices in the preference center (fields left None did not change)."""
+
+    contact_id: int
+    topics: list[str] | None = None
+    frequency: str | None = None
+    snoozed_until: str | None = None  # ISO time; the drop claim enforces it, the journey only shows it
+
+
+@dataclass(frozen=True)
 class ExitRequest:
     reason: str  # unsubscribe | bounce | complaint | dropped | manual
     event_id: str | None = None
@@ -127,6 +137,7 @@ class JourneyCarry:
     failures: int = 0
     exit_reason: str | None = None
     paused: bool = False  # bulk control: the journey sends nothing until resumed
+    topics: list[str] | None = None  # the contact's own choice (preference center), over the enrollment's
     sales_feedback: list[SalesFeedback] = field(default_factory=list)
     handoff_id: int | None = None
     score: float = 0.0

@@ -57,7 +57,8 @@ class JourneyRuntime:
 
     @property
     def topics(self) -> frozenset[str]:
-        return frozenset(self.inp.topics)
+        chosen = self.carry.topics
+        return frozenset(self.inp.topics if chosen is None else chosen)
 
     @property
     def stage(self) -> str:

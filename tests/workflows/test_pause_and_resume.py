@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from nurture import temporal_names
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
-from workflows.payloads import ExitRequest, JourneyStatus, PageView, PauseRequest
+from workflows.payloads import BroadcastNotice, ExitRequest, JourneyStatus, PageView, PauseRequest
 
 B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
 
@@ -52,3 +52,23 @@ async def test_a_paused_journey_still_ends_on_exit(
         await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
         result = await handle.result()
     assert result.outcome == "unsubscribe" and len(rec.sent(612)) == 1
+
+
+async def test_preference_topics_reach_the_running_journey(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    """Enrolled for compliance, the contact now only wants automation: a compliance broadcast is not for it."""
+    env, rec = time_skipping_env, Recorder()
+    async with running_worker(env, task_queue, sqlite_engine, rec):
+        handle = await start_journey(env, task_queue, "b2b_drip", 613, **B2B)
+        await env.sleep(timedelta(days=4))
+        # the payload as nurture.inbound.preferences writes it and the relay delivers it
+        await handle.signal(temporal_names.SIGNAL_PREFERENCES, {"contact_id": 613, "topics": ["automation"]})
+        await handle.signal(
+            temporal_names.SIGNAL_BROADCAST, BroadcastNotice("bc-einv", "regulation", "b2b-einvoicing-primer")
+        )
+        await env.sleep(timedelta(hours=2))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="manual"))
+        await handle.result()
+    [outcome] = rec.broadcast_outcomes
+    assert outcome.outcome == "skipped" and "compliance" in outcome.reason
