@@ -18,19 +18,21 @@ again under the same rules (suppression, gap, contact lock) and sent once more. 
 sends without evidence the touch stays `unconfirmed` and is never sent again. The window is at least the
 provider timeout twice over, so an earlier attempt still in its call has given up before a resend.
 
-Claims are serialised per contact (a row lock on the contact) so two journeys cannot both pass the gap check.
+Claims are serialised per contact (a row lock on the contact) so two journeys cannot both pass the gate
+(`activities.caps`: caps across journeys, the minimum gap, quiet time, priority among deferred drops).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
+from activities.caps import cancel_waiting, gate
 from activities.email import (
     EmailSender,
     OutgoingEmail,
@@ -49,7 +51,6 @@ from workflows.payloads import SendDropInput, SendDropResult
 
 log = get_logger(__name__)
 
-DROP_CHANNEL = "email"
 COUNTS_FOR_GAP = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
 UNSETTLED = (TouchStatus.SENDING, TouchStatus.UNCONFIRMED)
 MAX_UNKNOWN_SENDS = 2  # provider calls of unknown outcome before a touch stays unconfirmed for good
@@ -152,6 +153,7 @@ class DropSender:
                 why = "contact erased" if contact is None else f"contact suppressed ({contact.suppressed_reason})"
                 if contact is not None:
                     _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SUPPRESSED, error=why)
+                    cancel_waiting(s, inp.contact_id, inp.now, why)
                 log.info("drop.suppressed", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
                 return SendDropResult(status="suppressed", touch_id=touch.id if touch else None, detail=why)
             earlier = s.exec(
@@ -166,16 +168,11 @@ class DropSender:
                 why = f"{inp.item_id} already sent to this contact by {earlier.journey}"
                 log.info("drop.duplicate", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
                 return SendDropResult(status="duplicate", touch_id=earlier.id, detail=why)
-            gap = timedelta(seconds=inp.min_gap_seconds)
-            last = _last_touch_at(s, inp.contact_id, key, inp.now - gap)
-            if last is not None:
-                until = last + gap
-                log.info("drop.deferred", contact_id=inp.contact_id, item_id=inp.item_id, until=until.isoformat())
-                return SendDropResult(
-                    status="deferred",
-                    deferred_until=until,
-                    detail=f"last drop at {last.isoformat()}; next allowed at {until.isoformat()}",
-                )
+            # caps, the minimum gap, quiet time and priority: deferred (recorded) or expired, never lost
+            allowed = gate(s, inp, contact, self._settings)
+            if isinstance(allowed, SendDropResult):
+                log.info("drop.deferred", contact_id=inp.contact_id, item_id=inp.item_id, status=allowed.status)
+                return allowed
             touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SENDING)
             touch.claimed_at, touch.attempts = utcnow(), touch.attempts + 1
             s.add(touch)
@@ -266,20 +263,3 @@ def _upsert_touch(
     s.add(touch)
     s.flush()
     return touch
-
-
-def _last_touch_at(s: Session, contact_id: int, key: str, since: datetime) -> datetime | None:
-    """When the contact was last reached (or is being reached) by another drop, if after `since`.
-
-    Only drops (channel "email") count: a transactional email such as the opt-in confirmation does not.
-    """
-    rows = s.exec(
-        select(Touch).where(
-            Touch.contact_id == contact_id,
-            Touch.channel == DROP_CHANNEL,
-            Touch.idempotency_key != key,
-            col(Touch.status).in_(COUNTS_FOR_GAP),
-            or_(col(Touch.sent_at) > since, (col(Touch.sent_at).is_(None)) & (col(Touch.created_at) > since)),
-        )
-    ).all()
-    return max((t.sent_at or t.created_at for t in rows), default=None)

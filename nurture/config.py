@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Self
 
@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     from_email: str = "hello@nurture.example"
     from_name: str = "nurture"
     min_gap_between_drops: timedelta = Field(default=timedelta(days=3))
+    drop_caps: str = Field(
+        default="", description="Caps across journeys, N per D local days: '1/3d,2/7d,4/30d' (nurture.caps)"
+    )
+    closure_dates: list[date] = Field(default_factory=list, description="Company closure days: no drops (JSON list)")
+    deferred_drop_ttl: timedelta = Field(default=timedelta(days=14), description="A deferred drop expires after")
 
     # Public URLs rendered into emails (tracking, unsubscribe); unset = this machine's API port (dev)
     public_base_url: str = "http://127.0.0.1:8000"

@@ -46,6 +46,11 @@ def unsubscribe_url(settings: Settings, contact_id: int, touch_id: int | None = 
     return _url(settings, "/u/" + tokens.sign(_secret(settings), "unsubscribe", _ids(contact_id, None, touch_id)))
 
 
+def preferences_url(settings: Settings, contact_id: int) -> str:
+    """The preference center (`nurture.api.preferences`): GET shows topics, frequency and snooze; POST changes."""
+    return _url(settings, "/p/" + tokens.sign(_secret(settings), "preferences", _ids(contact_id, None, None)))
+
+
 def list_unsubscribe_headers(settings: Settings, contact_id: int, touch_id: int | None = None) -> dict[str, str]:
     """The headers every drop must carry (Gmail and Yahoo require one-click unsubscribe)."""
     return {

@@ -17,6 +17,9 @@ SIGNAL_PAGE_VIEW = "record_page_view"
 SIGNAL_BROADCAST = "receive_broadcast"
 SIGNAL_EXIT = "exit_journey"
 SIGNAL_SALES_FEEDBACK = "receive_sales_feedback"
+SIGNAL_PREFERENCES = "update_preferences"  # preference center choices (ids and choices only)
+SIGNAL_PAUSE_JOURNEY = "pause_journey"  # bulk control: send nothing, keep hearing events
+SIGNAL_RESUME_JOURNEY = "resume_journey"
 QUERY_STATUS = "status"
 # Goals: an exit signal with reason EXIT_GOAL_REACHED ends a journey whose goal happened (payload "goal" names it).
 EXIT_GOAL_REACHED = "goal_reached"

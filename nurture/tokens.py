@@ -13,7 +13,7 @@ import hmac
 import json
 from datetime import datetime
 
-PURPOSES = frozenset({"open", "click", "unsubscribe", "confirm", "contact"})  # contact: a browser acting for a contact
+PURPOSES = frozenset({"open", "click", "unsubscribe", "confirm", "contact", "preferences"})  # contact: a browser
 
 
 class BadTokenError(ValueError):

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         InboxEvent,
         JourneyCarry,
         PageView,
+        PreferenceChange,
         SalesFeedback,
     )
 
@@ -84,6 +85,13 @@ class Inbox:
     def on_exit(self, request: ExitRequest) -> None:
         if self._carry.exit_reason is None:
             self._carry.exit_reason = request.reason
+
+    def on_pause(self, paused: bool) -> None:
+        self._carry.paused = paused
+
+    def on_preferences(self, change: PreferenceChange) -> None:
+        if change.topics is not None:
+            self._carry.topics = list(change.topics)
 
     def on_sales_feedback(self, feedback: SalesFeedback) -> None:
         self._carry.sales_feedback.append(feedback)

@@ -20,6 +20,8 @@ with workflow.unsafe.imports_passed_through():
         JourneyResult,
         JourneyStatus,
         PageView,
+        PauseRequest,
+        PreferenceChange,
         SalesFeedback,
     )
     from workflows.retry import QUICK_RETRY
@@ -91,6 +93,18 @@ class JourneyWorkflow:
     @workflow.signal(name=temporal_names.SIGNAL_EXIT)
     def exit_journey(self, request: ExitRequest) -> None:
         self._rt.inbox.on_exit(request)
+
+    @workflow.signal(name=temporal_names.SIGNAL_PAUSE_JOURNEY)
+    def pause_journey(self, request: PauseRequest) -> None:
+        self._rt.inbox.on_pause(True)
+
+    @workflow.signal(name=temporal_names.SIGNAL_RESUME_JOURNEY)
+    def resume_journey(self, request: PauseRequest) -> None:
+        self._rt.inbox.on_pause(False)
+
+    @workflow.signal(name=temporal_names.SIGNAL_PREFERENCES)
+    def update_preferences(self, change: PreferenceChange) -> None:
+        self._rt.inbox.on_preferences(change)
 
     @workflow.signal(name=temporal_names.SIGNAL_SALES_FEEDBACK)
     def receive_sales_feedback(self, feedback: SalesFeedback) -> None:

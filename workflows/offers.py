@@ -107,7 +107,7 @@ class Offers:
         if result.status == "deferred" and result.deferred_until is not None:
             carry.deferred_broadcasts.append(DeferredBroadcast(notice, result.deferred_until))
             return "deferred", f"minimum gap: due {result.deferred_until.isoformat()}"
-        if result.status == "duplicate":
+        if result.status in ("duplicate", "declined", "expired"):  # declined: the contact's topics; expired waiting
             return "skipped", result.detail
         if result.status in ("sent", "unconfirmed"):
             if self._spec.broadcast_pushes_schedule and entry.wake_at is not None:

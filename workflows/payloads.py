@@ -42,6 +42,23 @@ class BroadcastNotice:
 
 
 @dataclass(frozen=True)
+class PauseRequest:
+    """Bulk control: pause (send nothing, keep hearing events) or resume; the operation that asked, if any."""
+
+    operation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PreferenceChange:
+    """The contact changed its choices in the preference center (fields left None did not change)."""
+
+    contact_id: int
+    topics: list[str] | None = None
+    frequency: str | None = None
+    snoozed_until: str | None = None  # ISO time; the drop claim enforces it, the journey only shows it
+
+
+@dataclass(frozen=True)
 class ExitRequest:
     reason: str  # unsubscribe | bounce | complaint | dropped | manual
     event_id: str | None = None
@@ -121,6 +138,8 @@ class JourneyCarry:
     phase: str = "nurturing"
     failures: int = 0
     exit_reason: str | None = None
+    paused: bool = False  # bulk control: the journey sends nothing until resumed
+    topics: list[str] | None = None  # the contact's own choice (preference center), over the enrollment's
     sales_feedback: list[SalesFeedback] = field(default_factory=list)
     handoff_id: int | None = None
     score: float = 0.0
@@ -198,11 +217,13 @@ class SendDropInput:
     now: datetime  # workflow time: the gap check and the touch use it, so simulated time works
     min_gap_seconds: float
     broadcast_id: str | None = None
+    priority: int | None = None  # nurture.db.DropPriority; None = broadcast for a broadcast, else drip
+    time_scale: float = 1.0  # compressed journeys (demo, tests) skip calendar caps and quiet time, as for windows
 
 
 @dataclass(frozen=True)
 class SendDropResult:
-    status: str  # sent | unconfirmed | deferred | suppressed | failed | duplicate (another journey sent it)
+    status: str  # sent | unconfirmed | deferred | expired | suppressed | failed | duplicate (another journey sent it)
     touch_id: int | None = None
     deferred_until: datetime | None = None
     message_id: str | None = None

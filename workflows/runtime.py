@@ -60,7 +60,8 @@ class JourneyRuntime:
 
     @property
     def topics(self) -> frozenset[str]:
-        return frozenset(self.inp.topics)
+        chosen = self.carry.topics
+        return frozenset(self.inp.topics if chosen is None else chosen)
 
     @property
     def stage(self) -> str:
@@ -95,11 +96,17 @@ class JourneyRuntime:
     # ---- primitives -------------------------------------------------------------------------------------
 
     async def drop(
-        self, why: str = "", *, topic: str | None = None, item: str | None = None, wait_out_gap: bool = True
+        self,
+        why: str = "",
+        *,
+        topic: str | None = None,
+        item: str | None = None,
+        wait_out_gap: bool = True,
+        priority: int | None = None,
     ) -> dsl.DropResult:
         if item is not None and item not in self.spec.catalog:
             raise ValueError(f"journey {self.spec.key}: item {item!r} is not in its catalog")
-        raw = await self.journal.step("drop", lambda entry: self.sender.drop(why, topic, item, wait_out_gap))
+        raw = await self.journal.step("drop", lambda entry: self.sender.drop(why, topic, item, wait_out_gap, priority))
         return decode_drop(raw)
 
     async def sleep(self, duration: timedelta, why: str = "") -> None:

@@ -27,7 +27,9 @@ class Sender:
         self._shown = shown
         self._timers = timers
 
-    async def drop(self, why: str, topic: str | None, item_id: str | None, wait_out_gap: bool) -> str:
+    async def drop(
+        self, why: str, topic: str | None, item_id: str | None, wait_out_gap: bool, priority: int | None = None
+    ) -> str:
         """The `drop` primitive: send the named item, or the next unsent one for persona and stage (about `topic`).
 
         Returns the journal encoding of a `dsl.DropResult`.
@@ -49,7 +51,7 @@ class Sender:
         self._shown.step = f"sending {item.id}"
         self._shown.publish(flush=True)
         reason = why or f"scheduled drop ({item.stage})"
-        result = await self.send(item.id, step, reason, None, wait_gap=wait_out_gap)
+        result = await self.send(item.id, step, reason, None, wait_gap=wait_out_gap, priority=priority)
         if result.status in ("sent", "unconfirmed"):
             self._shown.decide(f"sent {item.id}", why or f"next {item.stage} item for {self._inp.persona}")
             return encode_drop(dsl.DropResult(dsl.DropOutcome.SENT, item.id))
@@ -58,16 +60,32 @@ class Sender:
             return encode_drop(
                 dsl.DropResult(dsl.DropOutcome.DEFERRED, item.id, result.detail, until=result.deferred_until)
             )
-        outcome = dsl.DropOutcome.ALREADY_SENT if result.status == "duplicate" else dsl.DropOutcome.REFUSED
+        outcome = {
+            "duplicate": dsl.DropOutcome.ALREADY_SENT,
+            "expired": dsl.DropOutcome.EXPIRED,
+            "declined": dsl.DropOutcome.DECLINED,
+        }.get(result.status, dsl.DropOutcome.REFUSED)
         return encode_drop(dsl.DropResult(outcome, item.id, result.detail))
 
     async def send(
-        self, item_id: str, step: str, reason: str, broadcast_id: str | None, *, wait_gap: bool
+        self,
+        item_id: str,
+        step: str,
+        reason: str,
+        broadcast_id: str | None,
+        *,
+        wait_gap: bool,
+        priority: int | None = None,
     ) -> SendDropResult:
         """Send one item; a scheduled drop waits out the minimum gap, a broadcast returns 'deferred'."""
         carry = self._carry
         while True:
             check_exit(carry)
+            if carry.paused:  # bulk pause: nothing goes out; signals keep landing in the inbox meanwhile
+                self._shown.decide(f"paused before {item_id}", "paused by an operator")
+                self._shown.publish(flush=True)
+                await workflow.wait_condition(lambda: not carry.paused or carry.exit_reason is not None)
+                continue
             drop = SendDropInput(
                 contact_id=self._inp.contact_id,
                 journey=self._spec.key,
@@ -78,6 +96,8 @@ class Sender:
                 now=workflow.now(),
                 min_gap_seconds=self._inp.min_gap_seconds / self._inp.time_scale,
                 broadcast_id=broadcast_id,
+                time_scale=self._inp.time_scale,
+                priority=priority,
             )
             if broadcast_id is None:
                 result: SendDropResult = await workflow.execute_activity(
@@ -101,9 +121,10 @@ class Sender:
                     retry_policy=SEND_RETRY,
                 )
             if result.status == "deferred" and wait_gap and result.deferred_until is not None:
-                self._shown.decide(f"deferred {item_id}", f"minimum gap between drops: {result.detail}")
+                # the gap, a cap, quiet time or a higher-priority drop: wait for the slot, keeping the journey's place
+                self._shown.decide(f"deferred {item_id}", result.detail)
                 gap_entry = JournalEntry(op="gap", wake_at=result.deferred_until)
-                await self._timers.sleep_until(gap_entry, f"deferring {item_id} for the minimum gap")
+                await self._timers.sleep_until(gap_entry, f"deferring {item_id} until it may go")
                 continue
             break
         if result.status in ("sent", "unconfirmed"):

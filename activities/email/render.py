@@ -24,10 +24,10 @@ from workflows.dsl import ContentItem
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]")
 
-FOOTER_TEXT = "You receive these emails because you asked to hear from us. Unsubscribe: {url}"
+FOOTER_TEXT = "You receive these emails because you asked to hear from us. Preferences: {prefs} Unsubscribe: {url}"
 FOOTER_HTML = (
     '<p style="font-size:12px;color:#666">You receive these emails because you asked to hear from us. '
-    '<a href="{url}">Unsubscribe</a></p>'
+    '<a href="{prefs}">Email preferences</a> | <a href="{url}">Unsubscribe</a></p>'
 )
 
 
@@ -61,6 +61,10 @@ class DropRenderer:
     def unsubscribe_url(self, contact_id: int, touch_id: int) -> str:
         return links.unsubscribe_url(self._settings, contact_id, touch_id)
 
+    def preferences_url(self, contact_id: int) -> str:
+        """The preference center (`nurture.api.preferences`): topics, frequency, snooze, unsubscribe."""
+        return links.preferences_url(self._settings, contact_id)
+
     def click_url(self, ids: dict[str, str], url: str) -> str:
         return links.click_url(
             self._settings, url, int(ids["contact_id"]), item_id=ids["item_id"], touch_id=int(ids["touch_id"])
@@ -80,7 +84,7 @@ class DropRenderer:
             "last_name": drop.contact.last_name,
             "company": drop.contact.company or "your company",
             "unsubscribe_url": unsubscribe,
-            "preferences_url": unsubscribe,  # the unsubscribe page is also where preferences live
+            "preferences_url": self.preferences_url(int(contact_id)),
         }
         # Split the author's text around links first, so only the author's links are tracked (never a URL a
         # contact typed into their own company name, nor the unsubscribe link).
@@ -97,13 +101,15 @@ class DropRenderer:
         text_parts.append(tail)
         html_parts.append(html.escape(tail))
 
-        text = "".join(text_parts).strip() + "\n\n-- \n" + FOOTER_TEXT.format(url=unsubscribe) + "\n"
+        prefs = fields["preferences_url"]
+        text = "".join(text_parts).strip() + "\n\n-- \n" + FOOTER_TEXT.format(url=unsubscribe, prefs=prefs) + "\n"
         paragraphs = "".join(html_parts).strip().split("\n\n")
         body_html = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>\n" for p in paragraphs)
         pixel = f'<img src="{html.escape(self.open_pixel_url(ids))}" width="1" height="1" alt="">'
+        footer = FOOTER_HTML.format(url=html.escape(unsubscribe), prefs=html.escape(prefs))
         document = (
             '<!doctype html>\n<html><head><meta charset="utf-8"></head><body>\n'
-            f"{body_html}{FOOTER_HTML.format(url=html.escape(unsubscribe))}\n{pixel}\n</body></html>\n"
+            f"{body_html}{footer}\n{pixel}\n</body></html>\n"
         )
         custom_args = {
             sendgrid_args.CUSTOM_ARG_CONTACT: contact_id,

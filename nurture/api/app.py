@@ -18,7 +18,20 @@ from starlette.concurrency import run_in_threadpool
 
 from activities.email import build_sender
 from definitions import load_definitions
-from nurture.api import broadcasts, contacts, errors, history, identity, sales, tracking, unsubscribe, webhooks
+from nurture.api import (
+    broadcasts,
+    bulk,
+    contacts,
+    errors,
+    history,
+    identity,
+    preferences,
+    privacy,
+    sales,
+    tracking,
+    unsubscribe,
+    webhooks,
+)
 from nurture.api import imports as imports_api
 from nurture.api import lifecycle as lifecycle_api
 from nurture.api.browser import BrowserDoors
@@ -88,6 +101,9 @@ def create_app(
     mount_console(app)
     app.include_router(lifecycle_api.router)
     app.include_router(imports_api.router)
+    app.include_router(privacy.router)
+    app.include_router(preferences.router)
+    app.include_router(bulk.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:

@@ -16,7 +16,9 @@ def _register() -> None:
     from nurture.cli import (  # noqa: F401  (each adds its commands)
         api,
         broadcast,
+        bulk,
         console_users,
+        contacts,
         dev,
         enroll,
         event,

@@ -36,6 +36,7 @@ class Contact(ContactBase, table=True):
     consent_source: str = Field(default="", max_length=200)
     consent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     consent_ip: str | None = Field(default=None, max_length=64)
+    country: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2, for public holidays
     suppressed_reason: str | None = Field(default=None, max_length=60)
     suppressed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     last_send_error: str | None = Field(default=None, max_length=500)

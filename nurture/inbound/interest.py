@@ -59,7 +59,13 @@ class _Probe:
         return chosen
 
     async def drop(
-        self, why: str = "", *, topic: str | None = None, item: str | None = None, wait_out_gap: bool = True
+        self,
+        why: str = "",
+        *,
+        topic: str | None = None,
+        item: str | None = None,
+        wait_out_gap: bool = True,
+        priority: int | None = None,
     ) -> dsl.DropResult:
         self._tick()
         self.drops_sent += 1

@@ -86,6 +86,15 @@ class Pass:
     unreachable: bool = False
 
 
+NEVER_STARTS = (
+    temporal_names.SIGNAL_EXIT,
+    temporal_names.SIGNAL_SALES_FEEDBACK,
+    temporal_names.SIGNAL_PREFERENCES,
+    temporal_names.SIGNAL_PAUSE_JOURNEY,
+    temporal_names.SIGNAL_RESUME_JOURNEY,
+)
+
+
 def signal_arg(signal: str, payload: dict[str, Any]) -> object:
     """The typed signal payload for an outbox row."""
     if signal == temporal_names.SIGNAL_ENGAGEMENT:
@@ -228,10 +237,7 @@ class OutboxRelay:
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
-                if row.signal in (
-                    temporal_names.SIGNAL_EXIT,
-                    temporal_names.SIGNAL_SALES_FEEDBACK,
-                ):  # never start one for these
+                if row.signal in NEVER_STARTS:  # never start a journey for these
                     return Outcome.GAVE_UP, "journey not running"
                 # not started yet (enrollment recorded, start lost) or ended: signal-with-start decides
                 started = await signal_journey(

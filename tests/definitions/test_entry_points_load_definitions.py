@@ -28,4 +28,6 @@ def test_entry_point_loads_every_journey(entry: str) -> None:
         "print('LOADED', sorted(dsl.REGISTRY))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert "LOADED ['b2b_drip', 'b2c_cultivation', 'customer_care']" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "LOADED ['b2b_drip', 'b2c_cultivation', 'customer_care']" in out.stdout, (
+        out.stdout[-2000:] + out.stderr[-2000:]
+    )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from definitions.scoring import DEFAULT_RULES, Contribution, Engagement
 from sqlalchemy.engine import Engine
 
 from definitions.leads.fit import DEFAULT_PROFILE, Between, Contains, FitRule, GradingProfile, OneOf
 from definitions.leads.readiness import evaluate_readiness, recent_signals
 from nurture.lifecycle.leads import readiness_of, refresh_lead
 from tests.lifecycle.helpers import T0, add_contact, add_event
+from workflows.dsl import DEFAULT_SCORING as DEFAULT_RULES
+from workflows.dsl import Contribution, Engagement
 
 STRONG = {"role": "VP Finance", "company_size": "350", "industry": "Software", "country": "GB"}
 POOR = {"role": "Student", "company_size": "3", "industry": "education", "country": "ZZ"}

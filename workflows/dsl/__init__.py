@@ -34,6 +34,7 @@ from workflows.dsl.matchers import (
     Happened,
     Matcher,
 )
+from workflows.dsl.priority import Priority
 from workflows.dsl.results import DropOutcome, DropResult, SalesAnswer, Verdict
 from workflows.dsl.scoring import DEFAULT_SCORING, Contribution, Engagement, PageRule, Scored, ScoringRules
 from workflows.dsl.spec import (
@@ -76,6 +77,7 @@ __all__ = [
     "Matcher",
     "Offer",
     "PageRule",
+    "Priority",
     "Relevance",
     "SalesAnswer",
     "Scored",

@@ -53,9 +53,18 @@ class Journey(Protocol):
         ...
 
     async def drop(
-        self, why: str = "", *, topic: str | None = None, item: str | None = None, wait_out_gap: bool = True
+        self,
+        why: str = "",
+        *,
+        topic: str | None = None,
+        item: str | None = None,
+        wait_out_gap: bool = True,
+        priority: int | None = None,
     ) -> DropResult:
         """Send the next unsent item for persona and stage (about `topic` if given), or the catalog's `item`.
+
+        `priority` (a `Priority`) decides which waiting drop goes first when caps hold several back for one
+        contact; by default a scheduled drop is `Priority.DRIP`.
 
         A drop inside the minimum gap since the last one waits the gap out; with `wait_out_gap=False` it returns
         DEFERRED (with `until`) instead. The result says sent, exhausted, refused, already sent or deferred.

@@ -13,6 +13,8 @@ class DropOutcome(Enum):
     REFUSED = "refused"  # the provider refused this item; the journey moves on to the next one
     ALREADY_SENT = "already_sent"  # the contact has this item already (from this or another journey)
     DEFERRED = "deferred"  # the minimum gap between drops holds it back until `until` (only with wait_out_gap=False)
+    EXPIRED = "expired"  # caps held it back past its time to live (the reason is recorded with the deferral)
+    DECLINED = "declined"  # the contact's preferences decline it (a topic they dropped)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """console users, sessions and audit; funnel indexes and rollup tables
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 21:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import nurture.db.types
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

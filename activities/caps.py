@@ -1,0 +1,229 @@
+"""The drop claim's gate: caps across journeys, quiet time and priority among waiting drops.
+
+Called by `DropSender._claim` under the contact's row lock, so two journeys racing for one slot are serialised
+and never both pass. The rules themselves are pure (`nurture.caps.evaluate`, `workflows.quiet.next_allowed`);
+this module reads what they need, and is the one writer of `deferred_drop` rows and their history events.
+
+A blocked drop becomes a `deferred_drop` row (state `waiting`, earliest, expiry, the rule and reason) and the
+journey is told `deferred` with the moment to come back. When several drops wait for one contact, a lower
+priority is refused while a higher one is due (and its journey is expected within `PRIORITY_HOLD`). A waiting
+drop past its expiry is `expired`, with the reason, and its journey decides what that means; a later attempt
+of the same item starts a new wait.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from nurture.caps import DROP_CHANNEL, Allowed, Deferred, Frequency, evaluate, frequency_rule, parse_caps
+from nurture.config import Settings
+from nurture.db import (
+    Broadcast,
+    Contact,
+    DeferredDrop,
+    DeferredState,
+    DropPriority,
+    Event,
+    Preference,
+    Touch,
+    TouchStatus,
+)
+from workflows.dsl import REGISTRY
+from workflows.payloads import SendDropInput, SendDropResult
+from workflows.quiet import next_allowed
+
+COUNTS_FOR_CAPS = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
+LONGEST_LOOKBACK = timedelta(days=62)  # covers a monthly cap counted from local midnight
+PRIORITY_HOLD = timedelta(hours=1)  # how long a due higher-priority drop keeps a slot for its journey
+
+
+def priority_of(inp: SendDropInput) -> int:
+    if inp.priority is not None:
+        return int(inp.priority)
+    return DropPriority.BROADCAST if inp.broadcast_id else DropPriority.DRIP
+
+
+@dataclass(frozen=True)
+class Go:
+    """Every rule allows the drop now."""
+
+
+def gate(s: Session, inp: SendDropInput, contact: Contact, settings: Settings) -> Go | SendDropResult:
+    """May this drop go now? If not, the deferral (recorded) or the expiry, as the activity's result."""
+    key = f"{inp.workflow_id}:{inp.item_id}"
+    now = inp.now
+    waiting = s.exec(select(DeferredDrop).where(DeferredDrop.idempotency_key == key)).first()
+    if waiting is not None and waiting.state == DeferredState.WAITING and waiting.expires_at <= now:
+        waiting.state, waiting.updated_at = DeferredState.EXPIRED, now
+        why = f"expired after waiting since {waiting.created_at.isoformat()} (last blocked by {waiting.rule})"
+        waiting.reason = why[:500]
+        _history(s, inp, "drop_expired", {"rule": waiting.rule, "priority": waiting.priority})
+        return SendDropResult(status="expired", detail=why)
+    declined = _declined_topic(s, inp, contact)
+    if declined is not None:
+        _history(s, inp, "drop_declined", {"rule": "topics"})
+        return SendDropResult(status="declined", detail=declined)
+    compressed = inp.time_scale != 1.0  # calendar rules mean nothing in compressed time: only the gap applies
+    decision = _caps(s, inp, contact, settings, key, calendar=not compressed)
+    if not compressed:
+        # quiet time moves any slot on to the next allowed moment (later never breaks a cap: they are monotone)
+        quiet = _quiet(inp, decision.until if isinstance(decision, Deferred) else inp.now, contact, settings)
+        if isinstance(decision, Deferred) and quiet is not None:
+            decision = Deferred(quiet.until, decision.rule, f"{decision.detail}; then {quiet.detail}")
+        elif isinstance(decision, Allowed):
+            decision = quiet or _priority(s, inp, key) or decision
+    if isinstance(decision, Deferred):
+        _defer(s, inp, waiting, decision, settings)
+        return SendDropResult(status="deferred", deferred_until=decision.until, detail=decision.detail)
+    if waiting is not None and waiting.state == DeferredState.WAITING:
+        waiting.state, waiting.updated_at = DeferredState.SENT, now
+    return Go()
+
+
+def _declined_topic(s: Session, inp: SendDropInput, contact: Contact) -> str | None:
+    """A broadcast on topics the contact unticked in the preference center is not for them."""
+    if inp.broadcast_id is None or s.get(Preference, inp.contact_id) is None:
+        return None
+    broadcast = s.get(Broadcast, inp.broadcast_id)
+    if broadcast is None or not broadcast.topics or set(broadcast.topics) & set(contact.topics):
+        return None
+    return f"the contact chose other topics than {', '.join(sorted(broadcast.topics))} in the preference center"
+
+
+def cancel_waiting(s: Session, contact_id: int, now: datetime, why: str) -> None:
+    """The contact can no longer be mailed: nothing waits for it any more."""
+    rows = s.exec(
+        select(DeferredDrop).where(DeferredDrop.contact_id == contact_id, DeferredDrop.state == DeferredState.WAITING)
+    ).all()
+    for row in rows:
+        row.state, row.reason, row.updated_at = DeferredState.CANCELLED, why[:500], now
+
+
+def _caps(
+    s: Session, inp: SendDropInput, contact: Contact, settings: Settings, key: str, *, calendar: bool
+) -> Allowed | Deferred:
+    rules = list(parse_caps(settings.drop_caps)) if calendar else []
+    pref = s.get(Preference, inp.contact_id)
+    snoozed_until = None
+    if pref is not None:
+        rule = frequency_rule(Frequency(pref.frequency)) if calendar else None
+        if rule is not None:
+            rules.append(rule)
+        snoozed_until = pref.snoozed_until  # the contact's own choice holds in compressed time too
+    return evaluate(
+        inp.now,
+        _sends(s, inp.contact_id, key, inp.now - LONGEST_LOOKBACK),
+        time_zone=contact.time_zone,
+        rules=rules,
+        min_gap=timedelta(seconds=inp.min_gap_seconds),
+        snoozed_until=snoozed_until,
+    )
+
+
+def _quiet(inp: SendDropInput, at: datetime, contact: Contact, settings: Settings) -> Deferred | None:
+    """None if `at` is inside the journey's window on a working day, else the next such moment."""
+    spec = REGISTRY.get(inp.journey)
+    window = spec.send_window if spec is not None else None
+    allowed = next_allowed(at, contact.time_zone, window, contact.country, frozenset(settings.closure_dates))
+    if allowed <= at:
+        return None
+    detail = f"quiet time in {contact.time_zone} (window, holiday or closure); next allowed at {allowed.isoformat()}"
+    return Deferred(until=allowed, rule="quiet time", detail=detail)
+
+
+def _priority(s: Session, inp: SendDropInput, key: str) -> Deferred | None:
+    """A higher-priority drop that is due for this contact goes first."""
+    mine = priority_of(inp)
+    ahead = s.exec(
+        select(DeferredDrop)
+        .where(
+            DeferredDrop.contact_id == inp.contact_id,
+            DeferredDrop.state == DeferredState.WAITING,
+            DeferredDrop.idempotency_key != key,
+            col(DeferredDrop.priority) > mine,
+            col(DeferredDrop.earliest) <= inp.now,
+            col(DeferredDrop.earliest) > inp.now - PRIORITY_HOLD,
+            col(DeferredDrop.expires_at) > inp.now,
+        )
+        .order_by(col(DeferredDrop.priority).desc())
+    ).first()
+    if ahead is None:
+        return None
+    until = ahead.earliest + PRIORITY_HOLD
+    detail = f"{ahead.item_id} (priority {ahead.priority}) waits for this contact and goes first"
+    return Deferred(until=until, rule="priority", detail=detail)
+
+
+def _defer(
+    s: Session, inp: SendDropInput, row: DeferredDrop | None, decision: Deferred, settings: Settings
+) -> DeferredDrop:
+    now = inp.now
+    if row is None or row.state != DeferredState.WAITING:
+        fresh = row is None
+        row = row or DeferredDrop(
+            idempotency_key=f"{inp.workflow_id}:{inp.item_id}",
+            contact_id=inp.contact_id,
+            journey=inp.journey,
+            item_id=inp.item_id,
+            broadcast_id=inp.broadcast_id,
+            earliest=decision.until,
+            expires_at=now + settings.deferred_drop_ttl,
+            created_at=now,
+            updated_at=now,
+            attempts=0,
+        )
+        if not fresh:  # an item that expired or went before is tried again: a new wait
+            row.state, row.created_at, row.expires_at, row.attempts = (
+                DeferredState.WAITING,
+                now,
+                now + settings.deferred_drop_ttl,
+                0,
+            )
+    row.priority = priority_of(inp)
+    row.earliest, row.rule, row.reason = decision.until, decision.rule[:120], decision.detail[:500]
+    row.attempts += 1
+    row.updated_at = now
+    s.add(row)
+    data = {"rule": decision.rule, "until": decision.until.isoformat(), "priority": row.priority}
+    _history(s, inp, "drop_deferred", data)
+    s.flush()
+    return row
+
+
+def _history(s: Session, inp: SendDropInput, kind: str, data: dict[str, object]) -> None:
+    """The decision in the contact's history (ids and rule names only)."""
+    s.add(
+        Event(
+            dedupe_key=f"nurture:{kind}:{uuid.uuid4().hex}",
+            contact_id=inp.contact_id,
+            kind=kind,
+            source="nurture",
+            occurred_at=inp.now,
+            received_at=inp.now,
+            journey=inp.journey,
+            item_id=inp.item_id,
+            data={**data, "broadcast_id": inp.broadcast_id},
+        )
+    )
+
+
+def _sends(s: Session, contact_id: int, key: str, since: datetime) -> list[datetime]:
+    """When the contact's other drops reached it (or are reaching it), after `since`.
+
+    Only drops (channel "email") count: transactional mail such as the opt-in confirmation never does.
+    """
+    rows = s.exec(
+        select(Touch).where(
+            Touch.contact_id == contact_id,
+            Touch.channel == DROP_CHANNEL,
+            Touch.idempotency_key != key,
+            col(Touch.status).in_(COUNTS_FOR_CAPS),
+            or_(col(Touch.sent_at) > since, (col(Touch.sent_at).is_(None)) & (col(Touch.created_at) > since)),
+        )
+    ).all()
+    return [t.sent_at or t.created_at for t in rows]
