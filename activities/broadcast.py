@@ -17,7 +17,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from nurture.broadcasts import audience, store
 from nurture.broadcasts.fanout import FanoutProgress, ReportWindow, signal_many
 from nurture.clock import utcnow
@@ -25,10 +25,6 @@ from nurture.config import Settings
 from nurture.db.engine import session_scope
 from nurture.logging import get_logger
 from workflows.broadcast_payloads import (
-    ACTIVITY_COUNT_AUDIENCE,
-    ACTIVITY_LIST_AUDIENCE_PAGE,
-    ACTIVITY_RECORD_PROGRESS,
-    ACTIVITY_SIGNAL_JOURNEYS,
     AudiencePage,
     AudiencePageInput,
     BroadcastProgressInput,
@@ -51,21 +47,21 @@ class BroadcastActivities:
     def client(self) -> Client:
         return self._client or activity.client()
 
-    @activity.defn(name=ACTIVITY_COUNT_AUDIENCE)
+    @activity.defn(name=temporal_names.ACTIVITY_COUNT_AUDIENCE)
     async def count_audience(self, query: str) -> int:
         try:
             return await audience.count(self.client, query)
         except audience.InvalidAudienceError as err:
             raise ApplicationError(str(err), type="InvalidAudience", non_retryable=True) from err
 
-    @activity.defn(name=ACTIVITY_LIST_AUDIENCE_PAGE)
+    @activity.defn(name=temporal_names.ACTIVITY_LIST_AUDIENCE_PAGE)
     async def list_audience_page(self, inp: AudiencePageInput) -> AudiencePage:
         try:
             return await audience.list_page(self.client, inp.query, inp.page_token, inp.page_size)
         except audience.InvalidAudienceError as err:
             raise ApplicationError(str(err), type="InvalidAudience", non_retryable=True) from err
 
-    @activity.defn(name=ACTIVITY_SIGNAL_JOURNEYS)
+    @activity.defn(name=temporal_names.ACTIVITY_SIGNAL_JOURNEYS)
     async def signal_journeys(self, inp: SignalJourneysInput) -> SignalJourneysResult:
         """Signal from the front of the list for at most `max_seconds`; a retry resumes at the heartbeat.
 
@@ -85,7 +81,7 @@ class BroadcastActivities:
         progress = await signal_many(
             self.client,
             inp.workflow_ids,
-            keys.SIGNAL_BROADCAST,
+            temporal_names.SIGNAL_BROADCAST,
             inp.notice,
             rate_per_second=inp.rate_per_second,
             concurrency=inp.concurrency,
@@ -103,18 +99,18 @@ class BroadcastActivities:
         with session_scope(self._engine) as session:
             return sum(store.outcome_counts(session, broadcast_id).values())
 
-    def _skip_suppressed(self, broadcast_id: str, workflow_ids: list[str]) -> set[str]:
+    def _skip_suppressed(self, broadcast_id: str, targets: list[str]) -> set[str]:
         contacts = {}
-        for workflow_id in workflow_ids:
+        for workflow_id in targets:
             with contextlib.suppress(ValueError):  # not a journey id: let the signal say what it is
-                contacts[workflow_id] = keys.parse_journey_workflow_id(workflow_id)[1]
+                contacts[workflow_id] = workflow_ids.parse_journey_workflow_id(workflow_id)[1]
         with session_scope(self._engine) as session:
             why = store.suppressed(session, sorted(set(contacts.values())))
             skips = [(w, c, why[c]) for w, c in contacts.items() if c in why]
             store.record_skips(session, broadcast_id, skips, utcnow())
         return {w for w, _, _ in skips}
 
-    @activity.defn(name=ACTIVITY_RECORD_PROGRESS)
+    @activity.defn(name=temporal_names.ACTIVITY_RECORD_PROGRESS)
     def record_progress(self, inp: BroadcastProgressInput) -> BroadcastProgressResult:
         with session_scope(self._engine) as session:
             outcomes = store.record_progress(session, inp.broadcast_id, inp.state, inp.counts, inp.now, inp.finished)

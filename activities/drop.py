@@ -23,7 +23,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
-import definitions  # noqa: F401  (registers every catalog, so find_item sees every item)
 from activities.email import (
     EmailSender,
     OutgoingEmail,

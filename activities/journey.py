@@ -1,4 +1,4 @@
-"""The journey activities: every side effect a journey workflow asks for, under the names in `nurture.keys`.
+"""The journey activities: every side effect a journey workflow asks for, under the names in `nurture.temporal_names`.
 
 `journey_activities(settings, engine)` builds them with real clients (SendGrid or the dev outbox, an HTTP
 client for the CRM); the worker registers the returned bound methods. Every activity is idempotent: Temporal
@@ -21,7 +21,7 @@ from activities.drop import DropSender
 from activities.email import EmailSender, build_sender
 from activities.handoff import SalesHandoff
 from activities.scoring import Scorer
-from nurture import keys
+from nurture import temporal_names
 from nurture.config import Settings
 from nurture.db import Broadcast, BroadcastDelivery, Contact, ContactStatus, Enrollment
 from nurture.db.engine import session_scope
@@ -53,7 +53,7 @@ class JourneyActivities:
         self._scorer = Scorer(engine)
         self._handoffs = SalesHandoff(settings, engine, crm_http)
 
-    @activity.defn(name=keys.ACTIVITY_SEND_DROP)
+    @activity.defn(name=temporal_names.ACTIVITY_SEND_DROP)
     def send_drop(self, inp: SendDropInput) -> SendDropResult:
         """Send one catalog item to one contact, at most once.
 
@@ -63,22 +63,22 @@ class JourneyActivities:
         """
         return self._drops.send(inp)
 
-    @activity.defn(name=keys.ACTIVITY_SCORE_CONTACT)
+    @activity.defn(name=temporal_names.ACTIVITY_SCORE_CONTACT)
     def score_contact(self, inp: ScoreInput) -> ScoreResult:
-        """Score stored engagement with decay (`definitions.scoring`), store it, explain the top reasons."""
+        """Score stored engagement with decay (the journey's `ScoringRules`), store it, explain the top reasons."""
         return self._scorer.score(inp)
 
-    @activity.defn(name=keys.ACTIVITY_HAND_OFF)
+    @activity.defn(name=temporal_names.ACTIVITY_HAND_OFF)
     def hand_off_to_sales(self, inp: HandoffInput) -> HandoffResult:
         """Record the handoff once per (workflow, attempt) and deliver it to the CRM webhook if configured."""
         return self._handoffs.hand_off(inp)
 
-    @activity.defn(name=keys.ACTIVITY_RECORD_SALES_FEEDBACK)
+    @activity.defn(name=temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK)
     def record_sales_feedback(self, inp: SalesFeedbackInput) -> dict[str, str] | None:
         """Accepted / rejected / no feedback (None) on the handoff; a verdict the CRM stored first is returned."""
         return self._handoffs.record_feedback(inp)
 
-    @activity.defn(name=keys.ACTIVITY_END_JOURNEY)
+    @activity.defn(name=temporal_names.ACTIVITY_END_JOURNEY)
     def end_journey(self, inp: JourneyEndInput) -> None:
         """Close the enrollment; a customer becomes one, an unsubscribe/bounce/complaint suppresses the contact.
 
@@ -102,7 +102,7 @@ class JourneyActivities:
                     contact.updated_at = inp.now
         log.info("journey.ended", contact_id=inp.contact_id, journey=inp.journey, outcome=inp.outcome)
 
-    @activity.defn(name=keys.ACTIVITY_RECORD_BROADCAST_OUTCOME)
+    @activity.defn(name=temporal_names.ACTIVITY_RECORD_BROADCAST_OUTCOME)
     def record_broadcast_outcome(self, inp: BroadcastOutcomeInput) -> None:
         """One BroadcastDelivery per (broadcast, workflow); a repeat updates it."""
         try:

@@ -1,4 +1,4 @@
-"""Scoring a contact: stored events -> `definitions.scoring` rules -> a Score row and an explanation."""
+"""Scoring a contact: stored events -> the journey's `ScoringRules` -> a Score row and an explanation."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-import definitions  # noqa: F401  (registers every journey, for its stage thresholds)
-from definitions.scoring import Engagement, Scored, rules_for
 from nurture.db import Contact, Event, Score, Visitor
 from nurture.db.engine import session_scope
 from nurture.logging import get_logger
@@ -19,19 +17,12 @@ from workflows.payloads import ScoreContribution, ScoreInput, ScoreResult
 log = get_logger(__name__)
 
 TOP_CONTRIBUTIONS = 5
-DEFAULT_STAGES = {"awareness": 0.0, "consideration": 20.0, "decision": 45.0}
 
 
 def stage_for(journey: str, score: float) -> str:
     """The journey's own stage thresholds (`JourneySpec.stage_for`), or the defaults for unknown journeys."""
     spec = dsl.REGISTRY.get(journey)
-    if spec is not None:
-        return spec.stage_for(score)
-    current = dsl.STAGES[0]
-    for stage in dsl.STAGES:
-        if score >= DEFAULT_STAGES[stage]:
-            current = stage
-    return current
+    return spec.stage_for(score) if spec is not None else dsl.stage_for(score)
 
 
 def contact_events(s: Session, contact_id: int, since: datetime, until: datetime) -> list[Event]:
@@ -50,10 +41,10 @@ def contact_events(s: Session, contact_id: int, since: datetime, until: datetime
     )
 
 
-def score_contact_events(s: Session, contact_id: int, journey: str, now: datetime) -> Scored:
-    rules = rules_for(journey)
+def score_contact_events(s: Session, contact_id: int, journey: str, now: datetime) -> dsl.Scored:
+    rules = dsl.scoring_for(journey)
     events = contact_events(s, contact_id, now - rules.horizon, now)
-    return rules.score((Engagement(e.kind, e.occurred_at, e.url, e.machine) for e in events), now)
+    return rules.score((dsl.Engagement(e.kind, e.occurred_at, e.url, e.machine) for e in events), now)
 
 
 class Scorer:

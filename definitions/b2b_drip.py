@@ -7,28 +7,37 @@ Exits: unsubscribe, bounce or complaint (at any moment); sales accepts the lead;
 """
 
 from definitions.catalogs.ledgerline import LEDGERLINE
-from workflows.dsl import EMAIL_CLICKED, PAGE_VIEW, Journey, journey, weeks
+from workflows.dsl import EMAIL_CLICKED, PAGE_VIEW, EntryRule, Journey, journey, weeks
 
 CADENCE = weeks(2)
+PRICING_PAGE = PAGE_VIEW("/pricing*")
 
 
-@journey("b2b_drip", catalog=LEDGERLINE, threshold=45)
+@journey(
+    "b2b_drip",
+    catalog=LEDGERLINE,
+    threshold=45,
+    entry=EntryRule(personas={"finance-lead", "it-lead"}),  # newsletter and whitepaper opt-ins
+)
 async def b2b_drip(j: Journey) -> None:
     """B2B drip: informational drops every two weeks, gentle readiness checks, handoff to sales."""
     while not j.catalog_exhausted:
         await j.until_send_window()
         sent_at = j.now
-        if await j.drop() is None:
-            continue  # the provider refused this item; try the next one
+        if not (await j.drop()).sent:
+            continue  # refused by the provider, or the contact had it already: try the next item
 
-        heard = await j.wait_for(PAGE_VIEW("/pricing*"), EMAIL_CLICKED, timeout=CADENCE)
-        pricing_visit = heard is not None and heard.kind == "page_view"
+        heard = await j.wait_for(PRICING_PAGE, EMAIL_CLICKED, timeout=CADENCE)
+        pricing_visit = heard is not None and heard.matches(PRICING_PAGE)
         if heard is not None and pricing_visit:
             j.decide("check readiness now", f"visited {heard.url}: a strong buying signal")
 
         # Ask gently: only after strong engagement, or every third drop.
         if (pricing_visit or j.drops_sent % 3 == 0) and await j.ready():
-            await j.hand_off("qualified by lead score")
-            continue  # rejected or no feedback: back to nurture after the cool-down, with the reason kept
+            answer = await j.hand_off("qualified by lead score")
+            if answer.accepted:
+                return  # a customer now: sales takes it from here
+            await j.cool_down()  # rejected or unanswered: rest, then back to nurture with the reason kept
+            continue
 
-        await j.sleep(sent_at + CADENCE - j.now, "keep the two-week rhythm")
+        await j.sleep_until(sent_at + CADENCE, "keep the two-week rhythm")

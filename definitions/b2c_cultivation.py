@@ -12,6 +12,7 @@ from workflows.dsl import (
     EMAIL_CLICKED,
     PAGE_VIEW,
     PRODUCT_LAUNCHED,
+    EntryRule,
     Journey,
     JourneyView,
     Offer,
@@ -23,6 +24,9 @@ from workflows.dsl import (
 
 CADENCE = weeks(2)
 WEEKENDS_TOO = SendWindow(weekdays=frozenset(range(7)), start_hour=8, end_hour=20)
+MOWER_PAGES = PAGE_VIEW("/mowers/*")
+COMPARISONS = PAGE_VIEW("/compare*")
+MOWER_LAUNCH = PRODUCT_LAUNCHED(topic="mowers")
 
 
 def garden_news_only(view: JourneyView, offer: Offer) -> str | None:
@@ -38,6 +42,7 @@ def garden_news_only(view: JourneyView, offer: Offer) -> str | None:
     "b2c_cultivation",
     catalog=GREENACRE,
     threshold=40,
+    entry=EntryRule(personas={"homeowner"}, topics={"mowers"}),  # homeowners, or an email given on a mower page
     send_window=WEEKENDS_TOO,
     relevance=garden_news_only,
     cooldown_after_rejection=weeks(6),
@@ -47,17 +52,19 @@ async def b2c_cultivation(j: Journey) -> None:
     while not j.catalog_exhausted:
         await j.until_send_window()
         sent_at = j.now
-        await j.drop(topic="lawn-care") or await j.drop()
+        if not (await j.drop(topic="lawn-care")).sent:
+            await j.drop()  # no lawn-care advice left (or it was refused): whatever fits next
 
-        heard = await j.wait_for(
-            PAGE_VIEW("/mowers/*"), PAGE_VIEW("/compare*"), EMAIL_CLICKED, PRODUCT_LAUNCHED("mowers"), timeout=CADENCE
-        )
-        if heard is not None and heard.kind in ("page_view", "broadcast"):
+        heard = await j.wait_for(MOWER_PAGES, COMPARISONS, EMAIL_CLICKED, MOWER_LAUNCH, timeout=CADENCE)
+        if heard is not None and heard.matches(MOWER_PAGES, COMPARISONS, MOWER_LAUNCH):
             j.decide("send comparison content", f"showed product interest: {heard.url or 'mower launch'}")
             await j.sleep(days(1), "do not pounce")
             await j.until_send_window()
-            if await j.drop("looked at mowers", topic="comparison") and await j.ready():
-                await j.hand_off("compared mowers and scored high enough for a lawn visit")
+            if (await j.drop("looked at mowers", topic="comparison")).sent and await j.ready():
+                answer = await j.hand_off("compared mowers and scored high enough for a lawn visit")
+                if answer.accepted:
+                    return  # the store team booked the visit
+                await j.cool_down()
                 continue
 
-        await j.sleep(sent_at + CADENCE - j.now, "keep the two-week rhythm")
+        await j.sleep_until(sent_at + CADENCE, "keep the two-week rhythm")

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from nurture import keys
+from nurture import sendgrid_args, temporal_names, workflow_ids
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.fakes.sendgrid_events import AcceptedMessage, build_event
 from nurture.logging import get_logger
@@ -94,10 +94,12 @@ class Demo:
         log.info("demo.story", scene="ada is back on the pricing page: a readiness check follows")
         await self._await_phase(client, "ada", "b2b_drip", "with_sales", timeout=20 * day)
         await asyncio.sleep(5 * day)
-        handle = client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", self.contacts["ada"]))
+        handle = client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", self.contacts["ada"]))
         from workflows.payloads import SalesFeedback
 
-        await handle.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(False, "budget frozen until next quarter"))
+        await handle.signal(
+            temporal_names.SIGNAL_SALES_FEEDBACK, SalesFeedback(False, "budget frozen until next quarter")
+        )
         log.info("demo.story", scene="sales recycled ada into nurture (cool-down first)")
 
     # ---- people ---------------------------------------------------------------------------------------
@@ -146,7 +148,7 @@ class Demo:
             for message in self.fake.messages:
                 if message.message_id in self._seen:
                     continue
-                person_key = by_contact.get(message.custom_args.get(keys.CUSTOM_ARG_CONTACT, ""))
+                person_key = by_contact.get(message.custom_args.get(sendgrid_args.CUSTOM_ARG_CONTACT, ""))
                 if person_key is None:
                     continue
                 self._seen.add(message.message_id)
@@ -172,11 +174,11 @@ class Demo:
     async def _await_phase(self, client: Any, person: str, journey: str, phase: str, timeout: float) -> None:
         from workflows.payloads import JourneyStatus
 
-        handle = client.get_workflow_handle(keys.journey_workflow_id(journey, self.contacts[person]))
+        handle = client.get_workflow_handle(workflow_ids.journey_workflow_id(journey, self.contacts[person]))
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
             with contextlib.suppress(Exception):
-                status = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+                status = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
                 if status.phase == phase:
                     return
             await asyncio.sleep(0.5)

@@ -21,7 +21,6 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-import definitions  # noqa: F401  (registers journeys so keys can be checked)
 from nurture import keys
 from nurture.clock import utcnow
 from nurture.config import Settings

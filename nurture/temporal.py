@@ -16,7 +16,7 @@ from temporalio.common import SearchAttributeIndexedValueType as SAType
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
-from nurture import keys
+from nurture import search_attributes
 from nurture.binaries import temporal_cli
 from nurture.config import Settings
 from nurture.logging import get_logger
@@ -35,7 +35,7 @@ _CLI_TYPES = {
 
 
 def search_attribute_flags(
-    attrs: tuple[SearchAttributeKey[Any], ...] = keys.ALL_SEARCH_ATTRIBUTES,
+    attrs: tuple[SearchAttributeKey[Any], ...] = search_attributes.ALL_SEARCH_ATTRIBUTES,
 ) -> list[str]:
     """`--search-attribute Name=Type` flags registering every nurture key on a dev server."""
     flags: list[str] = []
@@ -58,7 +58,7 @@ async def register_search_attributes(client: Client, namespace: str = "default")
         known = set()
     missing = {
         key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
-        for key in keys.ALL_SEARCH_ATTRIBUTES
+        for key in search_attributes.ALL_SEARCH_ATTRIBUTES
         if key.name not in known
     }
     if not missing:

@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
+from definitions import load_definitions
 from nurture.config import Settings
 from nurture.context import app_context
 from nurture.logging import configure_logging, get_logger
@@ -48,7 +49,11 @@ def build_worker(
     task_queue: str | None = None,
     max_concurrent_activities: int = 64,
 ) -> Worker:
-    """A Worker for every nurture workflow and activity. Tests pass fake `activities` under the real names."""
+    """A Worker for every nurture workflow and activity. Tests pass fake `activities` under the real names.
+
+    Loads the journey definitions first: the worker runs the journeys defined when it starts (restart it after
+    adding or changing one)."""
+    load_definitions()
     acts = list(activities) if activities is not None else build_activities(settings, engine)
     return Worker(
         client,

@@ -1,4 +1,4 @@
-"""What crosses the Temporal boundary for a broadcast: the workflow's input and state, activity names and I/O.
+"""What crosses the Temporal boundary for a broadcast: input and state, activity I/O (names: `nurture.temporal_names`).
 
 Ids only: a broadcast carries workflow ids, an item id, a visibility query and counts, never contact details.
 """
@@ -9,18 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from workflows.payloads import BroadcastNotice
-
-# Activity names (the workflow calls them by name, so it never imports the I/O modules).
-ACTIVITY_COUNT_AUDIENCE = "count_broadcast_audience"
-ACTIVITY_LIST_AUDIENCE_PAGE = "list_broadcast_audience_page"
-ACTIVITY_SIGNAL_JOURNEYS = "signal_broadcast_to_journeys"
-ACTIVITY_RECORD_PROGRESS = "record_broadcast_progress"
-
-# Workflow signals and queries (handlers are verbs).
-SIGNAL_PAUSE = "pause"
-SIGNAL_RESUME = "resume"
-SIGNAL_CANCEL = "cancel"
-QUERY_PROGRESS = "progress"
 
 FINAL_STATES = frozenset({"completed", "cancelled", "failed"})  # a broadcast in one of these never runs again
 

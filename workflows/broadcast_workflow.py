@@ -21,17 +21,9 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from nurture import keys
+    from nurture import search_attributes, temporal_names
     from workflows.broadcast_payloads import (
-        ACTIVITY_COUNT_AUDIENCE,
-        ACTIVITY_LIST_AUDIENCE_PAGE,
-        ACTIVITY_RECORD_PROGRESS,
-        ACTIVITY_SIGNAL_JOURNEYS,
         FINAL_STATES,
-        QUERY_PROGRESS,
-        SIGNAL_CANCEL,
-        SIGNAL_PAUSE,
-        SIGNAL_RESUME,
         AudiencePage,
         AudiencePageInput,
         BroadcastCarry,
@@ -57,7 +49,7 @@ def _sweep_query(query: str, newest_start_ns: int) -> str:
     return f"{query} AND StartTime > '{stamp}.{nanos:09d}Z'"
 
 
-@workflow.defn(name=keys.BROADCAST_WORKFLOW)
+@workflow.defn(name=temporal_names.BROADCAST_WORKFLOW)
 class BroadcastWorkflow:
     """Delivers one broadcast (`BroadcastInput.notice`) to every journey matching `BroadcastInput.query`."""
 
@@ -111,7 +103,7 @@ class BroadcastWorkflow:
     async def _count(self) -> int:
         return int(
             await workflow.execute_activity(
-                ACTIVITY_COUNT_AUDIENCE,
+                temporal_names.ACTIVITY_COUNT_AUDIENCE,
                 self.inp.query,
                 result_type=int,
                 start_to_close_timeout=timedelta(seconds=60),
@@ -128,7 +120,7 @@ class BroadcastWorkflow:
             since = c.newest_start_ns or int(c.started_at.timestamp()) * 1_000_000_000
             query = _sweep_query(query, since)
         page: AudiencePage = await workflow.execute_activity(
-            ACTIVITY_LIST_AUDIENCE_PAGE,
+            temporal_names.ACTIVITY_LIST_AUDIENCE_PAGE,
             AudiencePageInput(query, c.page_token, self.inp.page_size),
             result_type=AudiencePage,
             start_to_close_timeout=timedelta(seconds=60),
@@ -149,7 +141,7 @@ class BroadcastWorkflow:
         self._sending = True
         try:
             result: SignalJourneysResult = await workflow.execute_activity(
-                ACTIVITY_SIGNAL_JOURNEYS,
+                temporal_names.ACTIVITY_SIGNAL_JOURNEYS,
                 SignalJourneysInput(
                     notice=inp.notice,
                     workflow_ids=chunk,
@@ -217,7 +209,7 @@ class BroadcastWorkflow:
         }
         counts.update({f"signal_failed:{reason}": n for reason, n in c.failures.items()})
         result: BroadcastProgressResult = await workflow.execute_activity(
-            ACTIVITY_RECORD_PROGRESS,
+            temporal_names.ACTIVITY_RECORD_PROGRESS,
             BroadcastProgressInput(self.inp.broadcast_id, c.state, counts, now, finished),
             result_type=BroadcastProgressResult,
             start_to_close_timeout=timedelta(seconds=30),
@@ -238,25 +230,25 @@ class BroadcastWorkflow:
 
     # ---- control ----------------------------------------------------------------------------------------
 
-    @workflow.signal(name=SIGNAL_PAUSE)
+    @workflow.signal(name=temporal_names.SIGNAL_PAUSE)
     def pause(self) -> None:
         if self.c.state == "running" and self.c.phase in ("counting", "paging", "sweeping"):
             self.c.state = "paused"
             self._publish()
 
-    @workflow.signal(name=SIGNAL_RESUME)
+    @workflow.signal(name=temporal_names.SIGNAL_RESUME)
     def resume(self) -> None:
         if self.c.state == "paused":
             self.c.state = "running"
             self._publish()
 
-    @workflow.signal(name=SIGNAL_CANCEL)
+    @workflow.signal(name=temporal_names.SIGNAL_CANCEL)
     def cancel(self) -> None:
         if self.c.state not in FINAL_STATES:
             self.c.state = "cancelled"
             self._publish()
 
-    @workflow.query(name=QUERY_PROGRESS)
+    @workflow.query(name=temporal_names.QUERY_PROGRESS)
     def progress(self) -> BroadcastProgress:
         c = self.c
         return BroadcastProgress(
@@ -300,16 +292,16 @@ class BroadcastWorkflow:
             )
         )
         wanted: dict[str, Any] = {
-            keys.SA_BROADCAST_STATE.name: c.state,
-            keys.SA_BROADCAST_SIGNALLED.name: c.signalled,
+            search_attributes.SA_BROADCAST_STATE.name: c.state,
+            search_attributes.SA_BROADCAST_SIGNALLED.name: c.signalled,
         }
         changed = {k: v for k, v in wanted.items() if self._sa_last.get(k) != v}
         if not changed:
             return
         updates: list[SearchAttributeUpdate[Any]] = []
-        if keys.SA_BROADCAST_STATE.name in changed:
-            updates.append(keys.SA_BROADCAST_STATE.value_set(c.state))
-        if keys.SA_BROADCAST_SIGNALLED.name in changed:
-            updates.append(keys.SA_BROADCAST_SIGNALLED.value_set(c.signalled))
+        if search_attributes.SA_BROADCAST_STATE.name in changed:
+            updates.append(search_attributes.SA_BROADCAST_STATE.value_set(c.state))
+        if search_attributes.SA_BROADCAST_SIGNALLED.name in changed:
+            updates.append(search_attributes.SA_BROADCAST_SIGNALLED.value_set(c.signalled))
         workflow.upsert_search_attributes(updates)
         self._sa_last.update(changed)

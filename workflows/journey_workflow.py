@@ -8,9 +8,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    import definitions  # noqa: F401  (registers every shipped journey)
-    from nurture import keys
+    from nurture import temporal_names
     from workflows import dsl
+    from workflows.ending import JourneyEnded
     from workflows.payloads import (
         BroadcastNotice,
         EngagementEvent,
@@ -22,10 +22,11 @@ with workflow.unsafe.imports_passed_through():
         PageView,
         SalesFeedback,
     )
-    from workflows.runtime import QUICK_RETRY, JourneyEnded, JourneyRuntime
+    from workflows.retry import QUICK_RETRY
+    from workflows.runtime import JourneyRuntime
 
 
-@workflow.defn(name=keys.JOURNEY_WORKFLOW)
+@workflow.defn(name=temporal_names.JOURNEY_WORKFLOW)
 class JourneyWorkflow:
     """Runs the storyboard registered under `input.journey` for `input.contact_id`."""
 
@@ -39,20 +40,16 @@ class JourneyWorkflow:
     @workflow.run
     async def run(self, input: JourneyInput) -> JourneyResult:
         rt = self._rt
-        rt.publish(flush=False)
+        rt.shown.publish(flush=False)
         try:
             await rt.spec.storyboard(rt)
-            outcome = "completed"
+            outcome = rt.outcome_of_return()
         except JourneyEnded as ended:
             outcome = ended.outcome
-        rt.c.phase = "done" if outcome in ("completed", "customer") else "exited"
-        rt.step = f"ended: {outcome}"
-        rt._decide(f"journey ended: {outcome}", rt.c.last_why if outcome == "customer" else outcome)
-        rt.publish(flush=True, closing=True)
-        await rt.settle_broadcasts(outcome)
+        await rt.close(outcome)
         # One idempotent row update: a local activity, so ending costs no extra round trip through the server.
         await workflow.execute_local_activity(
-            keys.ACTIVITY_END_JOURNEY,
+            temporal_names.ACTIVITY_END_JOURNEY,
             JourneyEndInput(
                 contact_id=input.contact_id,
                 journey=input.journey,
@@ -69,30 +66,30 @@ class JourneyWorkflow:
             journey=input.journey,
             contact_id=input.contact_id,
             outcome=outcome,
-            drops_sent=rt.c.drops_sent,
-            items=list(rt.c.sent_items),
+            drops_sent=rt.carry.drops_sent,
+            items=list(rt.carry.sent_items),
         )
 
-    @workflow.signal(name=keys.SIGNAL_ENGAGEMENT)
+    @workflow.signal(name=temporal_names.SIGNAL_ENGAGEMENT)
     def record_engagement(self, event: EngagementEvent) -> None:
-        self._rt.on_engagement(event)
+        self._rt.inbox.on_engagement(event)
 
-    @workflow.signal(name=keys.SIGNAL_PAGE_VIEW)
+    @workflow.signal(name=temporal_names.SIGNAL_PAGE_VIEW)
     def record_page_view(self, view: PageView) -> None:
-        self._rt.on_page_view(view)
+        self._rt.inbox.on_page_view(view)
 
-    @workflow.signal(name=keys.SIGNAL_BROADCAST)
+    @workflow.signal(name=temporal_names.SIGNAL_BROADCAST)
     def receive_broadcast(self, notice: BroadcastNotice) -> None:
-        self._rt.on_broadcast(notice)
+        self._rt.inbox.on_broadcast(notice)
 
-    @workflow.signal(name=keys.SIGNAL_EXIT)
+    @workflow.signal(name=temporal_names.SIGNAL_EXIT)
     def exit_journey(self, request: ExitRequest) -> None:
-        self._rt.on_exit(request)
+        self._rt.inbox.on_exit(request)
 
-    @workflow.signal(name=keys.SIGNAL_SALES_FEEDBACK)
+    @workflow.signal(name=temporal_names.SIGNAL_SALES_FEEDBACK)
     def receive_sales_feedback(self, feedback: SalesFeedback) -> None:
-        self._rt.on_sales_feedback(feedback)
+        self._rt.inbox.on_sales_feedback(feedback)
 
-    @workflow.query(name=keys.QUERY_STATUS)
+    @workflow.query(name=temporal_names.QUERY_STATUS)
     def status(self) -> JourneyStatus:
         return self._rt.status()

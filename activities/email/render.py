@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass
 from datetime import datetime
 
-from nurture import keys, tokens
+from nurture import sendgrid_args, tokens
 from nurture.config import Settings
 from nurture.db import Contact
 from workflows.dsl import ContentItem
@@ -100,13 +100,13 @@ class DropRenderer:
             f"{body_html}{FOOTER_HTML.format(url=html.escape(unsubscribe))}\n{pixel}\n</body></html>\n"
         )
         custom_args = {
-            keys.CUSTOM_ARG_CONTACT: contact_id,
-            keys.CUSTOM_ARG_JOURNEY: drop.journey,
-            keys.CUSTOM_ARG_ITEM: drop.item.id,
-            keys.CUSTOM_ARG_TOUCH: str(drop.touch_id),
+            sendgrid_args.CUSTOM_ARG_CONTACT: contact_id,
+            sendgrid_args.CUSTOM_ARG_JOURNEY: drop.journey,
+            sendgrid_args.CUSTOM_ARG_ITEM: drop.item.id,
+            sendgrid_args.CUSTOM_ARG_TOUCH: str(drop.touch_id),
         }
         if drop.broadcast_id:
-            custom_args[keys.CUSTOM_ARG_BROADCAST] = drop.broadcast_id
+            custom_args[sendgrid_args.CUSTOM_ARG_BROADCAST] = drop.broadcast_id
         return Rendered(
             subject=string.Template(drop.item.subject).safe_substitute(fields),
             text=text,

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from activities.email import build_sender
+from definitions import load_definitions
 from nurture.api import broadcasts, contacts, errors, history, identity, sales, tracking, unsubscribe, webhooks
 from nurture.api.limits import BodyLimit
 from nurture.console import mount as mount_console
@@ -38,6 +39,7 @@ def create_app(
 ) -> FastAPI:
     """The API. `time_scale` compresses journeys enrolled through it (the dev demo); `relay=False` leaves
     outbox delivery to another process."""
+    load_definitions()  # the doors check journey keys and items against the registry
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

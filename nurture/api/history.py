@@ -1,6 +1,6 @@
 """`GET /contacts/{id}/history`: what nurture knows of a contact (API token): consent, journeys, score, events.
 
-The score is computed live with the journey's scoring rules (`definitions.scoring`), over the same events the
+The score is computed live with the journey's scoring rules (declared in its `@journey`), over the same events the
 `score_contact` activity reads: the contact's own and those of visitors linked to it.
 """
 
@@ -12,13 +12,13 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
-from definitions.scoring import Engagement, rules_for
 from nurture.api.deps import has_api_token, in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
 from nurture.inbound.outbox import ENROLLMENT
 from nurture.inbound.store import CONTACT, EVENT
 from nurture.inbound.web import VISITOR
+from workflows.dsl import Engagement, scoring_for
 
 router = APIRouter(tags=["contacts"])
 
@@ -55,7 +55,7 @@ async def contact_history(
         engagement = [Engagement(r.kind, r.occurred_at, r.url, r.machine) for r in rows]
         scores = {}
         for j in journeys:
-            scored = rules_for(j.journey).score(engagement, now)
+            scored = scoring_for(j.journey).score(engagement, now)
             top = [{"label": x.label, "points": round(x.points, 2), "count": x.count} for x in scored.contributions]
             scores[j.journey] = {"score": round(scored.score, 2), "top": top}
         return {

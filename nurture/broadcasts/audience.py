@@ -16,13 +16,12 @@ from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-import definitions  # noqa: F401  (registers journeys, so journey keys can be checked)
-from nurture import keys
+from nurture import search_attributes, temporal_names
 from workflows.broadcast_payloads import AudiencePage
 from workflows.dsl import REGISTRY, STAGES
 
 PHASES = ("nurturing", "with_sales", "cooling_down")
-RUNNING_JOURNEYS = f"WorkflowType = '{keys.JOURNEY_WORKFLOW}' AND ExecutionStatus = 'Running'"
+RUNNING_JOURNEYS = f"WorkflowType = '{temporal_names.JOURNEY_WORKFLOW}' AND ExecutionStatus = 'Running'"
 _VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:/@+-]{0,99}$")
 
 
@@ -48,19 +47,19 @@ class Audience(BaseModel):
         self.check()
         parts = [RUNNING_JOURNEYS]
         for key, values in (
-            (keys.SA_JOURNEY, self.journeys),
-            (keys.SA_STAGE, self.stages),
-            (keys.SA_PERSONA, self.personas),
-            (keys.SA_TOPICS, self.topics),
-            (keys.SA_PHASE, self.phases),
-            (keys.SA_CONTACT, [str(c) for c in self.contact_ids]),
+            (search_attributes.SA_JOURNEY, self.journeys),
+            (search_attributes.SA_STAGE, self.stages),
+            (search_attributes.SA_PERSONA, self.personas),
+            (search_attributes.SA_TOPICS, self.topics),
+            (search_attributes.SA_PHASE, self.phases),
+            (search_attributes.SA_CONTACT, [str(c) for c in self.contact_ids]),
         ):
             if values:
                 parts.append(f"{key.name} IN ({', '.join(_quote(v) for v in values)})")
         if self.min_score is not None:
-            parts.append(f"{keys.SA_LEAD_SCORE.name} >= {float(self.min_score)!r}")
+            parts.append(f"{search_attributes.SA_LEAD_SCORE.name} >= {float(self.min_score)!r}")
         if self.max_score is not None:
-            parts.append(f"{keys.SA_LEAD_SCORE.name} <= {float(self.max_score)!r}")
+            parts.append(f"{search_attributes.SA_LEAD_SCORE.name} <= {float(self.max_score)!r}")
         if self.where.strip():
             parts.append(f"({self.where.strip()})")
         return " AND ".join(parts)
@@ -159,15 +158,15 @@ async def sample(client: Client, query: str, limit: int) -> list[Listed]:
     try:
         async for wf in client.list_workflows(query, limit=limit, page_size=max(1, min(limit, 1000))):
             sa = wf.typed_search_attributes
-            contact = sa.get(keys.SA_CONTACT)
+            contact = sa.get(search_attributes.SA_CONTACT)
             found.append(
                 Listed(
                     workflow_id=wf.id,
                     contact_id=int(contact) if contact and contact.isdigit() else None,
-                    journey=sa.get(keys.SA_JOURNEY),
-                    stage=sa.get(keys.SA_STAGE),
-                    persona=sa.get(keys.SA_PERSONA),
-                    lead_score=sa.get(keys.SA_LEAD_SCORE),
+                    journey=sa.get(search_attributes.SA_JOURNEY),
+                    stage=sa.get(search_attributes.SA_STAGE),
+                    persona=sa.get(search_attributes.SA_PERSONA),
+                    lead_score=sa.get(search_attributes.SA_LEAD_SCORE),
                 )
             )
     except RPCError as err:

@@ -28,7 +28,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from nurture import keys
+from nurture import search_attributes, temporal_names, workflow_ids
 from nurture.broadcasts import audience as aud
 from nurture.broadcasts import store
 from nurture.broadcasts.models import (
@@ -51,10 +51,6 @@ from nurture.logging import get_logger
 from workflows import dsl
 from workflows.broadcast_payloads import (
     FINAL_STATES,
-    QUERY_PROGRESS,
-    SIGNAL_CANCEL,
-    SIGNAL_PAUSE,
-    SIGNAL_RESUME,
     BroadcastInput,
     BroadcastProgress,
 )
@@ -65,9 +61,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 CONTROL = {
-    "pause": (SIGNAL_PAUSE, "paused"),
-    "resume": (SIGNAL_RESUME, "running"),
-    "cancel": (SIGNAL_CANCEL, "cancelled"),
+    "pause": (temporal_names.SIGNAL_PAUSE, "paused"),
+    "resume": (temporal_names.SIGNAL_RESUME, "running"),
+    "cancel": (temporal_names.SIGNAL_CANCEL, "cancelled"),
 }
 QUERY_TIMEOUT = timedelta(seconds=3)
 
@@ -108,7 +104,7 @@ class BroadcastService:
             raise InvalidBroadcastError(f"unknown kind {kind!r}; use {', '.join(KINDS)}")
         broadcast_id = req.id or _generated_id(item.id)
         try:
-            keys.check_key(broadcast_id, "broadcast id")
+            workflow_ids.check_key(broadcast_id, "broadcast id")
         except ValueError as err:
             raise InvalidBroadcastError(str(err)) from err
         query = self._query(req.audience)
@@ -196,17 +192,17 @@ class BroadcastService:
 
     async def _start_workflow(self, row: Broadcast, inp: BroadcastInput) -> WorkflowHandle[Any, Any]:
         return await self.client.start_workflow(
-            keys.BROADCAST_WORKFLOW,
+            temporal_names.BROADCAST_WORKFLOW,
             inp,
-            id=keys.broadcast_workflow_id(row.id),
+            id=workflow_ids.broadcast_workflow_id(row.id),
             task_queue=self.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes(
                 [
-                    SearchAttributePair(keys.SA_BROADCAST_ID, row.id),
-                    SearchAttributePair(keys.SA_BROADCAST_STATE, str(BroadcastState.RUNNING)),
-                    SearchAttributePair(keys.SA_BROADCAST_SIGNALLED, 0),
+                    SearchAttributePair(search_attributes.SA_BROADCAST_ID, row.id),
+                    SearchAttributePair(search_attributes.SA_BROADCAST_STATE, str(BroadcastState.RUNNING)),
+                    SearchAttributePair(search_attributes.SA_BROADCAST_SIGNALLED, 0),
                 ]
             ),
             static_summary=f"broadcast {row.id}: {row.kind} {row.item_id}",
@@ -299,7 +295,7 @@ class BroadcastService:
         return row
 
     def _handle(self, broadcast_id: str) -> WorkflowHandle[Any, Any]:
-        return self.client.get_workflow_handle(keys.broadcast_workflow_id(broadcast_id))
+        return self.client.get_workflow_handle(workflow_ids.broadcast_workflow_id(broadcast_id))
 
     def _query(self, audience: aud.Audience) -> str:
         try:
@@ -317,7 +313,7 @@ class BroadcastService:
         """The running workflow's own progress, or None (no worker answering, or it has closed)."""
         try:
             progress: BroadcastProgress = await handle.query(
-                QUERY_PROGRESS, result_type=BroadcastProgress, rpc_timeout=QUERY_TIMEOUT
+                temporal_names.QUERY_PROGRESS, result_type=BroadcastProgress, rpc_timeout=QUERY_TIMEOUT
             )
         except (RPCError, WorkflowQueryFailedError):
             return None

@@ -17,5 +17,8 @@ def _register() -> None:
 
 
 def main() -> None:
+    from definitions import load_definitions
+
+    load_definitions()  # commands check journey keys and items against the registry
     _register()
     app()

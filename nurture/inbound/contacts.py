@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from definitions.entry_rules import journeys_for
 from nurture.db import ContactStatus
 from nurture.inbound import outbox
 from nurture.inbound.routing import Action, Routable
 from nurture.inbound.store import CONTACT, EVENT, Stored, insert_ignoring_duplicates, route
 from nurture.inbound.web import identify
+from workflows.dsl import journeys_for
 
 
 class ConfirmRefusedError(ValueError):

@@ -13,7 +13,6 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import definitions  # noqa: F401  (registers the shipped journeys)
 from nurture.logging import get_logger
 from workflows import dsl
 
@@ -59,10 +58,12 @@ class _Probe:
         self.choices.append((chosen, options))
         return chosen
 
-    async def drop(self, why: str = "", *, topic: str | None = None) -> str | None:
+    async def drop(
+        self, why: str = "", *, topic: str | None = None, item: str | None = None, wait_out_gap: bool = True
+    ) -> dsl.DropResult:
         self._tick()
         self.drops_sent += 1
-        return "probe-item"
+        return dsl.DropResult(dsl.DropOutcome.SENT, item or "probe-item")
 
     async def sleep(self, duration: timedelta, why: str = "") -> None:
         self._tick()
@@ -84,12 +85,15 @@ class _Probe:
         self._tick()
         return self._choose(2) == 1
 
-    async def hand_off(self, why: str = "") -> str:
+    async def hand_off(self, why: str = "") -> dsl.SalesAnswer:
         self._tick()
-        if self._choose(2) == 1:
-            raise _Stop  # accepted: the journey ends
-        self.rejection_reason = "probe"
-        return "rejected"
+        verdict = list(dsl.Verdict)[self._choose(len(dsl.Verdict))]
+        if verdict is not dsl.Verdict.ACCEPTED:
+            self.rejection_reason = "probe"
+        return dsl.SalesAnswer(verdict, "probe")
+
+    def changed(self, change_id: str) -> bool:
+        return self._choose(2) == 1  # explore the code before and after the change
 
     def decide(self, decision: str, why: str) -> None:
         pass

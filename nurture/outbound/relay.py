@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError, RPCStatusCode
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.context import AppContext
 from nurture.inbound.outbox import ENROLL, OUTBOX
@@ -78,7 +78,7 @@ class Pass:
 
 def signal_arg(signal: str, payload: dict[str, Any]) -> object:
     """The typed signal payload for an outbox row."""
-    if signal == keys.SIGNAL_ENGAGEMENT:
+    if signal == temporal_names.SIGNAL_ENGAGEMENT:
         return EngagementEvent(
             event_id=payload["event_id"],
             kind=payload["kind"],
@@ -86,16 +86,16 @@ def signal_arg(signal: str, payload: dict[str, Any]) -> object:
             item_id=payload.get("item_id"),
             url=payload.get("url"),
         )
-    if signal == keys.SIGNAL_PAGE_VIEW:
+    if signal == temporal_names.SIGNAL_PAGE_VIEW:
         return PageView(
             event_id=payload["event_id"],
             url=payload["url"],
             occurred_at=datetime.fromisoformat(payload["occurred_at"]),
             topic=payload.get("topic"),
         )
-    if signal == keys.SIGNAL_EXIT:
+    if signal == temporal_names.SIGNAL_EXIT:
         return ExitRequest(reason=payload["reason"], event_id=payload.get("event_id"))
-    if signal == keys.SIGNAL_SALES_FEEDBACK:
+    if signal == temporal_names.SIGNAL_SALES_FEEDBACK:
         return SalesFeedback(
             accepted=bool(payload["accepted"]), reason=payload.get("reason", ""), handoff_id=payload.get("handoff_id")
         )
@@ -205,13 +205,16 @@ class OutboxRelay:
                 await enroll(ctx.client, ctx.engine, ctx.settings, row.contact_id, row.journey, time_scale=scale)
                 return Outcome.DELIVERED, ""
             arg = signal_arg(row.signal, row.payload)
-            handle = ctx.client.get_workflow_handle(keys.journey_workflow_id(row.journey, row.contact_id))
+            handle = ctx.client.get_workflow_handle(workflow_ids.journey_workflow_id(row.journey, row.contact_id))
             try:
                 await handle.signal(row.signal, arg, rpc_timeout=self.rpc_timeout)
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
-                if row.signal in (keys.SIGNAL_EXIT, keys.SIGNAL_SALES_FEEDBACK):  # never start one for these
+                if row.signal in (
+                    temporal_names.SIGNAL_EXIT,
+                    temporal_names.SIGNAL_SALES_FEEDBACK,
+                ):  # never start one for these
                     return Outcome.GAVE_UP, "journey not running"
                 # not started yet (enrollment recorded, start lost) or ended: signal-with-start decides
                 started = await signal_journey(

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from activities.email import EmailSender, OutboxSender, build_sender
 from activities.journey import JourneyActivities
-from nurture import keys
+from nurture import workflow_ids
 from nurture.config import Settings
 from nurture.db import Contact, Enrollment, Event
 from nurture.db.engine import session_scope
@@ -68,7 +68,7 @@ def add_contact(engine: Engine, email: str = "ada@example.com", **fields: Any) -
 
 
 def enroll(engine: Engine, contact_id: int, journey: str = "b2b_drip") -> str:
-    workflow_id = keys.journey_workflow_id(journey, contact_id)
+    workflow_id = workflow_ids.journey_workflow_id(journey, contact_id)
     with session_scope(engine) as s:
         s.add(Enrollment(contact_id=contact_id, journey=journey, workflow_id=workflow_id, enrolled_at=T0 - DAY))
     return workflow_id
@@ -95,7 +95,7 @@ def drop(
     fields: dict[str, Any] = {
         "contact_id": contact_id,
         "journey": journey,
-        "workflow_id": keys.journey_workflow_id(journey, contact_id),
+        "workflow_id": workflow_ids.journey_workflow_id(journey, contact_id),
         "item_id": item_id,
         "step": "drop 1",
         "reason": "scheduled drop (awareness)",

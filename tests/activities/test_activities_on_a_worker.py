@@ -11,7 +11,7 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.journey import journey_activities
-from nurture import keys
+from nurture import sendgrid_args, temporal_names
 from nurture.config import Settings
 from nurture.db import Enrollment, Touch
 from nurture.db.engine import session_scope
@@ -36,7 +36,7 @@ async def test_b2b_drip_sends_each_drop_once_through_sendgrid_despite_throttling
     acts = journey_activities(sendgrid_settings, sqlite_engine)
     async with build_worker(client, sendgrid_settings, sqlite_engine, activities=acts, task_queue=task_queue):
         result = await client.execute_workflow(
-            keys.JOURNEY_WORKFLOW,
+            temporal_names.JOURNEY_WORKFLOW,
             JourneyInput(journey="b2b_drip", contact_id=cid, persona="finance-lead", time_zone="UTC"),
             id=workflow_id,
             task_queue=task_queue,
@@ -45,14 +45,14 @@ async def test_b2b_drip_sends_each_drop_once_through_sendgrid_despite_throttling
 
     assert result.outcome == "completed"
     messages = fake_sendgrid.messages
-    assert [m.custom_args[keys.CUSTOM_ARG_ITEM] for m in messages] == result.items
+    assert [m.custom_args[sendgrid_args.CUSTOM_ARG_ITEM] for m in messages] == result.items
     assert len(set(result.items)) == len(result.items) == result.drops_sent > 3
     assert [r.status for r in fake_sendgrid.requests][:3] == [429, 500, 202]
     with session_scope(sqlite_engine) as s:
         touches = s.exec(select(Touch).where(Touch.contact_id == cid).order_by(Touch.id)).all()
         enrollment = s.exec(select(Enrollment).where(Enrollment.workflow_id == workflow_id)).one()
     assert [(t.item_id, t.status, t.message_id) for t in touches] == [
-        (m.custom_args[keys.CUSTOM_ARG_ITEM], "sent", m.message_id) for m in messages
+        (m.custom_args[sendgrid_args.CUSTOM_ARG_ITEM], "sent", m.message_id) for m in messages
     ]
     assert enrollment.outcome == "completed"
     assert enrollment.ended_at is not None

@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from definitions.scoring import Engagement, ScoringRules
 from nurture.db import Score, Visitor
 from nurture.db.engine import session_scope
 from tests.activities.helpers import DAY, T0, add_contact, add_event, outbox_activities
+from workflows.dsl import Engagement, ScoringRules
 from workflows.payloads import ScoreContribution, ScoreInput
 
 RULES = ScoringRules()

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 
-from nurture import keys, tokens
+from nurture import sendgrid_args, tokens
 from nurture.config import Settings
 from nurture.db import Contact, Touch
 from nurture.db.engine import session_scope
@@ -46,10 +46,10 @@ def test_accepted_drop_stores_sendgrid_message_id_with_ids_and_one_click_unsubsc
     assert msg.subject == "Five signs your approval workflow costs more than it should"
     assert "Hi Ada," in (msg.content("text/plain") or "")
     assert msg.custom_args == {
-        keys.CUSTOM_ARG_CONTACT: str(cid),
-        keys.CUSTOM_ARG_JOURNEY: "b2b_drip",
-        keys.CUSTOM_ARG_ITEM: "b2b-approval-costs",
-        keys.CUSTOM_ARG_TOUCH: str(touch.id),
+        sendgrid_args.CUSTOM_ARG_CONTACT: str(cid),
+        sendgrid_args.CUSTOM_ARG_JOURNEY: "b2b_drip",
+        sendgrid_args.CUSTOM_ARG_ITEM: "b2b-approval-costs",
+        sendgrid_args.CUSTOM_ARG_TOUCH: str(touch.id),
     }
     headers = msg.mail_headers
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -68,7 +68,7 @@ def test_broadcast_drop_carries_the_broadcast_id(
     with journey_activities(sendgrid_settings, engine) as acts:
         result = acts.send_drop(drop(cid, "bc-einvoicing-2027", broadcast_id="einvoicing-2027", step="broadcast"))
     assert result.status == "sent"
-    assert fake_sendgrid.messages[0].custom_args[keys.CUSTOM_ARG_BROADCAST] == "einvoicing-2027"
+    assert fake_sendgrid.messages[0].custom_args[sendgrid_args.CUSTOM_ARG_BROADCAST] == "einvoicing-2027"
     touch = touch_for(engine, cid)
     assert (touch.broadcast_id, touch.step) == ("einvoicing-2027", "broadcast")
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from activities.email import OutboxSender, OutgoingEmail
-from nurture import keys, tokens
+from nurture import sendgrid_args, tokens
 from nurture.db import Contact, OutboxEmail, Touch
 from nurture.db.engine import session_scope
 from tests.activities.helpers import DAY, GAP, T0, TRACKING_SECRET, add_contact, drop, outbox_activities
@@ -220,10 +220,10 @@ def test_outbox_email_is_personalised_with_signed_tracking_links_pixel_and_unsub
         "touch_id": str(result.touch_id),
     }
     assert email.custom_args == {
-        keys.CUSTOM_ARG_CONTACT: str(cid),
-        keys.CUSTOM_ARG_JOURNEY: "b2b_drip",
-        keys.CUSTOM_ARG_ITEM: "test-linked-guide",
-        keys.CUSTOM_ARG_TOUCH: str(result.touch_id),
+        sendgrid_args.CUSTOM_ARG_CONTACT: str(cid),
+        sendgrid_args.CUSTOM_ARG_JOURNEY: "b2b_drip",
+        sendgrid_args.CUSTOM_ARG_ITEM: "test-linked-guide",
+        sendgrid_args.CUSTOM_ARG_TOUCH: str(result.touch_id),
     }
 
 

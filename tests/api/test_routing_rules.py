@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from definitions.entry_rules import journeys_for
 from nurture import keys
 from nurture.inbound.interest import listened, wants
 from nurture.inbound.sendgrid_events import parse_batch
 from tests.api.payloads import event
 from workflows import dsl
+from workflows.dsl import journeys_for
 
 
 def test_every_registered_journey_is_explorable() -> None:

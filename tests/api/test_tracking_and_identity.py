@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from definitions.scoring import Engagement, rules_for
 from nurture import keys, links
 from nurture.clock import utcnow
 from nurture.db import Event, Touch, Visitor
@@ -16,6 +15,7 @@ from nurture.db.engine import session_scope
 from nurture.inbound.outbox import ENROLL
 from tests.api.payloads import add_contact
 from tests.fixtures.api import API_TOKEN, ServedApi
+from workflows.dsl import Engagement, scoring_for
 
 
 def _path(url: str) -> str:
@@ -214,6 +214,6 @@ async def test_link_scanner_clicks_are_stored_with_the_reason_but_never_count(ap
     reasons = [str(e.data.get("machine_reason", "")) for e in clicks[:3]]
     assert "HEAD" in reasons[0] and "scanner" in reasons[1] and "delivery" in reasons[2]
     assert [o.signal for o in api.outbox(contact_id=cid)] == [keys.SIGNAL_ENGAGEMENT], "only the person's click"
-    rules = rules_for("b2b_drip")
+    rules = scoring_for("b2b_drip")
     assert rules.value(Engagement("clicked", now, machine=True))[1] == 0
     assert rules.value(Engagement("clicked", now))[1] > 0

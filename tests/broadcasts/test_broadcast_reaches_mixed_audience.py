@@ -7,7 +7,7 @@ import asyncio
 
 from sqlmodel import select
 
-from nurture import keys
+from nurture import sendgrid_args, temporal_names, workflow_ids
 from nurture.broadcasts.audience import Audience
 from nurture.broadcasts.models import BroadcastCreate
 from nurture.db import Broadcast, OutboxEmail
@@ -33,8 +33,8 @@ async def test_regulation_broadcast_drops_to_relevant_skips_the_rest_and_spares_
             await rig.enroll(cid, "b2b_drip")
         await rig.enroll(gardener, "b2c_cultivation")
         await rig.until(lambda: len(rig.sent_touches(everyone)) == 5, what="every journey's first drop")
-        exit_handle = rig.client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", exited))
-        await exit_handle.signal(keys.SIGNAL_EXIT, ExitRequest("unsubscribe"))
+        exit_handle = rig.client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", exited))
+        await exit_handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest("unsubscribe"))
         await exit_handle.result()
         rig.suppress(unsubscribed)  # its exit signal is still on the way when the broadcast comes
         await rig.visible(audience, 4)
@@ -80,11 +80,11 @@ async def test_regulation_broadcast_drops_to_relevant_skips_the_rest_and_spares_
             assert row.finished_at is not None
             assert (row.counts["signalled"], row.counts["dropped"], row.counts["skipped"]) == (3, 1, 3)
             email = s.exec(select(OutboxEmail).where(OutboxEmail.touch_id == broadcast_touches[0].id)).one()
-            assert email.custom_args[keys.CUSTOM_ARG_BROADCAST] == created.id
+            assert email.custom_args[sendgrid_args.CUSTOM_ARG_BROADCAST] == created.id
 
         # The journeys go on with their own schedule; the finance contact's journey remembers the broadcast.
-        handle = rig.client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", finance))
-        journey = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+        handle = rig.client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", finance))
+        journey = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
         assert journey.phase == "nurturing"
         assert journey.handled_broadcasts == [created.id]
         assert ITEM in journey.items_sent

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from nurture.broadcasts.audience import Audience
 from nurture.broadcasts.models import BroadcastCreate
 from nurture.clock import utcnow
@@ -51,8 +51,8 @@ async def test_broadcast_within_the_gap_is_deferred_then_sent_when_the_gap_has_p
         assert (outcome, status.acted, status.outcomes["deferred"]) == ("deferred", 1, 1)
         assert reason.startswith("minimum gap: due ")
         assert rig.sent_touches([contact], broadcast_id=created.id) == []
-        handle = rig.client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", contact))
-        assert (await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)).pending_broadcasts == 1
+        handle = rig.client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", contact))
+        assert (await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)).pending_broadcasts == 1
 
         # Not lost: it goes out once the gap since yesterday's drop has passed, and the delivery says so.
         await rig.until(lambda: rig.deliveries(created.id)[contact][0] == "dropped", within=15, what="the drop")
@@ -60,7 +60,7 @@ async def test_broadcast_within_the_gap_is_deferred_then_sent_when_the_gap_has_p
         assert touch.item_id == ITEM
         assert touch.sent_at is not None
         assert touch.sent_at - yesterday >= 3 * DAY
-        journey = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+        journey = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
         assert journey.pending_broadcasts == 0
         assert journey.handled_broadcasts == [created.id]
         assert (await rig.svc.status(created.id)).outcomes["dropped"] == 1

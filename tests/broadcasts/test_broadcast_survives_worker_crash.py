@@ -14,7 +14,7 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 
-from nurture import keys
+from nurture import workflow_ids
 from nurture.broadcasts.audience import Audience
 from nurture.broadcasts.models import BroadcastCreate
 from nurture.broadcasts.service import DeliveryOptions
@@ -93,7 +93,7 @@ async def test_killing_the_worker_mid_broadcast_finishes_it_with_no_contact_acti
         "completed", N, N, 0, N
     )  # fmt: skip
     # The crash really interrupted the broadcast: one of its activities (or workflow tasks) had to run again.
-    handle = rig.client.get_workflow_handle(keys.broadcast_workflow_id(created.id))
+    handle = rig.client.get_workflow_handle(workflow_ids.broadcast_workflow_id(created.id))
     interrupted = [
         e
         async for e in handle.fetch_history_events()

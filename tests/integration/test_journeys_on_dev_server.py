@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import search_attributes, temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Touch
@@ -84,8 +84,8 @@ async def eventually(check: Callable[[], object], within: float, what: str) -> N
 
 
 async def status_of(client: Client, journey: str, contact_id: int) -> JourneyStatus:
-    handle = client.get_workflow_handle(keys.journey_workflow_id(journey, contact_id))
-    result: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+    handle = client.get_workflow_handle(workflow_ids.journey_workflow_id(journey, contact_id))
+    result: JourneyStatus = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
     return result
 
 
@@ -110,8 +110,10 @@ async def test_search_attributes_status_and_no_pii_in_any_history(
 
         await eventually(two_drops, 20, "first drops")
         # Ada visits pricing while her journey waits: readiness is checked at once.
-        handle = client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", ada))
-        await handle.signal(keys.SIGNAL_PAGE_VIEW, PageView("pv-1", "https://ledgerline.example/pricing", utcnow()))
+        handle = client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", ada))
+        await handle.signal(
+            temporal_names.SIGNAL_PAGE_VIEW, PageView("pv-1", "https://ledgerline.example/pricing", utcnow())
+        )
 
         async def checked() -> bool:
             return (await status_of(client, "b2b_drip", ada)).last_decision in ("not ready yet", "ready for sales")
@@ -127,14 +129,16 @@ async def test_search_attributes_status_and_no_pii_in_any_history(
         query = f"NurtureJourney = 'b2b_drip' AND NurtureContactId = '{ada}' AND NurtureDropsSent >= 1"
 
         async def visible() -> bool:
-            return [wf.id async for wf in client.list_workflows(query)] == [keys.journey_workflow_id("b2b_drip", ada)]
+            return [wf.id async for wf in client.list_workflows(query)] == [
+                workflow_ids.journey_workflow_id("b2b_drip", ada)
+            ]
 
         await eventually(visible, 20, "visibility to index the journey")
         found = [wf async for wf in client.list_workflows(query)][0]
         sa = found.typed_search_attributes
-        assert sa.get(keys.SA_PERSONA) == "finance-lead"
-        assert sa.get(keys.SA_PHASE) in ("nurturing", "with_sales")
-        assert sa.get(keys.SA_NEXT_DROP_AT) is not None
+        assert sa.get(search_attributes.SA_PERSONA) == "finance-lead"
+        assert sa.get(search_attributes.SA_PHASE) in ("nurturing", "with_sales")
+        assert sa.get(search_attributes.SA_NEXT_DROP_AT) is not None
         described = await handle.describe()
         assert await described.static_summary() == f"b2b_drip for contact {ada}"
 
@@ -142,7 +146,7 @@ async def test_search_attributes_status_and_no_pii_in_any_history(
     assert any("Ada" in json.dumps(m.body) for m in fake_sendgrid.messages)
     # ... and no history holds any of it: ids only in Temporal.
     histories = []
-    ids = [keys.journey_workflow_id("b2b_drip", ada), keys.journey_workflow_id("b2c_cultivation", sam)]
+    ids = [workflow_ids.journey_workflow_id("b2b_drip", ada), workflow_ids.journey_workflow_id("b2c_cultivation", sam)]
     query = " OR ".join(f"WorkflowId = '{workflow_id}'" for workflow_id in ids)
     async for wf in client.list_workflows(f"TaskQueue = '{task_queue}' AND ({query})"):
         history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()

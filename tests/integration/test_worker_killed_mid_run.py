@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import sendgrid_args, workflow_ids
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Touch
@@ -89,7 +89,9 @@ async def test_kill_dash_nine_loses_no_journey_and_sends_no_drop_twice(
         results: list[JourneyResult] = await asyncio.wait_for(
             asyncio.gather(
                 *(
-                    client.get_workflow_handle(keys.journey_workflow_id(j, cid), result_type=JourneyResult).result()
+                    client.get_workflow_handle(
+                        workflow_ids.journey_workflow_id(j, cid), result_type=JourneyResult
+                    ).result()
                     for cid, j in journeys.items()
                 )
             ),
@@ -102,7 +104,8 @@ async def test_kill_dash_nine_loses_no_journey_and_sends_no_drop_twice(
     assert before_kill < sum(r.drops_sent for r in results), "the kill came in the middle of the journeys"
     assert all(r.outcome == "completed" for r in results), [(r.contact_id, r.outcome) for r in results]
     sent = collections.Counter(
-        (m.custom_args[keys.CUSTOM_ARG_CONTACT], m.custom_args[keys.CUSTOM_ARG_ITEM]) for m in fake_sendgrid.messages
+        (m.custom_args[sendgrid_args.CUSTOM_ARG_CONTACT], m.custom_args[sendgrid_args.CUSTOM_ARG_ITEM])
+        for m in fake_sendgrid.messages
     )
     assert sent and max(sent.values()) == 1, f"a drop went out twice: {[k for k, v in sent.items() if v > 1]}"
     with Session(sqlite_engine) as session:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from temporalio import activity
 
-from nurture import keys
+from nurture import temporal_names
 from workflows.payloads import (
     BroadcastOutcomeInput,
     HandoffInput,
@@ -34,6 +34,8 @@ class Recorder:
     scores: list[float] = field(default_factory=lambda: [0.0])
     min_gap: bool = True
     suppressed: set[int] = field(default_factory=set)
+    refused: set[str] = field(default_factory=set)  # item ids the provider refuses (status failed)
+    duplicates: set[str] = field(default_factory=set)  # item ids the contact already has from another journey
     sends: list[SendDropInput] = field(default_factory=list)
     scored: list[ScoreInput] = field(default_factory=list)
     handoffs: list[HandoffInput] = field(default_factory=list)
@@ -51,7 +53,7 @@ class Recorder:
     def activities(self) -> list[object]:
         rec = self
 
-        @activity.defn(name=keys.ACTIVITY_SEND_DROP)
+        @activity.defn(name=temporal_names.ACTIVITY_SEND_DROP)
         async def send_drop(inp: SendDropInput) -> SendDropResult:
             key = f"{inp.workflow_id}:{inp.item_id}"
             if key in rec._sent_keys:
@@ -63,18 +65,22 @@ class Recorder:
                 gap = timedelta(seconds=inp.min_gap_seconds)
                 if last is not None and inp.now - last < gap:
                     return SendDropResult(status="deferred", deferred_until=last + gap, detail="too soon")
+            if inp.item_id in rec.refused:
+                return SendDropResult(status="failed", detail="provider refused the item")
+            if inp.item_id in rec.duplicates:
+                return SendDropResult(status="duplicate", detail="sent by another journey")
             rec.sends.append(inp)
             result = SendDropResult(status="sent", touch_id=len(rec.sends), message_id=f"msg-{len(rec.sends)}")
             rec._sent_keys[key] = result
             return result
 
-        @activity.defn(name=keys.ACTIVITY_SCORE_CONTACT)
+        @activity.defn(name=temporal_names.ACTIVITY_SCORE_CONTACT)
         async def score_contact(inp: ScoreInput) -> ScoreResult:
             rec.scored.append(inp)
             score = rec.scores[min(len(rec.scored) - 1, len(rec.scores) - 1)]
             return ScoreResult(score=score, stage="awareness", top=[ScoreContribution("clicked", score, 1)])
 
-        @activity.defn(name=keys.ACTIVITY_HAND_OFF)
+        @activity.defn(name=temporal_names.ACTIVITY_HAND_OFF)
         async def hand_off_to_sales(inp: HandoffInput) -> HandoffResult:
             rec.handoffs.append(inp)
             rec.handoff_started.set()
@@ -82,15 +88,15 @@ class Recorder:
                 await rec.handoff_gate.wait()
             return HandoffResult(handoff_id=len(rec.handoffs), delivered=True)
 
-        @activity.defn(name=keys.ACTIVITY_RECORD_SALES_FEEDBACK)
+        @activity.defn(name=temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK)
         async def record_sales_feedback(inp: SalesFeedbackInput) -> None:
             rec.feedback.append(inp)
 
-        @activity.defn(name=keys.ACTIVITY_END_JOURNEY)
+        @activity.defn(name=temporal_names.ACTIVITY_END_JOURNEY)
         async def end_journey(inp: JourneyEndInput) -> None:
             rec.ends.append(inp)
 
-        @activity.defn(name=keys.ACTIVITY_RECORD_BROADCAST_OUTCOME)
+        @activity.defn(name=temporal_names.ACTIVITY_RECORD_BROADCAST_OUTCOME)
         async def record_broadcast_outcome(inp: BroadcastOutcomeInput) -> None:
             rec.broadcast_outcomes.append(inp)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import search_attributes, temporal_names, workflow_ids
 from nurture.binaries import temporal_cli, temporal_test_server
 from nurture.db.engine import make_engine, migrate
 from nurture.temporal import register_search_attributes
@@ -50,18 +50,19 @@ async def b2b_story(env: WorkflowEnvironment, engine: object) -> str:
                                 topics=["compliance"])  # fmt: skip
         await env.sleep(timedelta(days=3))
         now = await env.get_current_time()
-        await h.signal(keys.SIGNAL_ENGAGEMENT, EngagementEvent("o-1", "opened", now))
-        await h.signal(keys.SIGNAL_PAGE_VIEW, PageView("p-1", "https://ledgerline.example/pricing", now))
+        await h.signal(temporal_names.SIGNAL_ENGAGEMENT, EngagementEvent("o-1", "opened", now))
+        await h.signal(temporal_names.SIGNAL_PAGE_VIEW, PageView("p-1", "https://ledgerline.example/pricing", now))
         await env.sleep(timedelta(hours=2))
-        await h.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(False, "no budget this year"))
+        await h.signal(temporal_names.SIGNAL_SALES_FEEDBACK, SalesFeedback(False, "no budget this year"))
         await env.sleep(timedelta(days=60))
         await h.signal(
-            keys.SIGNAL_BROADCAST, BroadcastNotice("reg-1", "regulation", "bc-einvoicing-2027", ["compliance"])
+            temporal_names.SIGNAL_BROADCAST,
+            BroadcastNotice("reg-1", "regulation", "bc-einvoicing-2027", ["compliance"]),
         )
         await env.sleep(timedelta(days=20))
-        await h.signal(keys.SIGNAL_EXIT, ExitRequest("unsubscribe"))
+        await h.signal(temporal_names.SIGNAL_EXIT, ExitRequest("unsubscribe"))
         await h.result()
-    return keys.journey_workflow_id("b2b_drip", 9001)
+    return workflow_ids.journey_workflow_id("b2b_drip", 9001)
 
 
 async def b2c_story(env: WorkflowEnvironment, engine: object) -> str:
@@ -70,17 +71,21 @@ async def b2c_story(env: WorkflowEnvironment, engine: object) -> str:
         h = await start_journey(env, "rec-b2c", "b2c_cultivation", 9002, persona="homeowner",
                                 time_zone="Australia/Sydney", topics=["mowers"])  # fmt: skip
         await env.sleep(timedelta(days=1))
-        await h.signal(keys.SIGNAL_BROADCAST, BroadcastNotice("ban-1", "regulation", "bc-hosepipe-ban", ["lawn-care"]))
+        await h.signal(
+            temporal_names.SIGNAL_BROADCAST, BroadcastNotice("ban-1", "regulation", "bc-hosepipe-ban", ["lawn-care"])
+        )
         await env.sleep(timedelta(days=10))
         now = await env.get_current_time()
-        await h.signal(keys.SIGNAL_PAGE_VIEW, PageView("p-2", "https://greenacre.example/mowers/verdant-900", now))
+        await h.signal(
+            temporal_names.SIGNAL_PAGE_VIEW, PageView("p-2", "https://greenacre.example/mowers/verdant-900", now)
+        )
         await env.sleep(timedelta(days=30))
         await h.signal(
-            keys.SIGNAL_BROADCAST, BroadcastNotice("x2", "product_launch", "bc-verdant-x2-launch", ["mowers"])
+            temporal_names.SIGNAL_BROADCAST, BroadcastNotice("x2", "product_launch", "bc-verdant-x2-launch", ["mowers"])
         )
         await env.sleep(timedelta(days=400))
         await h.result()
-    return keys.journey_workflow_id("b2c_cultivation", 9002)
+    return workflow_ids.journey_workflow_id("b2c_cultivation", 9002)
 
 
 async def rollover_story(env: WorkflowEnvironment, engine: object) -> str:
@@ -93,9 +98,11 @@ async def rollover_story(env: WorkflowEnvironment, engine: object) -> str:
             await asyncio.sleep(0.3)
             now = await env.get_current_time()
             for n in range(4):
-                await h.signal(keys.SIGNAL_PAGE_VIEW, PageView(f"w{week}-{n}", f"https://x.example/b/{n}", now))
+                await h.signal(
+                    temporal_names.SIGNAL_PAGE_VIEW, PageView(f"w{week}-{n}", f"https://x.example/b/{n}", now)
+                )
         await h.result()
-    return keys.journey_workflow_id("b2b_drip", 9003)
+    return workflow_ids.journey_workflow_id("b2b_drip", 9003)
 
 
 async def main() -> None:
@@ -115,7 +122,7 @@ async def main() -> None:
         finally:
             await env.shutdown()
         dev = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(), search_attributes=keys.ALL_SEARCH_ATTRIBUTES
+            dev_server_existing_path=temporal_cli(), search_attributes=search_attributes.ALL_SEARCH_ATTRIBUTES
         )
         try:
             workflow_id = await rollover_story(dev, engine)

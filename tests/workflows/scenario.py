@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from nurture.config import Settings
 from nurture.journey_client import initial_search_attributes
 from tests.workflows.fakes import Recorder
@@ -44,9 +44,9 @@ async def start_journey(
     """Start a journey; the handle follows the workflow id across continue-as-new (no run id pinned), and its
     `result()` lets the time-skipping server skip time, like handles from `start_workflow` do."""
     inp = JourneyInput(journey=journey, contact_id=contact_id, **fields)
-    workflow_id = keys.journey_workflow_id(journey, contact_id)
+    workflow_id = workflow_ids.journey_workflow_id(journey, contact_id)
     await env.client.start_workflow(
-        keys.JOURNEY_WORKFLOW,
+        temporal_names.JOURNEY_WORKFLOW,
         inp,
         id=workflow_id,
         task_queue=task_queue,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from tests.workflows.fakes import Recorder, local
 from workers.journey_worker import build_worker
 from workflows.payloads import JourneyInput, JourneyResult
@@ -23,9 +23,9 @@ async def start(
         journey="b2b_drip", contact_id=contact_id, persona="finance-lead", time_zone=TZ, topics=["compliance"], **kw
     )  # type: ignore[arg-type]
     return await env.client.start_workflow(
-        keys.JOURNEY_WORKFLOW,
+        temporal_names.JOURNEY_WORKFLOW,
         inp,
-        id=keys.journey_workflow_id("b2b_drip", contact_id),
+        id=workflow_ids.journey_workflow_id("b2b_drip", contact_id),
         task_queue=task_queue,
         result_type=JourneyResult,
     )

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import temporal_names
 from tests.workflows.fakes import Recorder, local
 from tests.workflows.scenario import running_worker, start_journey
 from workflows.payloads import BroadcastNotice, ExitRequest, JourneyStatus, PageView
@@ -47,10 +47,10 @@ async def test_product_page_view_brings_comparison_content_a_day_later(
         await env.sleep(timedelta(days=4))
         viewed = await env.get_current_time()
         await handle.signal(
-            keys.SIGNAL_PAGE_VIEW, PageView("pv-m", "https://greenacre.example/mowers/verdant-900", viewed)
+            temporal_names.SIGNAL_PAGE_VIEW, PageView("pv-m", "https://greenacre.example/mowers/verdant-900", viewed)
         )
         await env.sleep(timedelta(days=3))
-        status: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+        status: JourneyStatus = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
         sends = rec.sent(402)
         assert [s.item_id for s in sends] == ["b2c-autumn-lawn", "b2c-mower-types"]
         assert sends[1].now - viewed >= timedelta(days=1), "comparison content waits a day: no pouncing"
@@ -66,14 +66,16 @@ async def test_relevant_launch_is_an_unscheduled_drop_and_irrelevant_news_is_ski
         handle = await start_journey(env, task_queue, "b2c_cultivation", 403, **HOMEOWNER)
         await env.sleep(timedelta(days=5))  # first drop went out on day 0: the 3-day gap has passed
         await handle.signal(
-            keys.SIGNAL_BROADCAST, BroadcastNotice("launch-x2", "product_launch", "bc-verdant-x2-launch", ["mowers"])
+            temporal_names.SIGNAL_BROADCAST,
+            BroadcastNotice("launch-x2", "product_launch", "bc-verdant-x2-launch", ["mowers"]),
         )
         await handle.signal(
-            keys.SIGNAL_BROADCAST, BroadcastNotice("einv", "regulation", "bc-einvoicing-2027", ["compliance"])
+            temporal_names.SIGNAL_BROADCAST, BroadcastNotice("einv", "regulation", "bc-einvoicing-2027", ["compliance"])
         )
         # At-least-once delivery of the same broadcast must not act twice.
         await handle.signal(
-            keys.SIGNAL_BROADCAST, BroadcastNotice("launch-x2", "product_launch", "bc-verdant-x2-launch", ["mowers"])
+            temporal_names.SIGNAL_BROADCAST,
+            BroadcastNotice("launch-x2", "product_launch", "bc-verdant-x2-launch", ["mowers"]),
         )
         await env.sleep(timedelta(hours=2))
         outcomes = {o.broadcast_id: (o.outcome, o.reason) for o in rec.broadcast_outcomes}
@@ -85,7 +87,7 @@ async def test_relevant_launch_is_an_unscheduled_drop_and_irrelevant_news_is_ski
         assert sends[1].broadcast_id == "launch-x2"
         await env.sleep(timedelta(days=10))
         sends = rec.sent(403)
-        # The launch also answered the storyboard's wait (PRODUCT_LAUNCHED("mowers")): comparison content follows,
+        # The launch also answered the storyboard's wait (PRODUCT_LAUNCHED(topic="mowers")): comparison content follows,
         # held back until the minimum gap since the launch drop has passed; then the regular rhythm resumes.
         assert [s.item_id for s in sends[2:]] == ["b2c-mower-types", "b2c-mowing-height"]
         gaps = [b.now - a.now for a, b in itertools.pairwise(sends)]
@@ -100,7 +102,7 @@ async def test_broadcast_too_soon_after_a_drop_is_deferred_not_lost(
         handle = await start_journey(env, task_queue, "b2c_cultivation", 404, **HOMEOWNER)
         await env.sleep(timedelta(days=1))  # the first drop went out within the last day
         await handle.signal(
-            keys.SIGNAL_BROADCAST, BroadcastNotice("ban", "regulation", "bc-hosepipe-ban", ["lawn-care"])
+            temporal_names.SIGNAL_BROADCAST, BroadcastNotice("ban", "regulation", "bc-hosepipe-ban", ["lawn-care"])
         )
         await env.sleep(timedelta(hours=1))
         assert [o.outcome for o in rec.broadcast_outcomes] == ["deferred"]
@@ -121,10 +123,10 @@ async def test_a_journey_that_ends_reports_its_unhandled_broadcasts_as_skipped(
         await env.sleep(timedelta(days=1))
         # Deferred by the minimum gap, then the contact leaves: the broadcast must still hear back.
         await handle.signal(
-            keys.SIGNAL_BROADCAST, BroadcastNotice("ban", "regulation", "bc-hosepipe-ban", ["lawn-care"])
+            temporal_names.SIGNAL_BROADCAST, BroadcastNotice("ban", "regulation", "bc-hosepipe-ban", ["lawn-care"])
         )
         await env.sleep(timedelta(hours=1))
-        await handle.signal(keys.SIGNAL_EXIT, ExitRequest("unsubscribe"))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest("unsubscribe"))
         assert (await handle.result()).outcome == "unsubscribe"
     assert [(o.outcome, o.reason) for o in rec.broadcast_outcomes][-1] == ("skipped", "journey ended: unsubscribe")
     assert [o.outcome for o in rec.broadcast_outcomes][0] == "deferred"

@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import temporal_names
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
 from workflows.payloads import EngagementEvent, JourneyResult, JourneyStatus, PageView
@@ -37,15 +37,17 @@ async def _play(
         now = await env.get_current_time()
         # Page views every week (noise) and a click on odd weeks: waits must hear them across rollovers.
         for n in range(5):
-            await handle.signal(keys.SIGNAL_PAGE_VIEW, PageView(f"pv-{week}-{n}", f"https://x.example/blog/{n}", now))
+            await handle.signal(
+                temporal_names.SIGNAL_PAGE_VIEW, PageView(f"pv-{week}-{n}", f"https://x.example/blog/{n}", now)
+            )
             sent += 1
         if week % 2:
-            await handle.signal(keys.SIGNAL_ENGAGEMENT, EngagementEvent(f"ck-{week}", "clicked", now))
+            await handle.signal(temporal_names.SIGNAL_ENGAGEMENT, EngagementEvent(f"ck-{week}", "clicked", now))
             sent += 1
         # A duplicate delivery (same event id) must count once.
-        await handle.signal(keys.SIGNAL_PAGE_VIEW, PageView(f"pv-{week}-0", "https://x.example/blog/0", now))
+        await handle.signal(temporal_names.SIGNAL_PAGE_VIEW, PageView(f"pv-{week}-0", "https://x.example/blog/0", now))
     result = await asyncio.wait_for(handle.result(), 60)
-    status: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)  # the last run
+    status: JourneyStatus = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)  # the last run
     return status, result, sent
 
 

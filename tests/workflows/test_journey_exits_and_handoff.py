@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import temporal_names
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
 from workflows.payloads import ExitRequest, JourneyStatus, PageView, SalesFeedback
@@ -21,7 +21,7 @@ B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["comp
 async def _pricing_view(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any], event_id: str) -> None:
     """The contact looks at pricing now: b2b_drip checks readiness at once (and hands off when it is ready)."""
     view = PageView(event_id, "https://x.example/pricing", await env.get_current_time())
-    await handle.signal(keys.SIGNAL_PAGE_VIEW, view)
+    await handle.signal(temporal_names.SIGNAL_PAGE_VIEW, view)
 
 
 async def test_unsubscribe_mid_sleep_exits_at_once_and_sends_nothing_more(
@@ -33,7 +33,7 @@ async def test_unsubscribe_mid_sleep_exits_at_once_and_sends_nothing_more(
         await env.sleep(timedelta(days=20))  # first drop sent, now inside the second two-week wait
         assert len(rec.sent(201)) == 2
         before = await env.get_current_time()
-        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
         result = await handle.result()
     assert result.outcome == "unsubscribe"
     assert len(rec.sent(201)) == 2
@@ -51,15 +51,17 @@ async def test_pricing_visit_triggers_readiness_then_handoff_and_accepted_lead_b
         await env.sleep(timedelta(days=3))
         assert len(rec.sent(202)) == 1 and not rec.scored
         now = await env.get_current_time()
-        await handle.signal(keys.SIGNAL_PAGE_VIEW, PageView("pv-1", "https://ledgerline.example/pricing/teams", now))
+        await handle.signal(
+            temporal_names.SIGNAL_PAGE_VIEW, PageView("pv-1", "https://ledgerline.example/pricing/teams", now)
+        )
         await env.sleep(timedelta(hours=1))
         assert len(rec.scored) == 1, "a pricing visit checks readiness at once"
         assert len(rec.handoffs) == 1
-        status: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+        status: JourneyStatus = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
         assert status.phase == "with_sales"
         assert status.lead_score == 60.0
         assert status.last_decision == "handed to sales"
-        await handle.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=True, reason="demo booked"))
+        await handle.signal(temporal_names.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=True, reason="demo booked"))
         result = await handle.result()
     assert result.outcome == "customer"
     assert rec.feedback[0].accepted is True
@@ -76,20 +78,22 @@ async def test_rejected_lead_cools_down_then_resumes_nurture_with_reason_kept(
         await _pricing_view(env, handle, "pv-2")
         await env.sleep(timedelta(hours=1))
         await asyncio.wait_for(rec.handoff_started.wait(), timeout=30)  # sales answers a lead it was handed
-        await handle.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="budget frozen until Q3"))
+        await handle.signal(
+            temporal_names.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="budget frozen until Q3")
+        )
         rejected_at = await env.get_current_time()
         await env.sleep(timedelta(days=10))
-        status: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+        status: JourneyStatus = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
         assert status.phase == "cooling_down"
         assert len(rec.sent(203)) == 1, "no drops while cooling down"
         await env.sleep(timedelta(days=40))
-        status = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+        status = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
         assert status.phase == "nurturing"
         sends = rec.sent(203)
         assert len(sends) >= 2
         assert sends[1].now - rejected_at >= timedelta(days=30), "back to nurture only after the cool-down"
         assert rec.feedback[0].accepted is False and rec.feedback[0].reason == "budget frozen until Q3"
-        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
         await handle.result()
 
 
@@ -104,13 +108,13 @@ async def test_feedback_that_arrives_while_the_handoff_is_in_flight_is_kept(
         await _pricing_view(env, handle, "pv-5")
         await asyncio.wait_for(rec.handoff_started.wait(), timeout=30)
         # The rep answers in the CRM before the handoff activity has returned to the journey.
-        await handle.signal(keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="no budget"))
+        await handle.signal(temporal_names.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="no budget"))
         rec.handoff_gate.set()
         await env.sleep(timedelta(days=1))
-        status: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+        status: JourneyStatus = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
         assert status.phase == "cooling_down"
         assert [(f.accepted, f.reason) for f in rec.feedback] == [(False, "no budget")]
-        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
         await handle.result()
 
 
@@ -125,7 +129,7 @@ async def test_no_feedback_from_sales_recycles_after_the_timeout(
         await env.sleep(timedelta(days=20))
         assert rec.feedback and rec.feedback[0].accepted is None
         assert "no feedback from sales" in rec.feedback[0].reason
-        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="bounce"))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="bounce"))
         assert (await handle.result()).outcome == "bounce"
 
 
@@ -141,15 +145,15 @@ async def test_a_late_answer_to_an_earlier_handoff_never_counts_for_the_current_
         await env.sleep(timedelta(hours=1))
         current = rec.handoffs[-1].attempt  # the fake numbers handoff ids by attempt: this one is id 1
         late = SalesFeedback(accepted=True, reason="answer to an older lead", handoff_id=current + 41)
-        await handle.signal(keys.SIGNAL_SALES_FEEDBACK, late)
+        await handle.signal(temporal_names.SIGNAL_SALES_FEEDBACK, late)
         await env.sleep(timedelta(days=1))
-        status: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+        status: JourneyStatus = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
         assert status.phase == "with_sales", "an answer naming another handoff must not end this wait"
         assert rec.feedback == []
         await handle.signal(
-            keys.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="not yet", handoff_id=current)
+            temporal_names.SIGNAL_SALES_FEEDBACK, SalesFeedback(accepted=False, reason="not yet", handoff_id=current)
         )
         await env.sleep(timedelta(days=1))
         assert [(f.accepted, f.reason) for f in rec.feedback] == [(False, "not yet")]
-        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
         await handle.result()

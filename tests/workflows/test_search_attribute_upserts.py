@@ -9,13 +9,18 @@ from sqlalchemy.engine import Engine
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import search_attributes, temporal_names
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
 from workflows.payloads import ExitRequest, PageView
 
 B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
-FILTERED_ON = {keys.SA_STAGE.name, keys.SA_LEAD_SCORE.name, keys.SA_DROPS_SENT.name, keys.SA_PHASE.name}
+FILTERED_ON = {
+    search_attributes.SA_STAGE.name,
+    search_attributes.SA_LEAD_SCORE.name,
+    search_attributes.SA_DROPS_SENT.name,
+    search_attributes.SA_PHASE.name,
+}
 
 
 async def test_every_upsert_changes_what_ops_filter_on_and_the_last_values_are_true(
@@ -26,10 +31,11 @@ async def test_every_upsert_changes_what_ops_filter_on_and_the_last_values_are_t
         handle = await start_journey(env, task_queue, "b2b_drip", 301, **B2B)
         await env.sleep(timedelta(days=16))
         await handle.signal(
-            keys.SIGNAL_PAGE_VIEW, PageView("pv-301", "https://x.example/pricing", await env.get_current_time())
+            temporal_names.SIGNAL_PAGE_VIEW,
+            PageView("pv-301", "https://x.example/pricing", await env.get_current_time()),
         )
         await env.sleep(timedelta(days=30))
-        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
         await handle.result()
         history = await handle.fetch_history()
 
@@ -46,18 +52,22 @@ async def test_every_upsert_changes_what_ops_filter_on_and_the_last_values_are_t
     assert upserts, "the journey must publish its progress"
     next_drop = None
     for fields in upserts:
-        moved = fields.get(keys.SA_NEXT_DROP_AT.name)
+        moved = fields.get(search_attributes.SA_NEXT_DROP_AT.name)
         if not fields.keys() & FILTERED_ON:  # only the next wake-up: allowed to bring it forward, never back
             assert moved is not None and (next_drop is None or moved < next_drop), f"needless upsert: {fields}"
         next_drop = moved or next_drop
-    drop_counts = [f[keys.SA_DROPS_SENT.name] for f in upserts if keys.SA_DROPS_SENT.name in f]
+    drop_counts = [
+        f[search_attributes.SA_DROPS_SENT.name] for f in upserts if search_attributes.SA_DROPS_SENT.name in f
+    ]
     assert drop_counts == list(range(1, drops + 1)), "one upsert per drop, counting up"
-    scores = [f[keys.SA_LEAD_SCORE.name] for f in upserts if keys.SA_LEAD_SCORE.name in f]
+    scores = [f[search_attributes.SA_LEAD_SCORE.name] for f in upserts if search_attributes.SA_LEAD_SCORE.name in f]
     assert scores == [30.0]
     # Every upsert after a drop says when the journey plans to wake up next.
-    assert all(f.get(keys.SA_NEXT_DROP_AT.name) for f in upserts if keys.SA_DROPS_SENT.name in f)
+    assert all(
+        f.get(search_attributes.SA_NEXT_DROP_AT.name) for f in upserts if search_attributes.SA_DROPS_SENT.name in f
+    )
     # Ending does not restate in a search attribute what the closed execution's status already says.
-    assert all(f.get(keys.SA_PHASE.name) not in ("done", "exited") for f in upserts)
+    assert all(f.get(search_attributes.SA_PHASE.name) not in ("done", "exited") for f in upserts)
 
 
 async def test_an_event_that_brings_the_next_drop_forward_moves_next_drop_at_at_once(
@@ -69,14 +79,16 @@ async def test_an_event_that_brings_the_next_drop_forward_moves_next_drop_at_at_
         handle = await start_journey(env, task_queue, "b2c_cultivation", 302, **b2c)
         await env.sleep(timedelta(days=3))  # first drop sent: waiting two weeks for interest
         assert len(rec.sent(302)) == 1
-        waiting = (await handle.describe()).typed_search_attributes.get(keys.SA_NEXT_DROP_AT)
+        waiting = (await handle.describe()).typed_search_attributes.get(search_attributes.SA_NEXT_DROP_AT)
         now = await env.get_current_time()
-        await handle.signal(keys.SIGNAL_PAGE_VIEW, PageView("pv-302", "https://greenacre.example/mowers/x2", now))
+        await handle.signal(
+            temporal_names.SIGNAL_PAGE_VIEW, PageView("pv-302", "https://greenacre.example/mowers/x2", now)
+        )
         await env.sleep(timedelta(hours=2))  # heard it: "do not pounce" for a day, then comparison content
-        forward = (await handle.describe()).typed_search_attributes.get(keys.SA_NEXT_DROP_AT)
+        forward = (await handle.describe()).typed_search_attributes.get(search_attributes.SA_NEXT_DROP_AT)
         await env.sleep(timedelta(days=2))
         sends = rec.sent(302)
-        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
         await handle.result()
 
     assert waiting is not None and forward is not None

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import temporal_names
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
 from workflows.payloads import EngagementEvent, ExitRequest, PageView
@@ -26,16 +26,18 @@ async def test_unmatched_signals_keep_the_pending_wait_timer_and_a_match_stops_i
         assert len(rec.sent(401)) == 1
         for n in range(3):  # page views the wait does not match: the journey wakes, records them, naps again
             now = await env.get_current_time()
-            await handle.signal(keys.SIGNAL_PAGE_VIEW, PageView(f"pv-blog-{n}", f"https://x.example/blog/{n}", now))
+            await handle.signal(
+                temporal_names.SIGNAL_PAGE_VIEW, PageView(f"pv-blog-{n}", f"https://x.example/blog/{n}", now)
+            )
             await env.sleep(timedelta(hours=1))
         quiet = await handle.fetch_history()
         await handle.signal(
-            keys.SIGNAL_ENGAGEMENT,
+            temporal_names.SIGNAL_ENGAGEMENT,
             EngagementEvent("click-1", "clicked", await env.get_current_time(), item_id=rec.sent(401)[0].item_id),
         )
         await env.sleep(timedelta(hours=1))
         answered = await handle.fetch_history()
-        await handle.signal(keys.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
         await handle.result()
 
     def count(history: object, kind: EventType.ValueType) -> int:

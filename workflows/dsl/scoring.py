@@ -1,4 +1,4 @@
-"""Lead-scoring rules: what engagement is worth, and how fast it fades. Owner: growth marketing with sales.
+"""Lead scoring: what engagement is worth, and how fast it fades. A journey declares its rules in `@journey`.
 
 A contact's score is the sum over their events of `points x 0.5 ** (age / half_life)`: a pricing-page visit
 yesterday counts almost fully, the same visit two months ago about a quarter. Events after "now" and events
@@ -51,6 +51,8 @@ class Scored:
 
 @dataclass(frozen=True)
 class ScoringRules:
+    """The defaults are the house rules (owner: growth marketing with sales); a journey may declare its own."""
+
     event_points: dict[str, float] = field(
         default_factory=lambda: {"clicked": 5.0, "opened": 1.0, "page_view": 2.0, "form_fill": 10.0}
     )
@@ -107,11 +109,4 @@ def _path(url: str) -> str:
     return rest.split("?", 1)[0].split("#", 1)[0] or "/"
 
 
-DEFAULT_RULES = ScoringRules()
-
-# Journeys that weigh engagement differently register their rules here (key = journey key).
-RULES: dict[str, ScoringRules] = {}
-
-
-def rules_for(journey: str) -> ScoringRules:
-    return RULES.get(journey, DEFAULT_RULES)
+DEFAULT_SCORING = ScoringRules()

@@ -1,0 +1,40 @@
+"""What Temporal calls things: the task queue, workflow types, signals, queries and activities.
+
+Workflows call activities and clients signal workflows by these names, so workflow code never imports I/O
+modules and a rename is one edit here (and a breaking change for running workflows: names are in histories).
+"""
+
+from __future__ import annotations
+
+DEFAULT_TASK_QUEUE = "nurture-journeys"
+
+JOURNEY_WORKFLOW = "JourneyWorkflow"
+BROADCAST_WORKFLOW = "BroadcastWorkflow"
+
+# Signals and queries on JourneyWorkflow (handlers are verbs, payloads event nouns).
+SIGNAL_ENGAGEMENT = "record_engagement"
+SIGNAL_PAGE_VIEW = "record_page_view"
+SIGNAL_BROADCAST = "receive_broadcast"
+SIGNAL_EXIT = "exit_journey"
+SIGNAL_SALES_FEEDBACK = "receive_sales_feedback"
+QUERY_STATUS = "status"
+
+# Signals and queries on BroadcastWorkflow.
+SIGNAL_PAUSE = "pause"
+SIGNAL_RESUME = "resume"
+SIGNAL_CANCEL = "cancel"
+QUERY_PROGRESS = "progress"
+
+# Activities journeys call.
+ACTIVITY_SEND_DROP = "send_drop"
+ACTIVITY_SCORE_CONTACT = "score_contact"
+ACTIVITY_HAND_OFF = "hand_off_to_sales"
+ACTIVITY_RECORD_SALES_FEEDBACK = "record_sales_feedback"
+ACTIVITY_END_JOURNEY = "end_journey"
+ACTIVITY_RECORD_BROADCAST_OUTCOME = "record_broadcast_outcome"
+
+# Activities broadcasts call.
+ACTIVITY_COUNT_AUDIENCE = "count_broadcast_audience"
+ACTIVITY_LIST_AUDIENCE_PAGE = "list_broadcast_audience_page"
+ACTIVITY_SIGNAL_JOURNEYS = "signal_broadcast_to_journeys"
+ACTIVITY_RECORD_PROGRESS = "record_broadcast_progress"
