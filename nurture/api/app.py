@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from activities.email import build_sender
 from definitions import load_definitions
 from nurture.api import broadcasts, contacts, errors, history, identity, sales, tracking, unsubscribe, webhooks
+from nurture.api import metrics as api_metrics
 from nurture.api.limits import BodyLimit
 from nurture.console import mount as mount_console
 from nurture.context import AppContext
@@ -77,6 +78,7 @@ def create_app(
     for module in (webhooks, tracking, identity, contacts, history, unsubscribe, broadcasts, sales):
         app.include_router(module.router)
     mount_console(app)
+    api_metrics.install(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:

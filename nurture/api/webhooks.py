@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
+from nurture.api.metrics import count_webhook_events
 from nurture.clock import utcnow
 from nurture.inbound import signature
 from nurture.inbound.sendgrid_events import BatchError, ParsedEvent, parse_batch
@@ -56,5 +57,6 @@ async def sendgrid_events(request: Request) -> dict[str, Any]:
     if not events:
         return {"received": 0, "stored": 0, "duplicates": 0, "signals_queued": 0, "contacts_suppressed": 0}
     outcome = await in_transaction(request, store)
+    count_webhook_events(request, (e.kind for e in events))
     log.info("webhook.stored", **outcome)
     return outcome

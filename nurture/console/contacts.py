@@ -17,13 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from definitions.scoring import Engagement, rules_for
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.console import store
 from nurture.console.web import PREFIX, ctx_of, db, page, signed_in
 from nurture.db import Contact, Enrollment, Event, Score, Touch, Visitor
+from workflows.dsl import Engagement, scoring_for
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 CONSENT_KINDS = ("form_fill", "opt_in_confirmed", "unsubscribe", "group_unsubscribe", "group_resubscribe", "spamreport")
@@ -91,7 +91,7 @@ def timeline_of(s: Session, contact_id: int, settings: Settings, now: datetime) 
         select(Score).where(Score.contact_id == contact_id).order_by(col(Score.scored_at).desc()).limit(20)
     ).all()
     engagement = [Engagement(e.kind, e.occurred_at, e.url, e.machine) for e in events]
-    scores = {n.journey: rules_for(n.journey).score(engagement, now) for n in enrollments}
+    scores = {n.journey: scoring_for(n.journey).score(engagement, now) for n in enrollments}
     moments = [
         Moment(t.created_at, "touch", f"drop {t.status}", f"{t.step}: {t.item_id} ({t.reason})", t.journey)
         for t in touches
