@@ -17,6 +17,7 @@ from definitions import load_definitions
 from nurture.config import Settings
 from nurture.context import app_context
 from nurture.logging import configure_logging, get_logger
+from nurture.worker_metrics import install as install_worker_metrics
 from workflows.registry import WORKFLOWS
 
 log = get_logger(__name__)
@@ -68,6 +69,7 @@ def build_worker(
 
 
 async def run_worker(settings: Settings) -> None:
+    install_worker_metrics(settings.worker_metrics_address)  # before the client: it reports through the runtime
     async with app_context(settings) as ctx:
         worker = build_worker(ctx.client, settings, ctx.engine)
         log.info("worker.started", task_queue=settings.task_queue, temporal=settings.effective_temporal_address)

@@ -10,6 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import check_exit
+    from workflows.metrics import count_handoff
     from workflows.payloads import (
         HandoffInput,
         HandoffResult,
@@ -93,6 +94,7 @@ class Sales:
             retry_policy=SEND_RETRY,
             summary=f"hand contact {self._inp.contact_id} to sales",
         )
+        count_handoff(self._spec.key)
         carry.handoff_id = result.handoff_id
         carry.phase = "with_sales"
         carry.sales_feedback[:] = [

@@ -10,6 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import JourneyEnded, check_exit
+    from workflows.metrics import count_drop
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, SendDropInput, SendDropResult
     from workflows.retry import SEND_RETRY
     from workflows.step_results import encode_drop
@@ -102,6 +103,7 @@ class Sender:
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=SEND_RETRY,
                 )
+            count_drop(self._spec.key, result.status)
             if result.status == "deferred" and wait_gap and result.deferred_until is not None:
                 self._shown.decide(f"deferred {item_id}", f"minimum gap between drops: {result.detail}")
                 gap_entry = JournalEntry(op="gap", wake_at=result.deferred_until)
