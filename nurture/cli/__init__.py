@@ -13,7 +13,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from nurture.cli import api, broadcast, console_users, dev, journeys  # noqa: F401  (each adds its commands)
+    from nurture.cli import api, broadcast, console_users, dev, journeys, report  # noqa: F401  (each adds its commands)
 
 
 def main() -> None:
