@@ -130,6 +130,7 @@ class JourneyCarry:
     last_why: str = ""
     runs: int = 1
     started_at: datetime | None = None  # first run's start: the epoch of the compressed journey clock
+    variants: dict[str, str] = field(default_factory=dict)  # experiment key -> arm (workflows.variants)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class JourneyStatus:
     handled_broadcasts: list[str]
     run: int
     signals_received: int = 0
+    variants: dict[str, str] = field(default_factory=dict)  # experiment key -> arm
 
 
 # ---- activity I/O --------------------------------------------------------------------------------------

@@ -41,7 +41,9 @@ def funnel_report(f: Funnel) -> Report:
             ("clicked", s.clicked),
         ):
             stages.append((f"{s.step}: {what}", n, s.step))
-    data = alt.InlineData(values=[{"stage": k, "contacts": n, "step": g, "order": i} for i, (k, n, g) in enumerate(stages)])
+    data = alt.InlineData(
+        values=[{"stage": k, "contacts": n, "step": g, "order": i} for i, (k, n, g) in enumerate(stages)]
+    )
     bars = (
         alt.Chart(data)
         .mark_bar()

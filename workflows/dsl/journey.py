@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -111,6 +111,14 @@ class Journey(Protocol):
 
     def decide(self, decision: str, why: str) -> None:
         """Record a branch taken and why (shown in status and the Temporal UI)."""
+        ...
+
+    async def variant(self, key: str, arms: Sequence[str], weights: Sequence[float] | None = None) -> str:
+        """The contact's arm of experiment `key` (the first arm is the control; equal weights unless given).
+
+        Deterministic from the contact id and the key, journalled, shown in status and recorded on every later
+        touch: `if await j.variant("subject-line", ["a", "b"]) == "b": ...`.
+        """
         ...
 
 
