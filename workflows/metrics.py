@@ -19,6 +19,7 @@ DROP_OUTCOMES = {
     "failed": "refused",
     "suppressed": "refused",
     "duplicate": "duplicate",
+    "held_out": "held_out",
 }
 
 

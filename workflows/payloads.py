@@ -191,11 +191,13 @@ class SendDropInput:
     now: datetime  # workflow time: the gap check and the touch use it, so simulated time works
     min_gap_seconds: float
     broadcast_id: str | None = None
+    variants: dict[str, str] = field(default_factory=dict)  # the contact's experiment arms, recorded on the touch
+    held_out: bool = False  # in the journey's holdout: record the touch as held_out, send nothing
 
 
 @dataclass(frozen=True)
 class SendDropResult:
-    status: str  # sent | unconfirmed | deferred | suppressed | failed | duplicate (another journey sent it)
+    status: str  # sent | unconfirmed | deferred | suppressed | failed | duplicate (another journey sent it) | held_out
     touch_id: int | None = None
     deferred_until: datetime | None = None
     message_id: str | None = None

@@ -10,6 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import JourneyEnded, check_exit
+    from workflows.experiments import in_holdout
     from workflows.metrics import count_drop
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, SendDropInput, SendDropResult
     from workflows.retry import SEND_RETRY
@@ -29,6 +30,7 @@ class Sender:
         self._carry = carry
         self._shown = shown
         self._timers = timers
+        self._held_out = bool(spec.holdout) and in_holdout(spec.key, spec.holdout, inp.contact_id)
 
     async def drop(self, why: str, topic: str | None, item_id: str | None, wait_out_gap: bool) -> str:
         """The `drop` primitive: send the named item, or the next unsent one for persona and stage (about `topic`).
@@ -53,6 +55,9 @@ class Sender:
         self._shown.publish(flush=True)
         reason = why or f"scheduled drop ({item.stage})"
         result = await self.send(item.id, step, reason, None, wait_gap=wait_out_gap)
+        if result.status == "held_out":  # the storyboard goes on as if sent: arms stay comparable
+            self._shown.decide(f"held out {item.id}", f"in the {self._spec.key} holdout: recorded, not sent")
+            return encode_drop(dsl.DropResult(dsl.DropOutcome.SENT, item.id, "held out"))
         if result.status in ("sent", "unconfirmed"):
             self._shown.decide(f"sent {item.id}", why or f"next {item.stage} item for {self._inp.persona}")
             return encode_drop(dsl.DropResult(dsl.DropOutcome.SENT, item.id))
@@ -81,6 +86,8 @@ class Sender:
                 now=workflow.now(),
                 min_gap_seconds=self._inp.min_gap_seconds / self._inp.time_scale,
                 broadcast_id=broadcast_id,
+                variants=dict(carry.variants),
+                held_out=self._held_out,
             )
             if broadcast_id is None:
                 result: SendDropResult = await workflow.execute_activity(
@@ -110,7 +117,7 @@ class Sender:
                 await self._timers.sleep_until(gap_entry, f"deferring {item_id} for the minimum gap")
                 continue
             break
-        if result.status in ("sent", "unconfirmed"):
+        if result.status in ("sent", "unconfirmed", "held_out"):
             carry.sent_items.append(item_id)
             carry.drops_sent += 1
             carry.failures = 0

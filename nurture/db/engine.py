@@ -63,7 +63,7 @@ def _ensure_sqlite_dir(url: str) -> None:
 def migrate(url: str) -> None:
     """Bring the schema to the newest revision (idempotent; safe at every start)."""
     _ensure_sqlite_dir(url)
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")  # parallel branches may add heads
 
 
 @contextmanager

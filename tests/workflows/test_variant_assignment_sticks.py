@@ -46,13 +46,14 @@ async def test_each_contact_gets_its_arm_and_status_shows_it(
     assert set(contacts.values()) == {"a", "b"}
     async with running_worker(env, task_queue, sqlite_engine, rec):
         handles = {c: await start_journey(env, task_queue, "b2b_drip", c, **B2B) for c in contacts}
-        await env.sleep(timedelta(days=1))
+        await env.sleep(timedelta(days=4))  # past a weekend: the first drop waits for business hours
         statuses = {
             c: await h.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus) for c, h in handles.items()
         }
     for c, arm in contacts.items():
         assert statuses[c].variants == {"welcome": arm}
         first = rec.sent(c)[0].item_id
+        assert all(s.variants == {"welcome": arm} for s in rec.sent(c)), "every drop carries the arm"
         assert (first == WELCOME) == (arm == "b"), (c, arm, first)
 
 
