@@ -274,6 +274,7 @@ def _status_table(st: JourneyStatus, workflow_id: str, execution: str) -> Table:
         ("why", st.why or "-"),
         ("broadcasts", f"{len(st.handled_broadcasts)} handled, {st.pending_broadcasts} pending"),
         ("signals heard", str(st.signals_received)),
+        ("experiments", ", ".join(f"{k}: {v}" for k, v in sorted(st.variants.items())) or "-"),
         ("run", str(st.run)),
     ]
     for name, value in rows:

@@ -14,6 +14,7 @@ from nurture.measure import charts
 from nurture.measure.arms import Outcome, experiment_uplift, journey_uplift
 from nurture.measure.funnel import funnel
 from nurture.measure.uplift import Uplift
+from workflows import dsl
 from workflows.experiments import Experiment
 
 report_app = typer.Typer(name="report", help="Funnel and uplift reports as SVG, PNG or HTML.", no_args_is_help=True)
@@ -50,7 +51,9 @@ def uplift_command(
     outcome: str = typer.Option("clicked", help="event kind that counts as converting (people's only)"),
     url_prefix: str | None = typer.Option(None, help="only events on URLs starting with this (a goal page)"),
     window_days: int = typer.Option(14, min=1, help="days after enrollment an outcome counts"),
-    holdout: float = typer.Option(0.0, min=0.0, max=0.99, help="the journey's holdout share (0 = none)"),
+    holdout: float | None = typer.Option(
+        None, min=0.0, max=0.99, help="holdout share; default: the journey's @journey(holdout=...)"
+    ),
     experiment: str | None = typer.Option(None, help="experiment key, compared arm by arm against its first arm"),
     arms: str = typer.Option("a,b", help="the experiment's arms, control first (comma-separated)"),
     weights: str | None = typer.Option(None, help="the experiment's weights (comma-separated, as declared)"),
@@ -58,6 +61,9 @@ def uplift_command(
     """Each arm's conversion within the window, the difference with its 95% interval, and a verdict."""
     _checked(out)
     goal = Outcome(outcome, url_prefix)
+    if holdout is None:
+        spec = dsl.REGISTRY.get(journey)
+        holdout = spec.holdout if spec is not None else 0.0
     try:
         exp = None
         if experiment:
