@@ -11,9 +11,8 @@ from nurture.cli import app
 from nurture.cli.common import console, err_console, settings_for_cli
 from nurture.context import open_engine
 from nurture.measure import charts
-from nurture.measure.arms import Outcome, experiment_uplift, journey_uplift
+from nurture.measure.arms import Outcome, comparisons
 from nurture.measure.funnel import funnel
-from nurture.measure.uplift import Uplift
 from workflows import dsl
 from workflows.experiments import Experiment
 
@@ -74,22 +73,17 @@ def uplift_command(
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from err
     engine = open_engine(settings_for_cli())
-    comparisons: list[Uplift] = []
     try:
         with engine.connect() as conn:
-            if holdout > 0:
-                comparisons.append(journey_uplift(conn, journey, goal, window_days, holdout_share=holdout))
-            if exp is not None:
-                for arm in exp.arms[1:]:
-                    comparisons.append(
-                        experiment_uplift(conn, journey, exp, goal, window_days, treatment=arm, holdout_share=holdout)
-                    )
+            found = comparisons(
+                conn, journey, goal, window_days, holdout_share=holdout, experiments=[exp] if exp else []
+            )
     finally:
         engine.dispose()
-    if not comparisons:
+    if not found:
         err_console.print("[red]nothing to compare: give --holdout SHARE and/or --experiment KEY[/red]")
         raise typer.Exit(2)
-    charts.write(charts.uplift_report(journey, comparisons), out)
-    for u in comparisons:
+    charts.write(charts.uplift_report(journey, found), out)
+    for u in found:
         console.print(f"{u.treatment.name} vs {u.control.name}: {u.verdict}")
     console.print(f"wrote {out}")

@@ -10,7 +10,7 @@ left-joined to their first outcome event after enrollment (`ix_event_contact_occ
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -90,6 +90,32 @@ def experiment_uplift(
         outcome=outcome.label,
         window_days=window_days,
     )
+
+
+def comparisons(
+    conn: Connection,
+    journey: str,
+    outcome: Outcome,
+    window_days: int,
+    *,
+    holdout_share: float,
+    experiments: Sequence[Experiment] = (),
+    now: datetime | None = None,
+) -> list[Uplift]:
+    """Everything a journey's uplift panel shows: treated vs holdout (when it has one), then each experiment's
+    arms against its control. The console and `nurture report uplift` both read this; render it with
+    `nurture.measure.charts.svg(charts.uplift_report(journey, comparisons(...)))`."""
+    out = []
+    if holdout_share > 0:
+        out.append(journey_uplift(conn, journey, outcome, window_days, holdout_share=holdout_share, now=now))
+    for e in experiments:
+        for arm in e.arms[1:]:
+            out.append(
+                experiment_uplift(
+                    conn, journey, e, outcome, window_days, treatment=arm, holdout_share=holdout_share, now=now
+                )
+            )
+    return out
 
 
 def _arms(
