@@ -26,6 +26,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -72,15 +73,33 @@ class BacklogCollector(Collector):
     def __init__(self, app: FastAPI) -> None:
         self._app = app
 
+    def describe(self) -> list[Metric]:
+        return []  # never query the database when the collector is registered (the app may not have one yet)
+
     def collect(self) -> Iterator[Metric]:
-        engine: Engine = self._app.state.ctx.engine
+        ctx = getattr(self._app.state, "ctx", None)
+        up = GaugeMetricFamily("nurture_database_up", "1 when the scrape could read the backlogs, else 0.")
+        if ctx is None:
+            up.add_metric([], 0)
+            yield up
+            return
+        engine: Engine = ctx.engine
         now = utcnow()
         o, t = SignalOutbox.__table__.c, Touch.__table__.c  # type: ignore[attr-defined]
-        with engine.connect() as conn:
-            outbox = conn.execute(select(func.count(), func.min(o.created_at)).where(o.delivered_at.is_(None))).one()
-            mailer = conn.execute(
-                select(func.count(), func.min(t.created_at)).where(t.channel == TRANSACTIONAL, t.status == "queued")
-            ).one()
+        try:
+            with engine.connect() as conn:
+                outbox = conn.execute(
+                    select(func.count(), func.min(o.created_at)).where(o.delivered_at.is_(None))
+                ).one()
+                mailer = conn.execute(
+                    select(func.count(), func.min(t.created_at)).where(t.channel == TRANSACTIONAL, t.status == "queued")
+                ).one()
+        except SQLAlchemyError:  # a scrape during an outage says so instead of failing
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
         for name, what, (count, oldest) in (
             ("outbox", "journey signals not yet delivered to Temporal", outbox),
             ("mailer", "transactional emails queued for the mailer", mailer),

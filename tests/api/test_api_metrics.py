@@ -8,11 +8,14 @@ from datetime import timedelta
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
+from temporalio.client import Client
 
 from nurture.clock import utcnow
+from nurture.context import AppContext
+from nurture.db.engine import make_engine
 from nurture.inbound.confirmation import send_confirmation
 from tests.api.payloads import add_contact, event
-from tests.fixtures.api import ServedApi
+from tests.fixtures.api import ServedApi, api_settings, free_port, served_api
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -62,8 +65,24 @@ async def test_metrics_scrape_shows_routes_webhook_kinds_and_backlogs(api: Serve
     assert _value(s, "nurture_webhook_events_total", kind="opened") == 1
     assert _value(s, "nurture_outbox_backlog") >= 1  # the click's signal, no relay running
     assert _value(s, "nurture_outbox_oldest_age_seconds") >= 0
+    assert _value(s, "nurture_database_up") == 1
     assert _value(s, "nurture_mailer_backlog") == 1
     assert 290 <= _value(s, "nurture_mailer_oldest_age_seconds") < 3600
 
     again = _samples((await api.http.get("/metrics")).text)
     assert _value(again, req, route="/metrics", method="GET", status="200") == 1  # the first scrape, counted
+
+
+async def test_a_scrape_during_a_database_outage_answers_and_says_so(webhook_key: tuple[object, str]) -> None:
+    private, public = webhook_key
+    dead = make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere", pool_pre_ping=False)
+    client = await Client.connect("127.0.0.1:9", lazy=True)
+    try:
+        async with served_api(AppContext(api_settings(free_port(), public), dead, client), private) as api:  # type: ignore[arg-type]
+            scraped = await api.http.get("/metrics")
+    finally:
+        dead.dispose()
+    assert scraped.status_code == 200
+    s = _samples(scraped.text)
+    assert _value(s, "nurture_database_up") == 0
+    assert ("nurture_outbox_backlog", frozenset()) not in s  # no made-up zero backlog
