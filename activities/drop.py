@@ -156,6 +156,10 @@ class DropSender:
                     cancel_waiting(s, inp.contact_id, inp.now, why)
                 log.info("drop.suppressed", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
                 return SendDropResult(status="suppressed", touch_id=touch.id if touch else None, detail=why)
+            if inp.held_out:  # the journey's holdout: the touch says what would have gone out; nothing is sent
+                touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.HELD_OUT)
+                log.info("drop.held_out", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
+                return SendDropResult(status="held_out", touch_id=touch.id, detail="in the journey's holdout")
             earlier = s.exec(
                 select(Touch).where(
                     Touch.contact_id == inp.contact_id,
@@ -258,6 +262,7 @@ def _upsert_touch(
             status=status,
             reason=inp.reason[:500],
             created_at=inp.now,
+            variants=dict(inp.variants),
         )
     touch.status, touch.error, touch.sender, touch.created_at = status, error, sender, inp.now
     s.add(touch)

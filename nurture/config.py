@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     worker_max_cached_workflows: int = Field(
         default=10_000, description="Journeys kept in worker memory; below the running count, tasks replay history"
     )
+    worker_metrics_address: str | None = Field(
+        default=None,
+        description="host:port for the worker's Prometheus /metrics (Temporal SDK + nurture series); unset = off",
+    )
 
     # Database
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; unset = SQLite in home")

@@ -19,6 +19,7 @@ from definitions import load_definitions
 from nurture.config import Settings, UnsafeSettingsError
 from nurture.logging import configure_logging, get_logger
 from nurture.startup import wait_for_database, wait_for_temporal
+from nurture.worker_metrics import install as install_worker_metrics
 from workflows.registry import WORKFLOWS
 
 log = get_logger(__name__)
@@ -73,6 +74,7 @@ async def run_worker(settings: Settings) -> None:
     """Refuse unsafe settings, wait for the database and Temporal (a worker started before them retries with a
     message), then run."""
     settings.refuse_unsafe()  # the default tracking secret, or a SendGrid key without its webhook key
+    install_worker_metrics(settings.worker_metrics_address)  # before the client: it reports through the runtime
     engine = await wait_for_database(settings)
     try:
         client = await wait_for_temporal(settings)

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         SignalJourneysInput,
         SignalJourneysResult,
     )
+    from workflows.metrics import count_broadcast_signalled
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 LIST_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_error_types=["InvalidAudience"])
@@ -161,6 +162,7 @@ class BroadcastWorkflow:
         finally:
             self._sending = False
         del c.pending[: result.done]
+        count_broadcast_signalled(inp.broadcast_id, result.signalled)
         if c.phase == "sweeping":
             c.late += result.signalled
         else:

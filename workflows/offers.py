@@ -109,6 +109,8 @@ class Offers:
             return "deferred", f"minimum gap: due {result.deferred_until.isoformat()}"
         if result.status in ("duplicate", "declined", "expired"):  # declined: the contact's topics; expired waiting
             return "skipped", result.detail
+        if result.status == "held_out":
+            return "skipped", "in the journey's holdout: recorded, not sent"
         if result.status in ("sent", "unconfirmed"):
             if self._spec.broadcast_pushes_schedule and entry.wake_at is not None:
                 gap = timedelta(seconds=self._inp.min_gap_seconds / self._inp.time_scale)

@@ -151,6 +151,7 @@ class JourneyCarry:
     last_why: str = ""
     runs: int = 1
     started_at: datetime | None = None  # first run's start: the epoch of the compressed journey clock
+    variants: dict[str, str] = field(default_factory=dict)  # experiment key -> arm (workflows.variants)
 
     @property
     def offered_items(self) -> list[str]:
@@ -201,6 +202,7 @@ class JourneyStatus:
     run: int
     signals_received: int = 0
     items_refused: list[str] = field(default_factory=list)
+    variants: dict[str, str] = field(default_factory=dict)  # experiment key -> arm
 
 
 # ---- activity I/O --------------------------------------------------------------------------------------
@@ -219,11 +221,15 @@ class SendDropInput:
     broadcast_id: str | None = None
     priority: int | None = None  # nurture.db.DropPriority; None = broadcast for a broadcast, else drip
     time_scale: float = 1.0  # compressed journeys (demo, tests) skip calendar caps and quiet time, as for windows
+    variants: dict[str, str] = field(default_factory=dict)  # the contact's experiment arms, recorded on the touch
+    held_out: bool = False  # in the journey's holdout: record the touch as held_out, send nothing
 
 
 @dataclass(frozen=True)
 class SendDropResult:
-    status: str  # sent | unconfirmed | deferred | expired | suppressed | failed | duplicate (another journey sent it)
+    # sent | unconfirmed | deferred | expired | declined | suppressed | failed | duplicate (another journey sent it)
+    # | held_out
+    status: str
     touch_id: int | None = None
     deferred_until: datetime | None = None
     message_id: str | None = None

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.status import journey_status
     from workflows.step_results import decode_answer, decode_drop
     from workflows.timers import Timers
+    from workflows.variants import variant
     from workflows.visibility import Visibility, human
 
 
@@ -168,6 +170,9 @@ class JourneyRuntime:
 
     def changed(self, change_id: str) -> bool:
         return self.journal.changed(change_id)
+
+    async def variant(self, key: str, arms: Sequence[str], weights: Sequence[float] | None = None) -> str:
+        return await variant(self.journal, self.carry, self.shown, self.inp.contact_id, key, arms, weights)
 
     async def _live_wait(self, entry: JournalEntry, what: tuple[dsl.Matcher, ...], timeout: timedelta) -> str | None:
         carry = self.carry

@@ -10,6 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import check_exit
+    from workflows.metrics import count_handoff
     from workflows.payloads import (
         EscalateInput,
         EscalateResult,
@@ -98,6 +99,7 @@ class Sales:
             retry_policy=SEND_RETRY,
             summary=f"hand contact {self._inp.contact_id} to sales",
         )
+        count_handoff(self._spec.key)
         carry.handoff_id = result.handoff_id
         carry.sla_deadline = result.sla_deadline
         carry.phase = "with_sales"

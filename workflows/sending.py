@@ -8,6 +8,8 @@ with workflow.unsafe.imports_passed_through():
     from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import JourneyEnded, check_exit
+    from workflows.experiments import in_holdout
+    from workflows.metrics import count_drop
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, SendDropInput, SendDropResult
     from workflows.retry import SEND_RETRY, SEND_TIMEOUT
     from workflows.step_results import encode_drop
@@ -26,6 +28,7 @@ class Sender:
         self._carry = carry
         self._shown = shown
         self._timers = timers
+        self._held_out = bool(spec.holdout) and in_holdout(spec.key, spec.holdout, inp.contact_id)
 
     async def drop(
         self, why: str, topic: str | None, item_id: str | None, wait_out_gap: bool, priority: int | None = None
@@ -52,6 +55,9 @@ class Sender:
         self._shown.publish(flush=True)
         reason = why or f"scheduled drop ({item.stage})"
         result = await self.send(item.id, step, reason, None, wait_gap=wait_out_gap, priority=priority)
+        if result.status == "held_out":  # the storyboard goes on as if sent: arms stay comparable
+            self._shown.decide(f"held out {item.id}", f"in the {self._spec.key} holdout: recorded, not sent")
+            return encode_drop(dsl.DropResult(dsl.DropOutcome.SENT, item.id, "held out"))
         if result.status in ("sent", "unconfirmed"):
             self._shown.decide(f"sent {item.id}", why or f"next {item.stage} item for {self._inp.persona}")
             return encode_drop(dsl.DropResult(dsl.DropOutcome.SENT, item.id))
@@ -98,6 +104,8 @@ class Sender:
                 broadcast_id=broadcast_id,
                 time_scale=self._inp.time_scale,
                 priority=priority,
+                variants=dict(carry.variants),
+                held_out=self._held_out,
             )
             if broadcast_id is None:
                 result: SendDropResult = await workflow.execute_activity(
@@ -120,6 +128,7 @@ class Sender:
                     start_to_close_timeout=SEND_TIMEOUT,
                     retry_policy=SEND_RETRY,
                 )
+            count_drop(self._spec.key, result.status)
             if result.status == "deferred" and wait_gap and result.deferred_until is not None:
                 # the gap, a cap, quiet time or a higher-priority drop: wait for the slot, keeping the journey's place
                 self._shown.decide(f"deferred {item_id}", result.detail)
@@ -127,7 +136,7 @@ class Sender:
                 await self._timers.sleep_until(gap_entry, f"deferring {item_id} until it may go")
                 continue
             break
-        if result.status in ("sent", "unconfirmed"):
+        if result.status in ("sent", "unconfirmed", "held_out"):
             carry.sent_items.append(item_id)
             carry.drops_sent += 1
             carry.failures = 0

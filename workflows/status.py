@@ -28,4 +28,5 @@ def journey_status(inp: JourneyInput, spec: dsl.JourneySpec, carry: JourneyCarry
         handled_broadcasts=list(carry.handled_broadcasts),
         run=carry.runs,
         signals_received=carry.signals_received,
+        variants=dict(carry.variants),
     )

@@ -34,6 +34,7 @@ from nurture.api import (
 )
 from nurture.api import imports as imports_api
 from nurture.api import lifecycle as lifecycle_api
+from nurture.api import metrics as api_metrics
 from nurture.api.browser import BrowserDoors
 from nurture.api.limits import BodyLimit
 from nurture.console import mount as mount_console
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(privacy.router)
     app.include_router(preferences.router)
     app.include_router(bulk.router)
+    api_metrics.install(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:

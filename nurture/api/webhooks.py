@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
+from nurture.api.metrics import count_webhook_events
 from nurture.clock import utcnow
 from nurture.inbound import signature
 from nurture.inbound.sendgrid_events import BatchError, parse_batch
@@ -73,5 +74,6 @@ async def sendgrid_events(request: Request) -> dict[str, Any]:
         return store_sendgrid_batch(conn, batch, now).as_dict()
 
     outcome = await in_transaction(request, store)
+    count_webhook_events(request, (e.kind for e in batch.events))
     log.info("webhook.stored", **outcome)
     return outcome

@@ -27,6 +27,7 @@ def _register() -> None:
         listing,
         migrate,
         owners,
+        report,
         status,
         worker,
     )

@@ -127,6 +127,7 @@ def running_table(st: JourneyStatus, workflow_id: str) -> CliTable:
         ("why", st.why or "-"),
         ("broadcasts", f"{len(st.handled_broadcasts)} handled, {st.pending_broadcasts} pending"),
         ("signals heard", str(st.signals_received)),
+        ("experiments", ", ".join(f"{k}: {v}" for k, v in sorted(st.variants.items())) or "-"),
         ("run", str(st.run)),
     ):
         table.add_row(name, value)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from nurture.db.types import UTCDateTime
@@ -20,6 +20,7 @@ class TouchStatus(StrEnum):
     UNCONFIRMED = "unconfirmed"  # provider outcome unknown (timeout/crash mid-call): at most once, not resent
     FAILED = "failed"  # provider refused (4xx): recorded on the contact
     SUPPRESSED = "suppressed"  # contact unsubscribed/bounced: not sent
+    HELD_OUT = "held_out"  # in the journey's holdout: recorded, never sent (workflows.experiments)
 
 
 class Touch(SQLModel, table=True):
@@ -50,6 +51,9 @@ class Touch(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    variants: dict[str, str] = Field(  # experiment key -> arm, as the journey had them (`j.variant`)
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default=text("'{}'"))
+    )
 
 
 class OutboxEmail(SQLModel, table=True):

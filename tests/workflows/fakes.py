@@ -37,6 +37,7 @@ class Recorder:
     refused: set[str] = field(default_factory=set)  # item ids the provider refuses (status failed)
     duplicates: set[str] = field(default_factory=set)  # item ids the contact already has from another journey
     sends: list[SendDropInput] = field(default_factory=list)
+    held: list[SendDropInput] = field(default_factory=list)  # drops a holdout recorded instead of sending
     scored: list[ScoreInput] = field(default_factory=list)
     handoffs: list[HandoffInput] = field(default_factory=list)
     feedback: list[SalesFeedbackInput] = field(default_factory=list)
@@ -69,6 +70,10 @@ class Recorder:
                 return SendDropResult(status="failed", detail="provider refused the item")
             if inp.item_id in rec.duplicates:
                 return SendDropResult(status="duplicate", detail="sent by another journey")
+            if inp.held_out:
+                rec.held.append(inp)
+                rec._sent_keys[key] = SendDropResult(status="held_out", detail="in the journey's holdout")
+                return rec._sent_keys[key]
             rec.sends.append(inp)
             result = SendDropResult(status="sent", touch_id=len(rec.sends), message_id=f"msg-{len(rec.sends)}")
             rec._sent_keys[key] = result

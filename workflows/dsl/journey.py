@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -124,6 +124,14 @@ class Journey(Protocol):
 
     async def reach_stage(self, stage: str, why: str) -> bool:
         """Move the contact forward to lifecycle `stage` (a journey step: never back); True if it moved."""
+        ...
+
+    async def variant(self, key: str, arms: Sequence[str], weights: Sequence[float] | None = None) -> str:
+        """The contact's arm of experiment `key` (the first arm is the control; equal weights unless given).
+
+        Deterministic from the contact id and the key, journalled, shown in status and recorded on every later
+        touch: `if await j.variant("subject-line", ["a", "b"]) == "b": ...`.
+        """
         ...
 
 

@@ -47,8 +47,11 @@ class JourneySpec:
     cooldown_after_rejection: timedelta = timedelta(days=30)
     sales_feedback_timeout: timedelta = timedelta(days=14)
     stages: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STAGE_THRESHOLDS))
+    holdout: float = 0.0  # share of contacts enrolled, tracked and scored but sent nothing (workflows.experiments)
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.holdout < 1.0:
+            raise ValueError(f"journey {self.key}: holdout must be in [0, 1), got {self.holdout}")
         if set(self.stages) != set(STAGES):
             raise ValueError(f"journey {self.key}: stages must give a threshold for each of {STAGES}")
 
@@ -108,6 +111,7 @@ def journey(
     broadcast_pushes_schedule: bool = True,
     cooldown_after_rejection: timedelta = timedelta(days=30),
     sales_feedback_timeout: timedelta = timedelta(days=14),
+    holdout: float = 0.0,
 ) -> Callable[[Storyboard], Storyboard]:
     """Register a storyboard under `key` (which must equal its file name in definitions/), with all its settings."""
 
@@ -129,6 +133,7 @@ def journey(
             cooldown_after_rejection=cooldown_after_rejection,
             sales_feedback_timeout=sales_feedback_timeout,
             stages=dict(stages) if stages is not None else dict(DEFAULT_STAGE_THRESHOLDS),
+            holdout=holdout,
         )
         return fn
 
