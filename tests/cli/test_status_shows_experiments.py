@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from nurture.cli.journeys import _status_table
 from rich.console import Console
 
+from nurture.cli.status import running_table
 from workflows.payloads import JourneyStatus
 
 
 def _render(st: JourneyStatus) -> str:
     console = Console(width=160, record=True)
-    console.print(_status_table(st, "journey/b2b_drip/contact-7", "running"))
+    console.print(running_table(st, "journey/b2b_drip/contact-7"))
     return console.export_text()
 
 
