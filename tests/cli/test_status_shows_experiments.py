@@ -10,7 +10,7 @@ from workflows.payloads import JourneyStatus
 
 def _render(st: JourneyStatus) -> str:
     console = Console(width=160, record=True)
-    console.print(running_table(st, "journey/b2b_drip/contact-7"))
+    console.print(running_table(st, "journey/b2b_drip/contact-7").render())
     return console.export_text()
 
 
