@@ -1,7 +1,7 @@
 """A marketer in a real browser: signs in (a wrong password is refused), writes a broadcast (subject and body
 with {first_name}), previews it rendered for a sample contact, starts it, watches the progress bar reach 100% and
 the dev outbox hold the subject as written, sees the journey's funnel chart drawn, and opens a contact's
-timeline. A POST without the CSRF token is refused."""
+timeline; ops pause both journeys in bulk with a reason. A POST without the CSRF token is refused."""
 
 from __future__ import annotations
 
@@ -128,3 +128,15 @@ async def test_a_marketer_signs_in_sends_a_broadcast_and_reads_funnel_and_timeli
         await expect(page.locator("#timeline")).to_contain_text("broadcast:written-")
         link = page.locator("a", has_text="open in the Temporal UI")
         assert f"journey%2Fb2b_drip%2Fcontact-{contacts[0]}" in (await link.get_attribute("href") or "")
+
+        await page.goto(f"{url}/console/bulk")  # ops pause both journeys, with a reason
+        await page.select_option("select[name=action]", "pause")
+        await page.select_option("select[name=journey]", "b2b_drip")
+        await page.fill("input[name=contact_ids]", ",".join(map(str, contacts)))
+        await page.fill("input[name=reason]", "pricing change")
+        await page.click("#bulk-preview-button")
+        await expect(page.locator("#bulk-count")).to_have_text("2")
+        await page.click("#bulk-start-button")
+        await page.wait_for_url(re.compile(rf"{re.escape(url)}/console/bulk/\d+$"))
+        await expect(page.locator("#bulk-percent")).to_have_text("100")
+        await expect(page.locator("#bulk-reason")).to_have_text("pricing change")
