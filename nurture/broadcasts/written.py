@@ -24,6 +24,8 @@ class WrittenContent(BaseModel):
 
 def to_template(text: str, what: str) -> str:
     """The marketer's text as a `string.Template`; refuses unknown fields."""
+    if "\x00" in text:
+        raise ValueError(f"{what}: NUL characters are not allowed")  # PostgreSQL cannot store them
     unknown = sorted({m.group(1) for m in _FIELD.finditer(text)} - TEMPLATE_FIELDS)
     if unknown:
         allowed = ", ".join("{" + f + "}" for f in sorted(TEMPLATE_FIELDS))

@@ -23,6 +23,8 @@ def test_fields_become_template_fields_and_dollars_stay_literal() -> None:
     assert to_template("Hi {first_name}, {company} saves $5", "body") == "Hi ${first_name}, ${company} saves $$5"
     with pytest.raises(ValueError, match=r"unknown fields email.*\{first_name\}"):
         to_template("Hi {email}", "subject")
+    with pytest.raises(ValueError, match="NUL"):
+        to_template("Hi\x00", "body")
 
 
 async def test_written_content_is_stored_with_the_broadcast_and_delivered_as_written(rig_any_db: Rig) -> None:
