@@ -44,9 +44,10 @@ from activities.email.render import Drop, DropRenderer
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, Touch, TouchStatus
+from nurture.db.broadcast_content import written_item
 from nurture.db.engine import session_scope
 from nurture.logging import get_logger
-from workflows.dsl import find_item
+from workflows.dsl import ContentItem, find_item
 from workflows.payloads import SendDropInput, SendDropResult
 
 log = get_logger(__name__)
@@ -73,8 +74,13 @@ class DropSender:
         # at least two provider timeouts (connect + read): an earlier attempt still in its call has given up by then
         self._window = max(settings.send_evidence_window, timedelta(seconds=2 * settings.sendgrid_timeout_seconds))
 
+    def _written(self, item_id: str) -> ContentItem | None:
+        """A broadcast's written content (`broadcast:<id>`), read from the database when it is sent."""
+        with session_scope(self._engine) as session:
+            return written_item(session, item_id)
+
     def send(self, inp: SendDropInput) -> SendDropResult:
-        item = find_item(inp.item_id)
+        item = find_item(inp.item_id) or self._written(inp.item_id)
         if item is None:
             log.error("drop.unknown_item", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
             return SendDropResult(status="failed", detail=f"unknown item {inp.item_id}")

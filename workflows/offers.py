@@ -13,6 +13,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from nurture import temporal_names
     from workflows import dsl
+    from workflows.dsl.content import written_stand_in
     from workflows.ending import JourneyEnded
     from workflows.payloads import (
         BroadcastNotice,
@@ -89,7 +90,7 @@ class Offers:
         carry = self._carry
         if carry.phase != "nurturing":
             return "skipped", f"contact is {carry.phase.replace('_', ' ')}"
-        item = dsl.find_item(notice.item_id)
+        item = dsl.find_item(notice.item_id) or written_stand_in(notice.item_id, notice.kind, notice.topics)
         if item is None:
             return "skipped", f"unknown item {notice.item_id}"
         if item.id in carry.offered_items:

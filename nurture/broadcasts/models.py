@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from nurture.broadcast_state import FINAL_STATES
 from nurture.broadcasts.audience import Audience
+from nurture.broadcasts.written import WrittenContent
 from nurture.db import Broadcast
 
 KINDS = ("product_launch", "regulation", "announcement")
@@ -33,7 +34,10 @@ class InvalidBroadcastError(BroadcastError, ValueError):
 class BroadcastCreate(BaseModel):
     """A new broadcast: which catalog item goes to which audience, and how fast."""
 
-    item_id: str = Field(description="catalog item to drop (definitions/broadcasts.py or any journey catalog)")
+    item_id: str = Field(
+        default="", description="catalog item to drop (definitions/broadcasts.py or any journey catalog)"
+    )
+    content: WrittenContent | None = Field(default=None, description="written content instead of a catalog item")
     audience: Audience = Field(default_factory=Audience)
     kind: str | None = Field(default=None, description=f"one of {', '.join(KINDS)}; default: the item's kind")
     topics: list[str] | None = Field(default=None, description="default: the item's topics")

@@ -44,9 +44,11 @@ from nurture.broadcasts.models import (
     PreviewContact,
     ReasonCount,
 )
+from nurture.broadcasts.written import WrittenContent, written
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Broadcast, BroadcastState
+from nurture.db.broadcast_content import BroadcastContent
 from nurture.db.engine import session_scope
 from nurture.logging import get_logger
 from workflows import dsl
@@ -54,6 +56,7 @@ from workflows.broadcast_payloads import (
     BroadcastInput,
     BroadcastProgress,
 )
+from workflows.dsl import content as dsl_content
 from workflows.payloads import BroadcastNotice
 
 log = get_logger(__name__)
@@ -95,14 +98,42 @@ class BroadcastService:
 
     async def create(self, req: BroadcastCreate, created_by: str) -> BroadcastPublic:
         """Validate content and audience (the server checks the query), then store a draft."""
+        if req.content is not None:
+            return await self._create_written(req, req.content, created_by)
         item = dsl.find_item(req.item_id)
         if item is None:
             known = ", ".join(i.id for i in dsl.CATALOGS["broadcasts"].items) if "broadcasts" in dsl.CATALOGS else ""
             raise InvalidBroadcastError(f"unknown content item {req.item_id!r}; broadcast items: {known}")
         kind = req.kind or (item.kind if item.kind in KINDS else "announcement")
+        broadcast_id = req.id or _generated_id(item.id)
+        return await self._insert(req, item, kind, broadcast_id, created_by, None)
+
+    async def _create_written(self, req: BroadcastCreate, content: WrittenContent, created_by: str) -> BroadcastPublic:
+        """A broadcast whose content the marketer wrote: stored with it, dropped as `broadcast:<id>`."""
+        kind = req.kind or "announcement"
+        broadcast_id = req.id or _generated_id("written")
+        try:
+            item = written(content, dsl_content.written_item_id(broadcast_id), kind)
+        except ValueError as err:
+            raise InvalidBroadcastError(str(err)) from err
+        row = BroadcastContent(
+            broadcast_id=broadcast_id, subject=item.subject, body=item.body, written_by=created_by, written_at=utcnow()
+        )
+        return await self._insert(req, item, kind, broadcast_id, created_by, row)
+
+    async def _insert(
+        self,
+        req: BroadcastCreate,
+        item: dsl.ContentItem,
+        kind: str,
+        broadcast_id: str,
+        created_by: str,
+        content: BroadcastContent | None,
+    ) -> BroadcastPublic:
         if kind not in KINDS:
             raise InvalidBroadcastError(f"unknown kind {kind!r}; use {', '.join(KINDS)}")
-        broadcast_id = req.id or _generated_id(item.id)
+        if len(item.id) > 64:
+            raise InvalidBroadcastError("broadcast id: at most 54 characters for written content")
         try:
             workflow_ids.check_key(broadcast_id, "broadcast id")
         except ValueError as err:
@@ -123,7 +154,7 @@ class BroadcastService:
             counts={"audience_at_create": count},
         )
         try:
-            await self._db(store.insert, row)
+            await self._db(store.insert, row, content)
         except IntegrityError as err:
             raise BroadcastConflictError(f"broadcast {broadcast_id} already exists") from err
         log.info("broadcast.created", broadcast_id=broadcast_id, item_id=item.id, audience=count, by=created_by)

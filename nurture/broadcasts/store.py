@@ -12,13 +12,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from nurture.db import Broadcast, BroadcastDelivery, BroadcastState, Contact, ContactStatus
+from nurture.db.broadcast_content import BroadcastContent, add_content
 
 OUTCOMES = ("dropped", "deferred", "skipped", "failed")
 
 
-def insert(session: Session, row: Broadcast) -> None:
+def insert(session: Session, row: Broadcast, content: BroadcastContent | None = None) -> None:
     session.add(row)
     session.flush()
+    if content is not None:
+        add_content(session, content)
 
 
 def recent(session: Session, limit: int) -> list[Broadcast]:

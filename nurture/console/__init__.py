@@ -1,4 +1,4 @@
-"""The browser console under /console: sign-in, journeys and funnels, broadcasts, contacts.
+"""The browser console under /console: sign-in, journeys and funnels, broadcasts, contacts, leads, bulk operations.
 
 Server-rendered (Jinja2 templates in `templates/`), with a little plain JavaScript and a vendored Chart.js in
 `static/` (no CDN at run time). `mount(app)` adds it to the API.
@@ -10,14 +10,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from nurture.console import auth, broadcasts, contacts, journeys
+from nurture.console import auth, broadcasts, bulk, contacts, journeys, leads
 from nurture.console.web import HERE, PREFIX, SignInRequiredError
 
 
 def mount(app: FastAPI) -> None:
     """Serve the console from `app` under /console."""
     app.mount(PREFIX + "/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
-    for module in (auth, journeys, broadcasts, contacts):
+    for module in (auth, journeys, broadcasts, contacts, leads, bulk):
         app.include_router(module.router)
 
     @app.get(PREFIX, include_in_schema=False)

@@ -7,6 +7,7 @@ one); the console adds who did it (`console:<user>`) and its own audit rows, wit
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from temporalio.service import RPCError
 from nurture.api.errors import ApiError
 from nurture.broadcasts.audience import PHASES, Audience
 from nurture.broadcasts.models import (
+    KINDS,
     AudiencePreview,
     BroadcastConflictError,
     BroadcastCreate,
@@ -28,12 +30,15 @@ from nurture.broadcasts.models import (
     BroadcastStatus,
 )
 from nurture.broadcasts.service import BroadcastService, DeliveryOptions
+from nurture.broadcasts.written import WrittenContent, written
 from nurture.clock import utcnow
 from nurture.console import store
 from nurture.console.compose import RenderedSample, broadcast_items, render_sample
 from nurture.console.web import PREFIX, checked_form, ctx_of, db, page, signed_in
 from nurture.db import Contact
-from workflows.dsl import REGISTRY, STAGES, find_item
+from nurture.db.broadcast_content import written_item
+from workflows.dsl import REGISTRY, STAGES, ContentItem, find_item
+from workflows.dsl.content import TEMPLATE_FIELDS, written_item_id
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -79,8 +84,29 @@ def audience_from(values: Any) -> Audience:
         raise BroadcastError(f"audience: {err}") from err
 
 
-async def _sample(request: Request, preview: AudiencePreview, item_id: str) -> RenderedSample | None:
-    item = find_item(item_id)
+def content_of(values: Any) -> tuple[ContentItem, WrittenContent | None]:
+    """The chosen catalog item, or the content the marketer wrote (subject and body) with its checked fields."""
+    item_id = str(values.get("item_id") or "")
+    subject, body = str(values.get("subject") or ""), str(values.get("body") or "")
+    if item_id:
+        item = find_item(item_id)
+        if item is None:
+            raise BroadcastError(f"unknown content item {item_id!r}")
+        return item, None
+    if not subject.strip() or not body.strip():
+        raise BroadcastError("pick a catalog item, or write a subject and a body")
+    try:
+        content = WrittenContent(subject=subject, body=body)
+        kind = str(values.get("kind") or "announcement")
+        if kind not in KINDS:
+            raise BroadcastError(f"unknown kind {kind!r}")
+        item = written(content, written_item_id("draft"), kind)
+        return replace(item, topics=frozenset(_list(values, "content_topics"))), content
+    except (ValueError, ValidationError) as err:
+        raise BroadcastError(str(err)) from err
+
+
+async def _sample(request: Request, preview: AudiencePreview, item: ContentItem | None) -> RenderedSample | None:
     first = next((p for p in preview.sample if p.contact_id is not None), None)
     if item is None or first is None or first.contact_id is None:
         return None
@@ -98,6 +124,8 @@ def _compose(request: Request, user: store.SignedIn, form: Any, **values: Any) -
         journeys=sorted(REGISTRY),
         stages=STAGES,
         phases=PHASES,
+        fields=sorted(TEMPLATE_FIELDS),
+        kinds=KINDS,
         form=form,
         **values,
     )
@@ -111,10 +139,8 @@ async def broadcasts_page(request: Request, user: store.SignedIn = Depends(signe
     form = {k: q.getlist(k) if len(q.getlist(k)) > 1 else q.get(k) for k in q}
     if not q.get("preview"):
         return _compose(request, user, form, recent=recent)
-    item_id = str(q.get("item_id") or "")
     try:
-        if find_item(item_id) is None:
-            raise BroadcastError(f"unknown content item {item_id!r}")
+        item, _ = content_of(q)
         preview = await svc.preview(audience_from(q), sample=5)
     except BroadcastError as err:
         return _compose(request, user, form, recent=recent, error=str(err), status_code=422)
@@ -122,8 +148,8 @@ async def broadcasts_page(request: Request, user: store.SignedIn = Depends(signe
         return _compose(
             request, user, form, recent=recent, error=f"Temporal unavailable: {_down(err)}", status_code=503
         )
-    sample = await _sample(request, preview, item_id)
-    return _compose(request, user, form, recent=recent, preview=preview, rendered=sample, item=find_item(item_id))
+    sample = await _sample(request, preview, item)
+    return _compose(request, user, form, recent=recent, preview=preview, rendered=sample, item=item)
 
 
 @router.post("/broadcasts")
@@ -136,9 +162,17 @@ async def create_broadcast(request: Request, user: store.SignedIn = Depends(sign
     item_id = str(values.get("item_id") or "")
     try:
         audience = audience_from(values)
+        item, content = content_of(values)
         preview = await svc.preview(audience, sample=5)
-        sample = await _sample(request, preview, item_id)
-        created = await svc.create(BroadcastCreate(item_id=item_id, audience=audience), f"console:{user.username}")
+        sample = await _sample(request, preview, item)
+        request_ = BroadcastCreate(
+            item_id=item_id,
+            content=content,
+            audience=audience,
+            kind=item.kind if content else None,
+            topics=sorted(item.topics) if content else None,
+        )
+        created = await svc.create(request_, f"console:{user.username}")
     except (BroadcastError, ValidationError) as err:
         recent = await svc.list(50)
         return _compose(request, user, dict(form), recent=recent, error=str(err), status_code=422)
@@ -146,7 +180,9 @@ async def create_broadcast(request: Request, user: store.SignedIn = Depends(sign
         recent = await svc.list(50)
         message = f"Temporal unavailable, nothing was created: {_down(err)}"
         return _compose(request, user, dict(form), recent=recent, error=message, status_code=503)
-    detail: dict[str, Any] = {"item_id": item_id, "audience": created.audience, "audience_count": preview.count}
+    detail: dict[str, Any] = {"item_id": created.item_id, "audience": created.audience, "audience_count": preview.count}
+    if content is not None:
+        detail["written"] = {"subject": content.subject, "body": content.body}
     if sample is not None:
         detail["rendered_for_contact"] = sample.contact_id
         detail["subject"], detail["text"], detail["html"] = sample.subject, sample.text, sample.html
@@ -203,7 +239,7 @@ async def broadcast_page(
         progress=progress_of(st),
         trail=trail,
         created=created,
-        item=find_item(st.broadcast.item_id),
+        item=find_item(st.broadcast.item_id) or await db(request, lambda s: written_item(s, st.broadcast.item_id)),
         error=request.query_params.get("error", ""),
     )
 

@@ -24,6 +24,7 @@ from nurture.api.errors import ApiError
 from nurture.broadcasts.audience import PHASES, RUNNING_JOURNEYS
 from nurture.clock import utcnow
 from nurture.console import store
+from nurture.console.leads import stage_counts
 from nurture.console.web import PREFIX, ctx_of, db, page, signed_in
 from nurture.measure import funnel as fn
 from nurture.measure import rollup
@@ -90,11 +91,11 @@ async def journey_page(
         if journey not in known:
             raise ApiError(404, f"no journey {journey!r}")
 
-    def read(s: Session) -> tuple[fn.Funnel, list[dict[str, Any]]]:
+    def read(s: Session) -> tuple[fn.Funnel, list[dict[str, Any]], list[tuple[str, str, int]]]:
         rollup.refresh(s.connection(), utcnow())  # folds what arrived since the last page: a few rows, usually
-        return fn.funnel(s.connection(), journey), experiments_panel(s, journey)
+        return fn.funnel(s.connection(), journey), experiments_panel(s, journey), stage_counts(s.connection(), journey)
 
-    (funnel, experiments), counts = await asyncio.gather(
+    (funnel, experiments, lifecycle), counts = await asyncio.gather(
         db(request, read), visibility_counts(ctx_of(request).client, journey)
     )
     chart = {
@@ -119,4 +120,5 @@ async def journey_page(
         stages=STAGES,
         phases=PHASES,
         experiments=experiments,
+        lifecycle=lifecycle,
     )

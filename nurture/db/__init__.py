@@ -1,6 +1,7 @@
 """Database models (SQLModel) and the engine; importing this package registers every table."""
 
 from nurture.db.broadcast import Broadcast, BroadcastDelivery, BroadcastState
+from nurture.db.broadcast_content import BroadcastContent
 from nurture.db.bulk import BulkAction, BulkOperation, BulkOperationItem, BulkState
 from nurture.db.consent import Consent, ConsentAction, LawfulBasis
 from nurture.db.console import ConsoleAudit, ConsoleSession, ConsoleUser
@@ -21,6 +22,7 @@ __all__ = [
     "FUNNEL_INDEXES",
     "Attendance",
     "Broadcast",
+    "BroadcastContent",
     "BroadcastDelivery",
     "BroadcastState",
     "BulkAction",

@@ -88,3 +88,20 @@ class Catalog:
                 if item.stage == STAGES[index]:
                     return item
         return None
+
+
+# A broadcast a marketer wrote in the console drops the item `broadcast:<broadcast id>`: its subject and body live
+# in the database (nurture.db.broadcast_content), never in Temporal. A journey deciding relevance sees this stand-in,
+# which carries the broadcast's kind and topics only; the drop activity reads the content when it sends.
+WRITTEN_PREFIX = "broadcast:"
+
+
+def written_item_id(broadcast_id: str) -> str:
+    return f"{WRITTEN_PREFIX}{broadcast_id}"
+
+
+def written_stand_in(item_id: str, kind: str, topics: Iterable[str]) -> ContentItem | None:
+    """The stand-in for a written broadcast's item (None if `item_id` names no written broadcast)."""
+    if not item_id.startswith(WRITTEN_PREFIX):
+        return None
+    return ContentItem(id=item_id, subject="", body="", topics=frozenset(topics), kind=kind)
