@@ -187,7 +187,7 @@ class JourneyStatus:
 
     journey: str
     contact_id: int
-    phase: str  # nurturing | with_sales | cooling_down | ended (nurture.keys.PHASES)
+    phase: str  # nurturing | with_sales | cooling_down | ended (nurture.search_attributes.PHASES)
     step: str
     stage: str
     lead_score: float
