@@ -39,14 +39,7 @@ RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 # Upward imports being removed elsewhere right now; each entry must still exist (so it is deleted when fixed).
-_LIFECYCLE_RULES = "lifecycle rules should reach activities through a registry filled by load_definitions (issue 9)"
-KNOWN: dict[tuple[str, str], str] = {
-    ("activities.handoff", "definitions.leads.stages.MQL"): _LIFECYCLE_RULES,
-    ("activities.handoff", "definitions.leads.stages.RECYCLED"): _LIFECYCLE_RULES,
-    ("activities.scoring", "definitions.leads.readiness.rule_for"): _LIFECYCLE_RULES,
-    ("activities.sla", "definitions.leads.sla.DEFAULT_SLA"): _LIFECYCLE_RULES,
-    ("activities.sla", "definitions.leads.sla.sla_for"): _LIFECYCLE_RULES,
-}
+KNOWN: dict[tuple[str, str], str] = {}
 MAX_LINES = 300
 OVERSIZE: dict[str, str] = {  # modules over the limit, each with who is splitting it
 }
