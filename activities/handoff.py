@@ -23,7 +23,6 @@ from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
 from activities.scoring import contact_events, score_contact_events
-from definitions.leads.stages import MQL, RECYCLED
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, Handoff, HandoffStatus, Touch, TouchStatus
@@ -35,6 +34,7 @@ from nurture.lifecycle.stages import move_stage
 from nurture.logging import get_logger
 from nurture.verdicts import UnknownHandoffError, VerdictRefusedError, record_no_feedback, take_verdict
 from workflows.dsl import find_item
+from workflows.lead_rules import handoff_stages
 from workflows.lifecycle import ActorKind
 from workflows.payloads import HandoffInput, HandoffResult, SalesFeedbackInput
 
@@ -191,8 +191,8 @@ class SalesHandoff:
 def recycle_unanswered(conn: Connection, inp: SalesFeedbackInput) -> None:
     """Sales never answered: the journey takes the lead back (a journey step onto the recycled detour)."""
     contact_id = conn.execute(select(Handoff.contact_id).where(Handoff.id == inp.handoff_id)).scalar_one()
-    actor_id = f"handoff-{inp.handoff_id}"
-    move_stage(conn, contact_id, RECYCLED, actor=ActorKind.JOURNEY, actor_id=actor_id, why=inp.reason, now=inp.now)
+    actor_id, recycled = f"handoff-{inp.handoff_id}", handoff_stages().recycled
+    move_stage(conn, contact_id, recycled, actor=ActorKind.JOURNEY, actor_id=actor_id, why=inp.reason, now=inp.now)
 
 
 def route_lead(s: Session, inp: HandoffInput) -> Assignment:
@@ -200,8 +200,9 @@ def route_lead(s: Session, inp: HandoffInput) -> Assignment:
     conn = s.connection()
     if s.get(Contact, inp.contact_id) is None:
         raise ApplicationError(f"contact {inp.contact_id} does not exist", non_retryable=True)
+    qualified = handoff_stages().qualified
     moved = move_stage(
-        conn, inp.contact_id, MQL, actor=ActorKind.JOURNEY, actor_id=inp.workflow_id, why=inp.reason, now=inp.now
+        conn, inp.contact_id, qualified, actor=ActorKind.JOURNEY, actor_id=inp.workflow_id, why=inp.reason, now=inp.now
     )
     assignment = assign_owner(conn, inp.contact_id, inp.now)
     refresh_lead(conn, inp.contact_id, inp.now)

@@ -8,12 +8,12 @@ from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from definitions.leads.readiness import rule_for
 from nurture.db import Contact, Event, Score, Visitor
 from nurture.db.engine import session_scope
 from nurture.lifecycle.leads import readiness_of, refresh_lead
 from nurture.logging import get_logger
 from workflows import dsl
+from workflows.lead_rules import rule_for
 from workflows.payloads import ScoreContribution, ScoreInput, ScoreResult
 
 log = get_logger(__name__)

@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine
 from temporalio.exceptions import ApplicationError
 
 from activities.handoff import sign_body
-from definitions.leads.sla import DEFAULT_SLA, sla_for
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.lifecycle.sla import escalate, handoff_deadline
 from nurture.logging import get_logger
+from workflows.lead_rules import default_sla, sla_for
 from workflows.payloads import EscalateInput, EscalateResult
 
 log = get_logger(__name__)
@@ -32,7 +32,7 @@ class SlaEscalation:
         self._http = http
 
     def escalate_handoff(self, inp: EscalateInput) -> EscalateResult:
-        policy = sla_for(inp.journey) or DEFAULT_SLA
+        policy = sla_for(inp.journey) or default_sla()
         actor = f"sla:handoff-{inp.handoff_id}"
         with self._engine.begin() as conn:
             done = escalate(conn, inp.handoff_id, inp.now, actor, policy)

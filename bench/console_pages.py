@@ -42,7 +42,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import search_attributes
 from nurture.api.server import build_server
 from nurture.binaries import temporal_cli
 from nurture.clock import utcnow
@@ -161,7 +161,7 @@ async def main() -> None:
             store.add_user(s, "bench", passwords.hash_password(PASSWORD), utcnow())
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_cli(),
-            search_attributes=keys.ALL_SEARCH_ATTRIBUTES,
+            search_attributes=search_attributes.ALL_SEARCH_ATTRIBUTES,
             dev_server_extra_args=["--log-level", "error"],
         )
         port = 18000 + random.randrange(1000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from nurture import keys
+from nurture import search_attributes
 from workflows.dsl import REGISTRY, STAGES
 
 DEFAULT_PERSONA = "general"  # no persona given: content for everyone, entry by topic only
@@ -34,7 +34,7 @@ def check_stages(values: Iterable[str]) -> None:
 
 def check_phases(values: Iterable[str], *, ended: bool = False) -> None:
     """Running journeys' phases; with `ended`, also `ended` (a listing of every journey, not a broadcast)."""
-    _refuse_unknown("phases", values, keys.PHASES if ended else keys.RUNNING_PHASES)
+    _refuse_unknown("phases", values, search_attributes.PHASES if ended else search_attributes.RUNNING_PHASES)
 
 
 def known_personas() -> list[str]:

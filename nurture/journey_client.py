@@ -23,7 +23,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from nurture import keys
+from nurture import search_attributes, temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, Enrollment
@@ -60,14 +60,14 @@ def journey_input(contact: Contact, journey: str, settings: Settings, time_scale
 def initial_search_attributes(inp: JourneyInput) -> TypedSearchAttributes:
     return TypedSearchAttributes(
         [
-            SearchAttributePair(keys.SA_JOURNEY, inp.journey),
-            SearchAttributePair(keys.SA_CONTACT, str(inp.contact_id)),
-            SearchAttributePair(keys.SA_PERSONA, inp.persona),
-            SearchAttributePair(keys.SA_TOPICS, list(inp.topics)),
-            SearchAttributePair(keys.SA_STAGE, "awareness"),
-            SearchAttributePair(keys.SA_PHASE, "nurturing"),
-            SearchAttributePair(keys.SA_DROPS_SENT, 0),
-            SearchAttributePair(keys.SA_LEAD_SCORE, 0.0),
+            SearchAttributePair(search_attributes.SA_JOURNEY, inp.journey),
+            SearchAttributePair(search_attributes.SA_CONTACT, str(inp.contact_id)),
+            SearchAttributePair(search_attributes.SA_PERSONA, inp.persona),
+            SearchAttributePair(search_attributes.SA_TOPICS, list(inp.topics)),
+            SearchAttributePair(search_attributes.SA_STAGE, "awareness"),
+            SearchAttributePair(search_attributes.SA_PHASE, "nurturing"),
+            SearchAttributePair(search_attributes.SA_DROPS_SENT, 0),
+            SearchAttributePair(search_attributes.SA_LEAD_SCORE, 0.0),
         ]
     )
 
@@ -87,7 +87,7 @@ def _start_options(
     inp: JourneyInput, settings: Settings, reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.REJECT_DUPLICATE
 ) -> dict[str, Any]:
     return {
-        "id": keys.journey_workflow_id(inp.journey, inp.contact_id),
+        "id": workflow_ids.journey_workflow_id(inp.journey, inp.contact_id),
         "task_queue": settings.task_queue,
         "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
         "id_reuse_policy": reuse,
@@ -99,7 +99,7 @@ def _start_options(
 def _record_enrollment(engine: Engine, contact_id: int, journey: str) -> tuple[Contact, str]:
     if journey not in REGISTRY:
         raise EnrollError(f"unknown journey {journey!r}; known: {', '.join(sorted(REGISTRY))}")
-    workflow_id = keys.journey_workflow_id(journey, contact_id)
+    workflow_id = workflow_ids.journey_workflow_id(journey, contact_id)
     with session_scope(engine) as session:
         contact = session.get(Contact, contact_id)
         if contact is None:
@@ -123,7 +123,7 @@ async def enroll(
     inp = journey_input(contact, journey, settings, time_scale)
     try:
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(
-            keys.JOURNEY_WORKFLOW,
+            temporal_names.JOURNEY_WORKFLOW,
             inp,
             **_start_options(inp, settings, WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY),
         )
@@ -174,7 +174,7 @@ async def signal_journey(
     inp = journey_input(contact, journey, settings)
     try:
         await client.start_workflow(
-            keys.JOURNEY_WORKFLOW,
+            temporal_names.JOURNEY_WORKFLOW,
             inp,
             start_signal=signal,
             start_signal_args=[payload],

@@ -13,18 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from definitions.leads.fit import Grade
-from workflows.dsl import Contribution, Engagement, ScoringRules
+from workflows.dsl import Contribution, Engagement, ScoringRules, register_readiness
+from workflows.dsl import MqlRule as MqlRule  # the rule type, re-exported: it lives with the registry
 
 STRONG_SIGNALS = ("pricing page", "form_fill", "event_attended")
-
-
-@dataclass(frozen=True)
-class MqlRule:
-    min_grade: str = "B"
-    min_score: float = 45.0
-    strong_grade: str = "A-"  # with a strong signal, this grade needs no minimum score
-    strong_signal: str = "pricing page"
-    signal_window: timedelta = timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -80,6 +72,7 @@ def evaluate_readiness(
 # Journeys whose `j.ready()` uses fit and behaviour register their rule here (key = journey key); a journey not
 # listed compares its score with its threshold.
 READINESS: dict[str, MqlRule] = {}
+register_readiness(READINESS)
 
 
 def rule_for(journey: str) -> MqlRule | None:

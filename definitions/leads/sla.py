@@ -6,24 +6,15 @@ lead and re-routes the lead to the next owner; after `max_misses` misses the lea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class SlaPolicy:
-    business_hours: float = 8.0  # one working day
-    open_hour: int = 9
-    close_hour: int = 17
-    weekdays: frozenset[int] = frozenset(range(5))  # Monday = 0
-    max_misses: int = 2
-    escalate_to: str = "team lead"
-
+from workflows.dsl import SlaPolicy as SlaPolicy  # the policy type, re-exported: it lives with the registry
+from workflows.dsl import register_slas
 
 DEFAULT_SLA = SlaPolicy()
 
 # Journeys whose handoffs run on an SLA register their policy here (key = journey key); others just wait for
 # feedback up to their `sales_feedback_timeout`.
 SLAS: dict[str, SlaPolicy] = {}
+register_slas(SLAS, default=DEFAULT_SLA)
 
 
 def sla_for(journey: str) -> SlaPolicy | None:

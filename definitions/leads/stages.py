@@ -7,7 +7,7 @@ label, or adds one by inserting it into `line` (history rows keep the keys they 
 
 from __future__ import annotations
 
-from workflows.dsl import StageModel
+from workflows.dsl import StageModel, register_stage_model
 
 SUBSCRIBER = "subscriber"
 LEAD = "lead"
@@ -37,6 +37,8 @@ STAGES = StageModel(
         (LOST, "Lost"),
     ),
 )
+# A handed-off lead becomes an MQL; one sales rejects goes back to nurture as recycled.
+register_stage_model(STAGES, qualified=MQL, recycled=RECYCLED)
 
 # Stages in which a lead is worked by sales (the ranked list and the digest look at these and at mql).
 PIPELINE = (MQL, SAL, SQL)

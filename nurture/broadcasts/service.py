@@ -12,26 +12,19 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowQueryFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
+from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from nurture import search_attributes, temporal_names, workflow_ids
+from nurture import temporal_names, workflow_ids
 from nurture.broadcast_state import FINAL_STATES
 from nurture.broadcasts import audience as aud
-from nurture.broadcasts import store
+from nurture.broadcasts import run, store
 from nurture.broadcasts.models import (
     KINDS,
     AudiencePreview,
@@ -54,7 +47,6 @@ from nurture.logging import get_logger
 from workflows import dsl
 from workflows.broadcast_payloads import (
     BroadcastInput,
-    BroadcastProgress,
 )
 from workflows.dsl import content as dsl_content
 from workflows.payloads import BroadcastNotice
@@ -68,7 +60,6 @@ CONTROL = {
     "resume": (temporal_names.SIGNAL_RESUME, "running"),
     "cancel": (temporal_names.SIGNAL_CANCEL, "cancelled"),
 }
-QUERY_TIMEOUT = timedelta(seconds=3)
 
 
 @dataclass(frozen=True)
@@ -213,32 +204,13 @@ class BroadcastService:
             max_unreported=opts.max_unreported,
         )
         try:
-            handle = await self._start_workflow(row, inp)
+            handle = await run.start_workflow(self.client, self.settings.task_queue, row, inp)
         except WorkflowAlreadyStartedError as err:  # closed without recording it (e.g. terminated)
             raise BroadcastConflictError(f"broadcast {broadcast_id} already ran: a broadcast runs once") from err
         if row.state == BroadcastState.DRAFT:
             await self._db(store.mark_started, row.id, started_by, utcnow())
             log.info("broadcast.started", broadcast_id=row.id, by=started_by, run_id=handle.first_execution_run_id)
         return await self.status(row.id)
-
-    async def _start_workflow(self, row: Broadcast, inp: BroadcastInput) -> WorkflowHandle[Any, Any]:
-        return await self.client.start_workflow(
-            temporal_names.BROADCAST_WORKFLOW,
-            inp,
-            id=workflow_ids.broadcast_workflow_id(row.id),
-            task_queue=self.settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(search_attributes.SA_BROADCAST_ID, row.id),
-                    SearchAttributePair(search_attributes.SA_BROADCAST_STATE, str(BroadcastState.RUNNING)),
-                    SearchAttributePair(search_attributes.SA_BROADCAST_SIGNALLED, 0),
-                ]
-            ),
-            static_summary=f"broadcast {row.id}: {row.kind} {row.item_id}",
-            static_details=f"audience: {row.audience_query}",  # who started it stays in the database
-        )
 
     async def control(self, broadcast_id: str, action: str, by: str) -> BroadcastStatus:
         """pause | resume | cancel; returns the status once the workflow confirms it (a few seconds at most).
@@ -255,7 +227,7 @@ class BroadcastService:
             return await self.status(row.id)
         if row.state in FINAL_STATES:
             raise BroadcastConflictError(f"broadcast {broadcast_id} is {row.state}")
-        handle = self._handle(row.id)
+        handle = run.handle(self.client, row.id)
         try:
             await handle.signal(signal)
         except RPCError as err:
@@ -266,7 +238,7 @@ class BroadcastService:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.confirm_seconds
         while loop.time() < deadline:
-            live = await self._live(handle)
+            live = await run.live_progress(handle)
             if live is not None and (live.state == wanted or live.state in FINAL_STATES) and not live.sending:
                 break
             await asyncio.sleep(0.1)
@@ -278,13 +250,13 @@ class BroadcastService:
         row = await self._row(broadcast_id)
         live = None
         if row.state not in FINAL_STATES and row.state != BroadcastState.DRAFT:
-            live = await self._live(self._handle(row.id))
+            live = await run.live_progress(run.handle(self.client, row.id))
         outcomes = await self._db(store.outcome_counts, row.id)
         skips = await self._db(store.reasons, row.id, "skipped")
         counts: dict[str, Any] = row.counts
         state = live.state if live else row.state
         if live is None and state not in FINAL_STATES and state != BroadcastState.DRAFT:
-            state = await self._closed_state(row.id) or state
+            state = await run.closed_state(self.client, row.id) or state
         failures = (
             live.failures
             if live
@@ -325,9 +297,6 @@ class BroadcastService:
             raise BroadcastNotFoundError(f"no broadcast {broadcast_id!r}")
         return row
 
-    def _handle(self, broadcast_id: str) -> WorkflowHandle[Any, Any]:
-        return self.client.get_workflow_handle(workflow_ids.broadcast_workflow_id(broadcast_id))
-
     def _query(self, audience: aud.Audience) -> str:
         try:
             return audience.to_query()
@@ -339,26 +308,6 @@ class BroadcastService:
             return await aud.count(self.client, query)
         except aud.InvalidAudienceError as err:
             raise InvalidBroadcastError(str(err)) from err
-
-    async def _live(self, handle: WorkflowHandle[Any, Any]) -> BroadcastProgress | None:
-        """The running workflow's own progress, or None (no worker answering, or it has closed)."""
-        try:
-            progress: BroadcastProgress = await handle.query(
-                temporal_names.QUERY_PROGRESS, result_type=BroadcastProgress, rpc_timeout=QUERY_TIMEOUT
-            )
-        except (RPCError, WorkflowQueryFailedError):
-            return None
-        return progress
-
-    async def _closed_state(self, broadcast_id: str) -> str | None:
-        """If the workflow closed without recording it (terminated, timed out), say so."""
-        try:
-            desc = await self._handle(broadcast_id).describe(rpc_timeout=QUERY_TIMEOUT)
-        except RPCError:
-            return None
-        if desc.status in (None, WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
-            return None
-        return "failed" if desc.status == WorkflowExecutionStatus.FAILED else desc.status.name.lower()
 
 
 def _generated_id(item_id: str) -> str:

@@ -13,19 +13,18 @@ The broadcast runs in Temporal, not in this process: Ctrl-C (or a crash) only st
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from nurture.broadcasts.audience import Audience
-from nurture.broadcasts.models import AudiencePreview, BroadcastCreate, BroadcastError, BroadcastStatus
+from nurture.broadcasts.models import BroadcastCreate, BroadcastError
 from nurture.broadcasts.service import BroadcastService
 from nurture.cli import app
+from nurture.cli import broadcast_output as output
 from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli
 from nurture.cli.tables import CliTable
 from nurture.context import app_context
@@ -125,7 +124,7 @@ def create(
         req = BroadcastCreate(item_id=item_id, audience=audience, kind=kind, rate_per_second=rate, id=broadcast_id)
         created = await svc.create(req, _who(by))
         console.print(f"created broadcast [bold]{created.id}[/bold] ({created.kind} {created.item_id})")
-        _print_preview(await svc.preview_broadcast(created.id, sample))
+        output.print_preview(await svc.preview_broadcast(created.id, sample))
         console.print(f"start it with: [bold]nurture broadcast start {created.id}[/bold]")
 
     _run(work)
@@ -150,9 +149,9 @@ def preview(
 
     async def work(svc: BroadcastService) -> None:
         if broadcast_id:
-            _print_preview(await svc.preview_broadcast(broadcast_id, sample))
+            output.print_preview(await svc.preview_broadcast(broadcast_id, sample))
         else:
-            _print_preview(await svc.preview(audience, sample))
+            output.print_preview(await svc.preview(audience, sample))
 
     _run(work)
 
@@ -170,7 +169,7 @@ def start(
         st = await svc.start(broadcast_id, _who(by), concurrency)
         console.print(f"broadcast [bold]{broadcast_id}[/bold] is {st.state}")
         if follow:
-            await _follow(svc, broadcast_id)
+            await output.follow(svc, broadcast_id)
 
     _run(work)
 
@@ -185,11 +184,11 @@ def status(
 
     async def work(svc: BroadcastService) -> None:
         if follow:
-            await _follow(svc, broadcast_id)
+            await output.follow(svc, broadcast_id)
         elif as_json:
             console.print_json((await svc.status(broadcast_id)).model_dump_json())
         else:
-            _print_status(await svc.status(broadcast_id))
+            output.print_status(await svc.status(broadcast_id))
 
     _run(work)
 
@@ -235,71 +234,3 @@ def list_broadcasts(limit: Annotated[int, typer.Option(help="how many, newest fi
         console.print(table.render())
 
     _run(work)
-
-
-# ---- output ------------------------------------------------------------------------------------------------
-
-
-async def _follow(svc: BroadcastService, broadcast_id: str) -> None:
-    columns = (
-        TextColumn("{task.description:<18}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[note]}"),
-    )
-    try:
-        with Progress(*columns, console=console, transient=False) as bar:
-            sent = bar.add_task("signalled", total=None, note="")
-            heard = bar.add_task("journeys reported", total=None, note="")
-            while True:
-                st = await svc.status(broadcast_id)
-                bar.update(sent, total=max(st.total, st.delivered) or None, completed=st.delivered, note=st.state)
-                bar.update(
-                    heard,
-                    total=max(st.signalled + st.suppressed, st.heard) or None,
-                    completed=st.heard,
-                    note=f"acted {st.acted} · skipped {st.skipped} · failed {st.failed}",
-                )
-                if st.finished:
-                    break
-                await asyncio.sleep(0.5)
-    except asyncio.CancelledError:
-        err_console.print(f"stopped watching; the broadcast goes on: nurture broadcast status {broadcast_id} -f")
-        raise
-    _print_status(st)
-
-
-def _print_preview(p: AudiencePreview) -> None:
-    console.print(f"audience: {p.description}: [bold]{p.count}[/bold] running journeys")
-    console.print(f"[dim]query: {p.query}[/dim]")
-    if not p.sample:
-        return
-    table = CliTable("contact", "name", "email", "journey", "stage", "persona", "score", ids=("contact", "journey"))
-    for s in p.sample:
-        score = "-" if s.lead_score is None else f"{s.lead_score:.1f}"
-        cells = (s.name or "", s.email or "", s.journey or "-", s.stage or "-", s.persona or "-")
-        table.add_row(str(s.contact_id), *cells, score)
-    console.print(table.render())
-
-
-def _print_status(st: BroadcastStatus) -> None:
-    b = st.broadcast
-    console.print(f"broadcast [bold]{b.id}[/bold]: {b.kind} {b.item_id} - [bold]{st.state}[/bold] ({st.phase})")
-    console.print(f"  audience: {Audience.model_validate(b.audience).describe()}")
-    started = f"{b.started_at:%Y-%m-%d %H:%M:%S}" if b.started_at else "not started"
-    finished = f", finished {b.finished_at:%H:%M:%S}" if b.finished_at else ""
-    console.print(f"  created by {b.created_by} at {b.created_at:%Y-%m-%d %H:%M:%S}; started {started}{finished}")
-    console.print(
-        f"  signalled {st.signalled} of {st.total} (+{st.late} late); suppressed, not signalled {st.suppressed}; "
-        f"signal failures {st.signal_failed}"
-        + (f" ({', '.join(f'{k}: {v}' for k, v in st.signal_failures.items())})" if st.signal_failures else "")
-    )
-    o = st.outcomes
-    console.print(
-        f"  journeys reported {st.heard}: dropped {o.get('dropped', 0)}, deferred {o.get('deferred', 0)} "
-        f"(acted {st.acted}); skipped {st.skipped}; failed {o.get('failed', 0)}"
-    )
-    for r in st.skip_reasons:
-        console.print(f"    skipped {r.count:>6}: {r.reason}")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import SecretStr
 
-from nurture import keys
+from nurture import workflow_ids
 from nurture.cli import app
 from nurture.cli.common import console, run_and_exit, settings_for_cli, ui_link
 from nurture.cli.stopping import EmbeddedServer, StopSignals, bounded
@@ -139,7 +139,7 @@ async def _play(player: object, client: object, settings: Settings) -> None:
     lines.append("  nurture journeys --phase with_sales")
     ada = player.contacts.get("ada")
     if ada is not None:
-        lines.append(f"  Ada in the UI: {ui_link(settings, keys.journey_workflow_id('b2b_drip', ada))}")
+        lines.append(f"  Ada in the UI: {ui_link(settings, workflow_ids.journey_workflow_id('b2b_drip', ada))}")
     console.print("\n".join(lines))
 
 

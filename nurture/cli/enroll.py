@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from nurture import keys
+from nurture import workflow_ids
 from nurture.cli import app
 from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli
 from nurture.cli.drain import drain_with_progress
@@ -112,4 +112,4 @@ async def _enroll(settings: Any, rows: list[ContactRow], journey: str | None, ti
 
 
 def _wid(journey: str, contact_id: int) -> str:
-    return keys.journey_workflow_id(journey, contact_id)
+    return workflow_ids.journey_workflow_id(journey, contact_id)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from temporalio.client import WorkflowExecution, WorkflowExecutionStatus
 
-from nurture import filters, keys
+from nurture import filters, search_attributes, temporal_names
 from nurture.cli import app
 from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli, when
 from nurture.cli.tables import CliTable
@@ -36,18 +36,20 @@ class JourneyFilter:
 
     def query(self) -> str:
         self.check()
-        parts = [f"WorkflowType = '{keys.JOURNEY_WORKFLOW}'"]
-        if self.phase == keys.PHASE_ENDED:  # journeys that ended before phase 'ended' existed kept their last one
+        parts = [f"WorkflowType = '{temporal_names.JOURNEY_WORKFLOW}'"]
+        if (
+            self.phase == search_attributes.PHASE_ENDED
+        ):  # journeys that ended before phase 'ended' existed kept their last one
             parts.append("ExecutionStatus != 'Running'")
         elif self.running or self.phase is not None:
             parts.append("ExecutionStatus = 'Running'")
-        for key, value in ((keys.SA_JOURNEY, self.journey), (keys.SA_STAGE, self.stage)):
+        for key, value in ((search_attributes.SA_JOURNEY, self.journey), (search_attributes.SA_STAGE, self.stage)):
             if value is not None:
                 parts.append(f"{key.name} = '{value}'")
-        if self.phase is not None and self.phase != keys.PHASE_ENDED:
-            parts.append(f"{keys.SA_PHASE.name} = '{self.phase}'")
+        if self.phase is not None and self.phase != search_attributes.PHASE_ENDED:
+            parts.append(f"{search_attributes.SA_PHASE.name} = '{self.phase}'")
         if self.min_score is not None:
-            parts.append(f"{keys.SA_LEAD_SCORE.name} >= {float(self.min_score)}")
+            parts.append(f"{search_attributes.SA_LEAD_SCORE.name} >= {float(self.min_score)}")
         return " AND ".join(parts)
 
 
@@ -56,13 +58,13 @@ def journey_row(wf: WorkflowExecution) -> tuple[str, ...]:
     sa = wf.typed_search_attributes
     running = wf.status == WorkflowExecutionStatus.RUNNING
     return (
-        str(sa.get(keys.SA_CONTACT) or "-"),
-        str(sa.get(keys.SA_JOURNEY) or "-"),
-        str(sa.get(keys.SA_PHASE) or "-") if running else keys.PHASE_ENDED,
-        str(sa.get(keys.SA_STAGE) or "-"),
-        f"{sa.get(keys.SA_LEAD_SCORE) or 0:.1f}",
-        str(sa.get(keys.SA_DROPS_SENT) or 0),
-        when(sa.get(keys.SA_NEXT_DROP_AT)) if running else "-",
+        str(sa.get(search_attributes.SA_CONTACT) or "-"),
+        str(sa.get(search_attributes.SA_JOURNEY) or "-"),
+        str(sa.get(search_attributes.SA_PHASE) or "-") if running else search_attributes.PHASE_ENDED,
+        str(sa.get(search_attributes.SA_STAGE) or "-"),
+        f"{sa.get(search_attributes.SA_LEAD_SCORE) or 0:.1f}",
+        str(sa.get(search_attributes.SA_DROPS_SENT) or 0),
+        when(sa.get(search_attributes.SA_NEXT_DROP_AT)) if running else "-",
         wf.status.name.lower() if wf.status else "?",
     )
 

@@ -19,7 +19,7 @@ from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExec
 from temporalio.exceptions import TerminatedError
 from temporalio.service import RPCError
 
-from nurture import keys
+from nurture import search_attributes, temporal_names, workflow_ids
 from nurture.cli import app
 from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli, ui_link, when
 from nurture.cli.tables import CliTable
@@ -52,12 +52,12 @@ async def _status(settings: Any, contact_id: int, journey: str | None) -> int:
             err_console.print(f"[yellow]contact {contact_id} has no journeys[/yellow]")
             return 1
         for key in keys_:
-            workflow_id = keys.journey_workflow_id(key, contact_id)
+            workflow_id = workflow_ids.journey_workflow_id(key, contact_id)
             handle = ctx.client.get_workflow_handle(workflow_id)
             try:
                 described = await handle.describe()
                 if described.status == WorkflowExecutionStatus.RUNNING:
-                    st: JourneyStatus = await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+                    st: JourneyStatus = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
                     table = running_table(st, workflow_id)
                 else:
                     table = ended_table(described, await how_it_ended(ctx.client, workflow_id, described), key)
@@ -70,10 +70,12 @@ async def _status(settings: Any, contact_id: int, journey: str | None) -> int:
 
 
 async def _journeys_of(client: Client, contact_id: int) -> list[str]:
-    query = f"{keys.SA_CONTACT.name} = '{contact_id}' AND WorkflowType = '{keys.JOURNEY_WORKFLOW}'"
+    query = (
+        f"{search_attributes.SA_CONTACT.name} = '{contact_id}' AND WorkflowType = '{temporal_names.JOURNEY_WORKFLOW}'"
+    )
     found: list[str] = []
     async for wf in client.list_workflows(query):
-        value = wf.typed_search_attributes.get(keys.SA_JOURNEY)
+        value = wf.typed_search_attributes.get(search_attributes.SA_JOURNEY)
         if value and value not in found:
             found.append(value)
     return found
@@ -136,17 +138,17 @@ def running_table(st: JourneyStatus, workflow_id: str) -> CliTable:
 
 def ended_table(described: WorkflowExecutionDescription, ended: Ended, journey: str) -> CliTable:
     sa = described.typed_search_attributes
-    contact = sa.get(keys.SA_CONTACT) or "?"
+    contact = sa.get(search_attributes.SA_CONTACT) or "?"
     table = _fields(f"{journey} · contact {contact}")
     rows = [
         ("workflow id", described.id),
-        ("phase", keys.PHASE_ENDED),
+        ("phase", search_attributes.PHASE_ENDED),
         ("outcome", ended.outcome),
         *([("reason", ended.reason)] if ended.reason else []),
         ("ended at", when(described.close_time)),
-        ("stage", str(sa.get(keys.SA_STAGE) or "-")),
-        ("lead score", f"{sa.get(keys.SA_LEAD_SCORE) or 0:.1f}"),
-        ("drops sent", str(sa.get(keys.SA_DROPS_SENT) or 0)),
+        ("stage", str(sa.get(search_attributes.SA_STAGE) or "-")),
+        ("lead score", f"{sa.get(search_attributes.SA_LEAD_SCORE) or 0:.1f}"),
+        ("drops sent", str(sa.get(search_attributes.SA_DROPS_SENT) or 0)),
     ]
     if ended.outcome in ("failed", "terminated", "timed_out", "canceled"):
         rows.append(("next", f"nurture enroll --journey {journey} enrolls the contact again"))

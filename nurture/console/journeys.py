@@ -19,7 +19,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from nurture import keys
+from nurture import search_attributes
 from nurture.api.errors import ApiError
 from nurture.broadcasts.audience import PHASES, RUNNING_JOURNEYS
 from nurture.clock import utcnow
@@ -36,8 +36,10 @@ COUNT_TIMEOUT = timedelta(seconds=2)
 
 async def visibility_counts(client: Client, journey: str) -> dict[str, dict[str, int]] | None:
     """Running journeys of `journey` per stage and per phase, from Temporal visibility; None if unavailable."""
-    base = f"{RUNNING_JOURNEYS} AND {keys.SA_JOURNEY.name} = '{journey}'"
-    asks = [(keys.SA_STAGE.name, s) for s in STAGES] + [(keys.SA_PHASE.name, p) for p in PHASES]
+    base = f"{RUNNING_JOURNEYS} AND {search_attributes.SA_JOURNEY.name} = '{journey}'"
+    asks = [(search_attributes.SA_STAGE.name, s) for s in STAGES] + [
+        (search_attributes.SA_PHASE.name, p) for p in PHASES
+    ]
     try:
         counts = await asyncio.gather(
             *(
@@ -49,7 +51,7 @@ async def visibility_counts(client: Client, journey: str) -> dict[str, dict[str,
         return None
     out: dict[str, dict[str, int]] = {"stage": {}, "phase": {}}
     for (attr, value), c in zip(asks, counts, strict=True):
-        out["stage" if attr == keys.SA_STAGE.name else "phase"][value] = c.count
+        out["stage" if attr == search_attributes.SA_STAGE.name else "phase"][value] = c.count
     return out
 
 

@@ -20,19 +20,14 @@ Use it as a context manager (`with FakeSendGrid(webhook_url=...) as fake: ...`) 
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import json
 import math
 import queue
-import signal
-import sys
 import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
@@ -40,8 +35,9 @@ import httpx
 
 from nurture.clock import utcnow
 from nurture.fakes.sendgrid_events import AcceptedMessage, WebhookSigner, build_event, new_event_id
+from nurture.fakes.sendgrid_http import BurstServer, Handler, control
 from nurture.fakes.sendgrid_mail import MAX_BODY_BYTES, validate_mail
-from nurture.logging import configure_logging, get_logger
+from nurture.logging import get_logger
 
 log = get_logger(__name__)
 
@@ -103,7 +99,7 @@ class FakeSendGrid:
     # ---- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        server = _BurstServer(self._address, _Handler)
+        server = BurstServer(self._address, Handler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
@@ -293,132 +289,12 @@ class FakeSendGrid:
         body = json.dumps({"errors": [{"message": message, "field": None, "help": None}]}).encode()
         return status, {"Content-Type": "application/json", **(extra or {})}, body, 0.0
 
-    # ---- control API -----------------------------------------------------------------------------------
-
     def handle_control(self, method: str, path: str, raw: bytes) -> tuple[int, Any]:
-        if method == "GET" and path == "/_fake/info":
-            return 200, self.info()
-        if method == "GET" and path == "/_fake/messages":
-            return 200, [_describe(m) for m in self.messages]
-        try:
-            data = json.loads(raw or b"{}")
-            if method == "POST" and path == "/_fake/failures":
-                if data.get("delay"):
-                    self.delay_next(float(data["delay"]), int(data.get("count", 1)))
-                else:
-                    retry_after = float(data.get("retry_after", 1.0))
-                    self.fail_next(int(data["status"]), int(data.get("count", 1)), retry_after=retry_after)
-                return 200, {"ok": True}
-            if method == "POST" and path == "/_fake/events":
-                msg = self.message(data["message_id"])
-                events = [build_event(msg, spec.pop("event"), **spec) for spec in map(dict, data["events"])]
-                response = self.post_events(events)
-                return 200, {"webhook_status": response.status_code, "events": events}
-        except (KeyError, TypeError, ValueError, httpx.HTTPError) as err:
-            return 400, {"error": f"{type(err).__name__}: {err}"}
-        return 404, {"error": "not found"}
-
-
-def _describe(msg: AcceptedMessage) -> dict[str, Any]:
-    return {
-        "message_id": msg.message_id,
-        "to": msg.recipients,
-        "subject": msg.subject,
-        "custom_args": msg.custom_args,
-        "headers": msg.mail_headers,
-        "received_at": msg.received_at.isoformat(),
-    }
-
-
-class _BurstServer(ThreadingHTTPServer):
-    """A listen queue deep enough for hundreds of sends at once (the socketserver default of 5 resets them)."""
-
-    request_queue_size = 1024
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "FakeSendGrid/1.0"
-
-    @property
-    def fake(self) -> FakeSendGrid:
-        return self.server.fake  # type: ignore[attr-defined,no-any-return]
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("fake_sendgrid.request", line=format % args)
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def do_GET(self) -> None:
-        self._control("GET")
-
-    def do_POST(self) -> None:
-        if self.path.split("?", 1)[0] != "/v3/mail/send":
-            self._control("POST")
-            return
-        raw = self._body()
-        status, headers, body, delay = self.fake.handle_mail_send(
-            self.headers.get("Authorization"), raw, {k: v for k, v in self.headers.items()}
-        )
-        if delay and self.fake._stopping.wait(delay):
-            return
-        self._answer(status, headers, body)
-
-    def _control(self, method: str) -> None:
-        raw = self._body() if method == "POST" else b""
-        status, payload = self.fake.handle_control(method, self.path.split("?", 1)[0], raw)
-        self._answer(status, {"Content-Type": "application/json"}, json.dumps(payload).encode())
-
-    def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            log.info("fake_sendgrid.client_gone", status=status)  # the client timed out and hung up
-
-
-def main(argv: list[str] | None = None) -> None:
-    """`python -m nurture.fakes.sendgrid`: serve until interrupted; prints one JSON line with url and keys."""
-    parser = argparse.ArgumentParser(prog="python -m nurture.fakes.sendgrid", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=3030)
-    parser.add_argument("--api-key", default=DEFAULT_API_KEY)
-    parser.add_argument("--webhook-url", default=None, help="where signed events are posted")
-    parser.add_argument("--auto-events", default="processed,delivered", help="posted for every accepted message")
-    parser.add_argument("--key-file", type=Path, default=None, help="PEM private key; created if missing")
-    parser.add_argument("--log-level", default="INFO")
-    args = parser.parse_args(argv)
-    configure_logging(args.log_level)  # logs go to stderr; stdout carries only the JSON line
-    signer = WebhookSigner()
-    if args.key_file is not None:
-        if args.key_file.exists():
-            signer = WebhookSigner.from_pem(args.key_file.read_bytes())
-        else:
-            args.key_file.parent.mkdir(parents=True, exist_ok=True)
-            args.key_file.write_bytes(signer.private_key_pem())
-            args.key_file.chmod(0o600)
-    kinds = [k for k in args.auto_events.split(",") if k]
-    fake = FakeSendGrid(
-        api_key=args.api_key,
-        webhook_url=args.webhook_url,
-        host=args.host,
-        port=args.port,
-        signer=signer,
-        auto_events=kinds,
-    )
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    with fake:
-        print(json.dumps({**fake.info(), "env": fake.env()}), flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            done.wait()
-    sys.exit(0)
+        """The control API (`GET /_fake/info`, `/_fake/messages`, `POST /_fake/failures`, `/_fake/events`)."""
+        return control(self, method, path, raw)
 
 
 if __name__ == "__main__":
+    from nurture.fakes.sendgrid_cli import main
+
     main()

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from nurture import keys
+from nurture import temporal_names
 from nurture.inbound.interest import wants
 from nurture.inbound.sendgrid_events import ParsedEvent
 from nurture.redaction import DEFAULT, Redactor
@@ -93,14 +93,16 @@ def signals_for(event: Routable, journeys: Sequence[str], redactor: Redactor = D
         return []
     if event.action is Action.EXIT:
         payload: dict[str, Any] = {"reason": exit_reason(event.kind), "event_id": str(event.event_id)}
-        return [OutboxSignal(event.contact_id, event.event_id, j, keys.SIGNAL_EXIT, payload) for j in journeys]
+        return [
+            OutboxSignal(event.contact_id, event.event_id, j, temporal_names.SIGNAL_EXIT, payload) for j in journeys
+        ]
     when = event.occurred_at.isoformat()
     if event.kind == "page_view":
-        signal = keys.SIGNAL_PAGE_VIEW
+        signal = temporal_names.SIGNAL_PAGE_VIEW
         url = temporal_url(event.url, redactor) or ""
         payload = {"event_id": str(event.event_id), "url": url, "occurred_at": when, "topic": event.topic}
     else:
-        signal = keys.SIGNAL_ENGAGEMENT
+        signal = temporal_names.SIGNAL_ENGAGEMENT
         payload = {
             "event_id": str(event.event_id),
             "kind": event.kind,

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from definitions.leads.stages import RECYCLED, SAL
-from nurture import keys
+from nurture import temporal_names
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
 from nurture.lifecycle.stages import move_stage
@@ -36,7 +36,7 @@ def record_verdict(conn: Connection, handoff_id: int, accepted: bool, reason: st
     if taken.taken is Taken.SAME:
         return Verdict(handoff_id, taken.status, queued=False)
     payload = {"accepted": accepted, "reason": reason, "handoff_id": handoff_id}
-    signal = OutboxSignal(taken.contact_id, None, taken.journey, keys.SIGNAL_SALES_FEEDBACK, payload)
+    signal = OutboxSignal(taken.contact_id, None, taken.journey, temporal_names.SIGNAL_SALES_FEEDBACK, payload)
     outbox.write(conn, [signal], now)
     why = reason or ("accepted by sales" if accepted else "rejected by sales")
     stage = SAL if accepted else RECYCLED

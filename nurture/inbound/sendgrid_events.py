@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from nurture import keys
+from nurture import sendgrid_args
 from nurture.db.types import ROW_ID_MAX
 
 # SendGrid kind -> the kind we store. Opens and clicks use the journey vocabulary (`opened`, `clicked`).
@@ -44,7 +44,7 @@ KINDS: dict[str, str] = {
 KEPT_FIELDS = (
     "sg_event_id", "sg_message_id", "smtp-id", "category", "reason", "status", "response", "attempt", "type",
     "bounce_classification", "asm_group_id", "useragent", "sg_machine_open", "marketing_campaign_id", "tls",
-    keys.CUSTOM_ARG_TOUCH, keys.CUSTOM_ARG_BROADCAST,
+    sendgrid_args.CUSTOM_ARG_TOUCH, sendgrid_args.CUSTOM_ARG_BROADCAST,
 )  # fmt: skip
 
 
@@ -71,9 +71,9 @@ class SendGridEvent(BaseModel):
     sg_machine_open: bool = False
     asm_group_id: int | None = None
     attempt: str | int | None = None
-    contact_id: int | None = Field(default=None, alias=keys.CUSTOM_ARG_CONTACT, ge=1, le=ROW_ID_MAX)
-    journey: str | None = Field(default=None, alias=keys.CUSTOM_ARG_JOURNEY, max_length=64)
-    item_id: str | None = Field(default=None, alias=keys.CUSTOM_ARG_ITEM, max_length=64)
+    contact_id: int | None = Field(default=None, alias=sendgrid_args.CUSTOM_ARG_CONTACT, ge=1, le=ROW_ID_MAX)
+    journey: str | None = Field(default=None, alias=sendgrid_args.CUSTOM_ARG_JOURNEY, max_length=64)
+    item_id: str | None = Field(default=None, alias=sendgrid_args.CUSTOM_ARG_ITEM, max_length=64)
 
     @field_validator("event")
     @classmethod
@@ -88,7 +88,7 @@ class SendGridEvent(BaseModel):
         # custom_args are strings on the wire
         if isinstance(value, str):
             if not value.isdigit():
-                raise ValueError(f"{keys.CUSTOM_ARG_CONTACT} must be a contact id, got {value!r}")
+                raise ValueError(f"{sendgrid_args.CUSTOM_ARG_CONTACT} must be a contact id, got {value!r}")
             return int(value)
         return value
 

@@ -18,7 +18,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from nurture import keys
+from nurture import sendgrid_args
 from nurture.consent import suppress
 from nurture.db import Contact, ContactStatus, Event, RejectedEvent
 from nurture.inbound import outbox
@@ -220,7 +220,9 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
 
 def _evidence(events: Iterable[ParsedEvent], contact_of: Callable[[ParsedEvent], int | None]) -> list[Evidence]:
     found = (
-        evidence_from(ev.data.get(keys.CUSTOM_ARG_TOUCH), ev.occurred_at, contact_of(ev), ev.data.get("sg_message_id"))
+        evidence_from(
+            ev.data.get(sendgrid_args.CUSTOM_ARG_TOUCH), ev.occurred_at, contact_of(ev), ev.data.get("sg_message_id")
+        )
         for ev in events
     )
     return [e for e in found if e is not None]

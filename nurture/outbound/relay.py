@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -39,6 +39,7 @@ from nurture.context import AppContext
 from nurture.inbound.outbox import ENROLL, OUTBOX
 from nurture.journey_client import EnrollError, enroll, signal_journey
 from nurture.logging import get_logger
+from nurture.outbound.claim import Row, claim_rows
 from workflows.payloads import EngagementEvent, ExitRequest, PageView, SalesFeedback
 
 log = get_logger(__name__)
@@ -55,7 +56,6 @@ TRANSIENT = frozenset(
     }
 )
 MAX_ATTEMPTS = 20  # for errors that are not Temporal being unreachable
-CLAIM_LOCK = 7_340_001  # pg_advisory_xact_lock key serialising outbox claims across relays
 
 
 class Outcome(Enum):
@@ -63,16 +63,6 @@ class Outcome(Enum):
     GAVE_UP = "gave_up"
     RETRY = "retry"  # this row failed: retry it (and keep its contact's later rows behind it)
     UNREACHABLE = "unreachable"  # Temporal is unreachable: retry, and back off the whole relay
-
-
-@dataclass(frozen=True)
-class Row:
-    id: int
-    contact_id: int
-    journey: str | None
-    signal: str
-    payload: dict[str, Any]
-    attempts: int
 
 
 @dataclass
@@ -257,33 +247,8 @@ class OutboxRelay:
             return Outcome.GAVE_UP, why
 
     def _claim(self, token: str) -> list[Row]:
-        """Lease the oldest pending rows of every contact that nobody holds; return them in id order."""
-        now = utcnow()
-        o = OUTBOX.c
-        held = OUTBOX.alias("held")  # a contact is held while any pending row of it is leased or waiting to retry
-        held_contacts = select(held.c.contact_id).where(
-            held.c.delivered_at.is_(None), or_(held.c.lease_until > now, held.c.next_attempt_at > now)
-        )
-        candidates = (
-            select(o.id)
-            .where(o.delivered_at.is_(None), o.contact_id.not_in(held_contacts))
-            .order_by(o.id)
-            .limit(self.batch_size)
-        )
-        postgres = self.ctx.engine.dialect.name == "postgresql"
-        if postgres:
-            candidates = candidates.with_for_update(skip_locked=True)
-        claim = (
-            update(OUTBOX)
-            .where(o.id.in_(candidates.scalar_subquery()))
-            .values(claimed_by=token, lease_until=now + self.lease)
-            .returning(o.id, o.contact_id, o.journey, o.signal, o.payload, o.attempts)
-        )
-        with self.ctx.engine.begin() as conn:
-            if postgres:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
-            rows = [Row(*r) for r in conn.execute(claim)]
-        return sorted(rows, key=lambda r: r.id)
+        """Lease the oldest pending rows of every contact that nobody holds (`nurture.outbound.claim`)."""
+        return claim_rows(self.ctx.engine, token, self.batch_size, self.lease)
 
     def _mark(self, done: Pass, token: str, attempts: dict[int, int]) -> None:
         now = utcnow()

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from nurture import keys
+from nurture import sendgrid_args, workflow_ids
 from nurture.clock import utcnow
 from nurture.db import Contact, Enrollment
 from nurture.db.engine import session_scope
@@ -38,11 +38,11 @@ def event(
         "sg_message_id": f"{message}.filter0001.16648.{secrets.token_hex(4).upper()}.0",
     }
     if contact_id is not None:
-        ev[keys.CUSTOM_ARG_CONTACT] = str(contact_id)
-        ev[keys.CUSTOM_ARG_ITEM] = "ll-aware-1"
-        ev[keys.CUSTOM_ARG_TOUCH] = "1"
+        ev[sendgrid_args.CUSTOM_ARG_CONTACT] = str(contact_id)
+        ev[sendgrid_args.CUSTOM_ARG_ITEM] = "ll-aware-1"
+        ev[sendgrid_args.CUSTOM_ARG_TOUCH] = "1"
     if journey is not None:
-        ev[keys.CUSTOM_ARG_JOURNEY] = journey
+        ev[sendgrid_args.CUSTOM_ARG_JOURNEY] = journey
     defaults: dict[str, dict[str, Any]] = {
         "delivered": {"response": "250 OK", "ip": "168.1.1.1", "tls": 1},
         "deferred": {"response": "400 try again later", "attempt": "5"},
@@ -69,7 +69,7 @@ def add_contact(engine: Engine, email: str, *, persona: str = "finance-lead", jo
         s.flush()
         assert contact.id is not None
         for journey in journeys:
-            workflow_id = keys.journey_workflow_id(journey, contact.id)
+            workflow_id = workflow_ids.journey_workflow_id(journey, contact.id)
             s.add(Enrollment(contact_id=contact.id, journey=journey, workflow_id=workflow_id, enrolled_at=now))
         return contact.id
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from nurture import keys, links
+from nurture import links, temporal_names
 from nurture.db import OutboxEmail
 from nurture.db.engine import session_scope
 from nurture.inbound.outbox import ENROLL
@@ -94,8 +94,8 @@ async def test_one_click_unsubscribe_suppresses_and_exits_every_journey(api: Ser
     row = contact(engine, cid)
     assert (row.status, row.suppressed_reason) == ("suppressed", "unsubscribe")
     assert {(o.journey, o.signal) for o in api.outbox(contact_id=cid)} == {
-        ("b2b_drip", keys.SIGNAL_EXIT),
-        ("b2c_cultivation", keys.SIGNAL_EXIT),
+        ("b2b_drip", temporal_names.SIGNAL_EXIT),
+        ("b2c_cultivation", temporal_names.SIGNAL_EXIT),
     }
 
 

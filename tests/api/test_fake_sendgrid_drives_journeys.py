@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import sendgrid_args, workflow_ids
 from nurture.fakes.sendgrid import FakeSendGrid
 from tests.api.test_journeys_hear_events import journey_stack, wait_for_step
 from tests.fixtures.api import AUTH
@@ -37,11 +37,11 @@ async def test_signed_batches_from_the_fake_sendgrid_move_the_journey(
             )
             cid = opted_in.json()["contact_id"]
             handle = ingest_temporal.client.get_workflow_handle(
-                keys.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
+                workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
             )
             await wait_for_step(handle, "page_view(/pricing*) or clicked")
             [message] = fake.messages
-            assert message.custom_args[keys.CUSTOM_ARG_CONTACT] == str(cid)  # events route back by these ids
+            assert message.custom_args[sendgrid_args.CUSTOM_ARG_CONTACT] == str(cid)  # events route back by these ids
             events: list[dict[str, Any]] = [
                 *fake.events(message, "processed", "delivered"),
                 *fake.events(message, "open", machine_open=True),

@@ -23,7 +23,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.journey import journey_activities
-from nurture import keys
+from nurture import sendgrid_args, temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.context import AppContext
@@ -64,7 +64,7 @@ def start_contact_ids_high(engine: Engine) -> None:
 
 
 async def status(handle: WorkflowHandle[Any, Any]) -> JourneyStatus:
-    return await handle.query(keys.QUERY_STATUS, result_type=JourneyStatus)
+    return await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
 
 
 async def wait_for_step(handle: WorkflowHandle[Any, Any], words: str, within: float = 10.0) -> JourneyStatus:
@@ -111,7 +111,7 @@ async def test_identified_pricing_view_moves_the_journey_and_one_click_unsubscri
         )
         cid = opted_in.json()["contact_id"]
         handle = ingest_temporal.client.get_workflow_handle(
-            keys.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
+            workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
         )
         await wait_for_step(handle, "page_view(/pricing*)")
         assert len(drops(engine, cid)) == 1
@@ -156,12 +156,17 @@ async def test_webhook_click_and_unsubscribe_reach_the_journey(
         )
         cid = opted_in.json()["contact_id"]
         handle = ingest_temporal.client.get_workflow_handle(
-            keys.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
+            workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
         )
         await wait_for_step(handle, "page_view(/pricing*) or clicked")
         drop = drops(engine, cid)[0]
 
-        click = event("click", cid, message="m1", **{keys.CUSTOM_ARG_ITEM: drop.custom_args[keys.CUSTOM_ARG_ITEM]})
+        click = event(
+            "click",
+            cid,
+            message="m1",
+            **{sendgrid_args.CUSTOM_ARG_ITEM: drop.custom_args[sendgrid_args.CUSTOM_ARG_ITEM]},
+        )
         batch = [event("delivered", cid, message="m1"), event("open", cid, message="m1"), click]
         assert (await api.post_events(batch)).status_code == 200
         assert (await api.post_events(list(reversed(batch)))).json()["stored"] == 0  # posted twice: once

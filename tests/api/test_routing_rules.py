@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from nurture import keys
+from nurture import workflow_ids
 from nurture.inbound.interest import listened, wants
 from nurture.inbound.sendgrid_events import parse_batch
 from tests.api.payloads import event
@@ -70,4 +70,4 @@ def test_sendgrids_own_sample_batch_with_one_shared_event_id_keeps_every_kind() 
 def test_entry_rules(persona: str, topics: list[str], journeys: list[str]) -> None:
     assert journeys_for(persona, topics) == journeys
     assert all(j in dsl.REGISTRY for j in journeys)
-    assert keys.check_key(persona.replace("-", "_"), "persona")
+    assert workflow_ids.check_key(persona.replace("-", "_"), "persona")

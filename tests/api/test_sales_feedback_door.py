@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.db import Handoff
 from nurture.db.engine import session_scope
@@ -37,7 +37,7 @@ async def test_the_crm_accepts_a_handed_off_lead_over_http_and_the_journey_ends_
         )
         cid, token = opted_in.json()["contact_id"], opted_in.json()["contact_token"]
         handle = ingest_temporal.client.get_workflow_handle(
-            keys.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
+            workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
         )
         await wait_for_step(handle, "page_view(/pricing*)")
         for days_ago in (1, 2, 3):  # a lead that has been all over the pricing pages this week
@@ -71,5 +71,5 @@ async def test_the_crm_accepts_a_handed_off_lead_over_http_and_the_journey_ends_
             row = s.get(Handoff, handoff.id)
             assert row is not None
             assert (row.status, row.feedback_reason) == ("accepted", "demo booked")
-        signals = [o for o in api.outbox(contact_id=cid) if o.signal == keys.SIGNAL_SALES_FEEDBACK]
+        signals = [o for o in api.outbox(contact_id=cid) if o.signal == temporal_names.SIGNAL_SALES_FEEDBACK]
         assert len(signals) == 1 and signals[0].payload["handoff_id"] == handoff.id

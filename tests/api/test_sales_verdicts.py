@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.db import Handoff
 from nurture.db.engine import session_scope
@@ -20,7 +20,7 @@ def _handoff(engine: Engine, contact_id: int, attempt: int, **fields: object) ->
             idempotency_key=f"test:{contact_id}:{attempt}",
             contact_id=contact_id,
             journey="b2b_drip",
-            workflow_id=keys.journey_workflow_id("b2b_drip", contact_id),
+            workflow_id=workflow_ids.journey_workflow_id("b2b_drip", contact_id),
             score=50.0,
             reason="test",
             created_at=utcnow(),
@@ -51,5 +51,5 @@ def test_the_first_verdict_wins_and_is_queued_once_naming_its_handoff(api: Serve
         assert open_handoff(conn, cid, None) is None
 
     assert (first.queued, again.queued, first.status) == (True, False, "rejected")
-    signals = [o for o in api.outbox(contact_id=cid) if o.signal == keys.SIGNAL_SALES_FEEDBACK]
+    signals = [o for o in api.outbox(contact_id=cid) if o.signal == temporal_names.SIGNAL_SALES_FEEDBACK]
     assert [o.payload for o in signals] == [{"accepted": False, "reason": "no budget", "handoff_id": waiting}]

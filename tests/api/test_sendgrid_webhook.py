@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
-from nurture import keys
+from nurture import temporal_names
 from nurture.clock import utcnow
 from nurture.db import Event
 from nurture.inbound.outbox import ENROLL
@@ -43,15 +43,15 @@ async def test_a_batch_of_every_event_kind_is_stored_once_and_acted_on(api: Serv
     assert [(e.kind, e.contact_id) for e in machine] == [("opened", engaged)]  # stored, flagged
     signals = [(o.contact_id, o.journey, o.signal) for o in api.outbox()]
     # engagement: only the click (b2b_drip waits for clicks, never for opens; machine opens never count)
-    assert (engaged, "b2b_drip", keys.SIGNAL_ENGAGEMENT) in signals
-    assert [s for s in signals if s[0] == engaged] == [(engaged, "b2b_drip", keys.SIGNAL_ENGAGEMENT)]
+    assert (engaged, "b2b_drip", temporal_names.SIGNAL_ENGAGEMENT) in signals
+    assert [s for s in signals if s[0] == engaged] == [(engaged, "b2b_drip", temporal_names.SIGNAL_ENGAGEMENT)]
     for kind, cid in leaving.items():
-        assert (cid, "b2b_drip", keys.SIGNAL_EXIT) in signals
+        assert (cid, "b2b_drip", temporal_names.SIGNAL_EXIT) in signals
         row = contact(engine, cid)
         assert (row.status, row.suppressed_reason) == ("suppressed", EXITS[kind])
     assert {s for s in signals if s[0] == group} == {
-        (group, "b2b_drip", keys.SIGNAL_EXIT),
-        (group, "b2c_cultivation", keys.SIGNAL_EXIT),
+        (group, "b2b_drip", temporal_names.SIGNAL_EXIT),
+        (group, "b2c_cultivation", temporal_names.SIGNAL_EXIT),
     }
     assert contact(engine, group).status == "suppressed"
     assert contact(engine, engaged).status == "active"  # a blocked bounce is not a bad address
@@ -82,7 +82,7 @@ async def test_events_arriving_after_an_unsubscribe_are_stored_but_signal_nothin
 
     assert first.status_code == late.status_code == 200
     assert api.count(contact_id=cid) == 4
-    assert [o.signal for o in api.outbox(contact_id=cid)] == [keys.SIGNAL_EXIT]
+    assert [o.signal for o in api.outbox(contact_id=cid)] == [temporal_names.SIGNAL_EXIT]
 
 
 async def test_events_for_unknown_contacts_and_without_custom_args_are_kept(api: ServedApi, engine: Engine) -> None:
@@ -97,7 +97,7 @@ async def test_events_for_unknown_contacts_and_without_custom_args_are_kept(api:
     assert response.status_code == 200, response.text
     assert api.count() == 2
     assert contact(engine, known).suppressed_reason == "complaint"
-    assert [o.signal for o in api.outbox(contact_id=known)] == [keys.SIGNAL_EXIT]
+    assert [o.signal for o in api.outbox(contact_id=known)] == [temporal_names.SIGNAL_EXIT]
     stranger = [e for e in _events(engine) if e.contact_id is None]
     assert stranger[0].data.get("email") == "stranger@example.com"  # kept for reconciliation
 
@@ -108,7 +108,7 @@ async def test_clicks_signal_only_the_journey_that_sent_the_drop(api: ServedApi,
 
     assert response.status_code == 200
     assert [(o.journey, o.signal) for o in api.outbox() if o.signal != ENROLL] == [
-        ("b2c_cultivation", keys.SIGNAL_ENGAGEMENT)
+        ("b2c_cultivation", temporal_names.SIGNAL_ENGAGEMENT)
     ]
     payload = api.outbox()[0].payload
     assert payload["kind"] == "clicked"

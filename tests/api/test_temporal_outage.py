@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from nurture.binaries import temporal_cli
 from nurture.temporal import register_search_attributes, search_attribute_flags
 from tests.api.payloads import event
@@ -82,7 +82,9 @@ async def test_events_accepted_while_temporal_is_down_reach_the_journey_in_order
                 headers=AUTH,
             )
             cid = opted_in.json()["contact_id"]
-            handle = client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult)
+            handle = client.get_workflow_handle(
+                workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
+            )
             await wait_for_step(handle, "page_view(/pricing*) or clicked", within=30)
 
             temporal.stop()
@@ -91,7 +93,7 @@ async def test_events_accepted_while_temporal_is_down_reach_the_journey_in_order
             assert click.status_code == unsubscribe.status_code == 200  # accepted while Temporal is down
             await asyncio.sleep(1.0)  # the relay is trying: the SDK retries the refused signal for ~10 s
             pending = [row.signal for row in api.outbox(delivered_at=None)]
-            assert pending == [keys.SIGNAL_ENGAGEMENT, keys.SIGNAL_EXIT]
+            assert pending == [temporal_names.SIGNAL_ENGAGEMENT, temporal_names.SIGNAL_EXIT]
 
             await temporal.start()
             # generous bounds: a loaded CI machine restarts the server and reconnects the worker slowly
@@ -103,4 +105,4 @@ async def test_events_accepted_while_temporal_is_down_reach_the_journey_in_order
                 async for e in handle.fetch_history_events()
                 if e.HasField("workflow_execution_signaled_event_attributes")
             ]
-            assert signals == [keys.SIGNAL_ENGAGEMENT, keys.SIGNAL_EXIT]  # nothing lost, in order
+            assert signals == [temporal_names.SIGNAL_ENGAGEMENT, temporal_names.SIGNAL_EXIT]  # nothing lost, in order

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from nurture import keys, links
+from nurture import links, temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.db import Event, Touch, Visitor
 from nurture.db.engine import session_scope
@@ -48,7 +48,7 @@ async def test_anonymous_views_become_the_contacts_after_identify_and_reach_list
     assert [e.contact_id for e in _events(engine, kind="page_view")] == [cid, cid]  # history and score
     signals = api.outbox(contact_id=cid)
     assert [(o.journey, o.signal, o.payload["url"]) for o in signals] == [
-        ("b2b_drip", keys.SIGNAL_PAGE_VIEW, "https://ledgerline.example/pricing")
+        ("b2b_drip", temporal_names.SIGNAL_PAGE_VIEW, "https://ledgerline.example/pricing")
     ]  # b2b_drip waits for /pricing*, not for the blog; the query (PII here) never reaches Temporal
 
     later = await api.http.post("/track", json={"anonymous_id": "anon-1", "url": "https://ledgerline.example/pricing"})
@@ -135,7 +135,9 @@ async def test_signed_clicks_redirect_only_to_the_signed_url_and_count_once(api:
     assert opened.headers["content-type"] == "image/gif"
     assert (forged.status_code, swapped.status_code, javascript.status_code) == (403, 403, 403)
     assert [e.kind for e in _events(engine, contact_id=cid)] == ["clicked", "opened"]  # the double click once
-    assert [o.signal for o in api.outbox(contact_id=cid)] == [keys.SIGNAL_ENGAGEMENT]  # nobody waits for opens
+    assert [o.signal for o in api.outbox(contact_id=cid)] == [
+        temporal_names.SIGNAL_ENGAGEMENT
+    ]  # nobody waits for opens
 
 
 async def test_identify_on_opt_in_stitches_in_the_same_request(api: ServedApi, engine: Engine) -> None:
@@ -159,7 +161,10 @@ async def test_identify_on_opt_in_stitches_in_the_same_request(api: ServedApi, e
     cid = response.json()["contact_id"]
     assert response.json()["events_attributed"] == 1
     rows = [(o.journey, o.signal) for o in api.outbox(contact_id=cid)]
-    assert rows == [("b2c_cultivation", ENROLL), ("b2c_cultivation", keys.SIGNAL_PAGE_VIEW)]  # enroll, then tell
+    assert rows == [
+        ("b2c_cultivation", ENROLL),
+        ("b2c_cultivation", temporal_names.SIGNAL_PAGE_VIEW),
+    ]  # enroll, then tell
     with session_scope(engine) as s:
         visitor = s.get(Visitor, "anon-9")
         assert visitor is not None
@@ -175,7 +180,7 @@ def _touch(engine: Engine, contact_id: int, item_id: str, sent_at: datetime) -> 
             idempotency_key=f"test:{contact_id}:{item_id}",
             contact_id=contact_id,
             journey="b2b_drip",
-            workflow_id=keys.journey_workflow_id("b2b_drip", contact_id),
+            workflow_id=workflow_ids.journey_workflow_id("b2b_drip", contact_id),
             step="test drop",
             item_id=item_id,
             sender="outbox",
@@ -215,7 +220,9 @@ async def test_link_scanner_clicks_are_stored_with_the_reason_but_never_count(ap
     ]
     reasons = [str(e.data.get("machine_reason", "")) for e in clicks[:3]]
     assert "HEAD" in reasons[0] and "scanner" in reasons[1] and "delivery" in reasons[2]
-    assert [o.signal for o in api.outbox(contact_id=cid)] == [keys.SIGNAL_ENGAGEMENT], "only the person's click"
+    assert [o.signal for o in api.outbox(contact_id=cid)] == [temporal_names.SIGNAL_ENGAGEMENT], (
+        "only the person's click"
+    )
     rules = scoring_for("b2b_drip")
     assert rules.value(Engagement("clicked", now, machine=True))[1] == 0
     assert rules.value(Engagement("clicked", now))[1] > 0

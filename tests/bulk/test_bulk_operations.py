@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from nurture import keys, temporal_names
+from nurture import temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.db import BulkAction, BulkOperation, BulkOperationItem, Enrollment, Score
 from nurture.db.engine import session_scope
@@ -26,7 +26,8 @@ def audience(engine: Engine) -> dict[str, list[int]]:
         journey = "b2c_cultivation" if n == 6 else "b2b_drip"
         stage = "decision" if n in (0, 1, 5) else "awareness"
         with session_scope(engine) as s:
-            s.add(Enrollment(contact_id=cid, journey=journey, workflow_id=keys.journey_workflow_id(journey, cid),
+            wid = workflow_ids.journey_workflow_id(journey, cid)
+            s.add(Enrollment(contact_id=cid, journey=journey, workflow_id=wid,
                              enrolled_at=now, ended_at=now if n == 5 else None))  # fmt: skip
             s.add(Score(contact_id=cid, journey=journey, score=10, stage="awareness", scored_at=now))
             s.add(Score(contact_id=cid, journey=journey, score=50 if stage == "decision" else 5, stage=stage,

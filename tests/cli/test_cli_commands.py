@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import workflow_ids
 from nurture.config import Settings
 from nurture.db import Contact, Enrollment
 from workers.journey_worker import build_worker
@@ -93,7 +93,7 @@ async def test_enroll_a_csv_then_status_and_journeys_show_them(
 
         status = await asyncio.to_thread(nurture, env, "status", str(ines))
         assert status.returncode == 0, status.stderr
-        assert keys.journey_workflow_id("b2b_drip", ines) in status.stdout
+        assert workflow_ids.journey_workflow_id("b2b_drip", ines) in status.stdout
         assert "lead score" in status.stdout
         assert "phase" in status.stdout
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Enrollment
@@ -42,15 +42,15 @@ async def test_a_failed_or_stopped_journey_says_why_and_can_be_enrolled_again(
         assert first.returncode == 0, first.stderr
         with Session(engine) as session:
             cid = session.exec(select(Enrollment.contact_id)).one()
-        drip = client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", cid))
+        drip = client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", cid))
 
         # A journey this process does not know is refused before anything starts ...
         with pytest.raises(EnrollError, match="unknown journey 'brand_new'"):
             await enroll(client, engine, settings, cid, "brand_new")
         # ... and one a newer client started but this worker does not know fails its run at once, saying why.
         unknown = await client.start_workflow(
-            keys.JOURNEY_WORKFLOW, JourneyInput(journey="brand_new", contact_id=cid),
-            id=keys.journey_workflow_id("brand_new", cid), task_queue=task_queue,
+            temporal_names.JOURNEY_WORKFLOW, JourneyInput(journey="brand_new", contact_id=cid),
+            id=workflow_ids.journey_workflow_id("brand_new", cid), task_queue=task_queue,
         )  # fmt: skip
         with pytest.raises(WorkflowFailureError):
             await unknown.result()
@@ -63,7 +63,9 @@ async def test_a_failed_or_stopped_journey_says_why_and_can_be_enrolled_again(
         # Ops stop the drip: a late page view does not bring it back, status says who stopped it and why.
         await drip.terminate(reason="stopped by ops for a data fix")
         late = PageView("late-pv", "https://ledger.example/pricing", utcnow())
-        assert not await signal_journey(client, engine, settings, cid, "b2b_drip", keys.SIGNAL_PAGE_VIEW, late)
+        assert not await signal_journey(
+            client, engine, settings, cid, "b2b_drip", temporal_names.SIGNAL_PAGE_VIEW, late
+        )
         assert (await drip.describe()).status == WorkflowExecutionStatus.TERMINATED
         stopped = await asyncio.to_thread(nurture, env, "status", str(cid), "--journey", "b2b_drip")
         text = flat(stopped.stdout)
@@ -78,6 +80,6 @@ async def test_a_failed_or_stopped_journey_says_why_and_can_be_enrolled_again(
         assert nobody.returncode == 0, nobody.stderr
         assert "no journey's entry rule matches persona 'general'" in flat(nobody.stdout), nobody.stdout
         assert "0 enrollment(s) delivered" in nobody.stdout
-        described = await client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", cid)).describe()
+        described = await client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", cid)).describe()
         assert described.status == WorkflowExecutionStatus.RUNNING
         await client.get_workflow_handle(described.id).terminate("test over")

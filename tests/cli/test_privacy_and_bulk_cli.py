@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from nurture import keys
+from nurture import workflow_ids
 from nurture.clock import utcnow
 from nurture.db import Contact, Enrollment, Erasure
 from nurture.db.engine import session_scope
@@ -33,7 +33,8 @@ def env(engine: Engine, tmp_path: Path) -> dict[str, str]:
 def test_export_then_erase_then_erase_again(engine: Engine, tmp_path: Path) -> None:
     cid = add_contact(engine, email="quill@example.com", first_name="Quentin")
     with session_scope(engine) as s:
-        s.add(Enrollment(contact_id=cid, journey="b2b_drip", workflow_id=keys.journey_workflow_id("b2b_drip", cid),
+        wid = workflow_ids.journey_workflow_id("b2b_drip", cid)
+        s.add(Enrollment(contact_id=cid, journey="b2b_drip", workflow_id=wid,
                          enrolled_at=utcnow()))  # fmt: skip
     exported = nurture(env(engine, tmp_path), "contacts", "export", str(cid))
     assert exported.returncode == 0, exported.stderr
@@ -55,7 +56,8 @@ def test_export_then_erase_then_erase_again(engine: Engine, tmp_path: Path) -> N
 def test_bulk_preview_shows_count_and_sample_and_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     cid = add_contact(engine)
     with session_scope(engine) as s:
-        s.add(Enrollment(contact_id=cid, journey="b2b_drip", workflow_id=keys.journey_workflow_id("b2b_drip", cid),
+        wid = workflow_ids.journey_workflow_id("b2b_drip", cid)
+        s.add(Enrollment(contact_id=cid, journey="b2b_drip", workflow_id=wid,
                          enrolled_at=utcnow()))  # fmt: skip
     shown = nurture(env(engine, tmp_path), "bulk", "pause", "--journey", "b2b_drip", "--reason", "r", "--preview")
     assert shown.returncode == 0, shown.stderr

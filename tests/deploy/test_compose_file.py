@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from nurture import keys
+from nurture import search_attributes
 from nurture.temporal import search_attribute_flags
 from workers.journey_worker import LIVENESS_FILE
 
@@ -120,7 +120,7 @@ def test_the_namespace_step_registers_exactly_nurtures_search_attributes() -> No
     registered = set(re.findall(r"^\s+(Nurture\w+=\w+)", script, re.MULTILINE))
     expected = set(search_attribute_flags()[1::2])
     assert registered == expected
-    assert len(expected) == len(keys.ALL_SEARCH_ATTRIBUTES)
+    assert len(expected) == len(search_attributes.ALL_SEARCH_ATTRIBUTES)
 
 
 def test_workers_scale_no_fixed_name_or_host_port_and_wait_for_migrate() -> None:

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import sendgrid_args, workflow_ids
 from nurture.broadcasts.audience import Audience
 from nurture.broadcasts.models import BroadcastCreate
 from nurture.broadcasts.service import DeliveryOptions
@@ -120,7 +120,7 @@ async def test_three_workers_finish_journeys_and_a_broadcast_with_one_killed_and
                 asyncio.gather(
                     *(
                         rig.client.get_workflow_handle(
-                            keys.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
+                            workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
                         ).result()
                         for cid in finishing
                     )
@@ -129,7 +129,7 @@ async def test_three_workers_finish_journeys_and_a_broadcast_with_one_killed_and
             )
             identities = set()
             for cid in finishing:
-                handle = rig.client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", cid))
+                handle = rig.client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", cid))
                 async for e in handle.fetch_history_events():
                     if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
                         identities.add(e.workflow_task_started_event_attributes.identity)
@@ -145,7 +145,8 @@ async def test_three_workers_finish_journeys_and_a_broadcast_with_one_killed_and
     broadcast_touches = rig.sent_touches(broadcast_id=created.id)
     assert sorted(t.contact_id for t in broadcast_touches) == sorted(audience_ids)  # one each
     sent = collections.Counter(
-        (m.custom_args[keys.CUSTOM_ARG_CONTACT], m.custom_args[keys.CUSTOM_ARG_ITEM]) for m in fake.messages
+        (m.custom_args[sendgrid_args.CUSTOM_ARG_CONTACT], m.custom_args[sendgrid_args.CUSTOM_ARG_ITEM])
+        for m in fake.messages
     )
     assert sent and max(sent.values()) == 1, f"a drop went out twice: {[k for k, v in sent.items() if v > 1]}"
     for result in results:

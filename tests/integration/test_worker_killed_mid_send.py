@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import sendgrid_args, workflow_ids
 from nurture.clock import utcnow
 from nurture.context import AppContext
 from nurture.db import Touch
@@ -96,14 +96,16 @@ async def test_a_worker_killed_mid_send_continues_within_seconds_and_the_drop_en
                         proc.kill()
                         proc.wait(10)
                 with contextlib.suppress(Exception):
-                    await client.get_workflow_handle(keys.journey_workflow_id("b2b_drip", cid)).terminate("test over")
+                    await client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", cid)).terminate(
+                        "test over"
+                    )
 
     settled = drops(sqlite_engine, cid)[0]
     assert settled.id == touch.id
-    accepted = [m for m in fake.messages if m.custom_args[keys.CUSTOM_ARG_TOUCH] == str(touch.id)]
+    accepted = [m for m in fake.messages if m.custom_args[sendgrid_args.CUSTOM_ARG_TOUCH] == str(touch.id)]
     assert len(accepted) == 1  # sent exactly once...
     assert (settled.status, settled.message_id) == ("sent", accepted[0].message_id)  # ...settled by its events
-    sent = collections.Counter(m.custom_args[keys.CUSTOM_ARG_ITEM] for m in fake.messages)
+    sent = collections.Counter(m.custom_args[sendgrid_args.CUSTOM_ARG_ITEM] for m in fake.messages)
     assert max(sent.values()) == 1, sent
     print(f"journey resumed {resumed_after:.1f} s after the kill")
     assert resumed_after < 45, f"the journey waited {resumed_after:.0f} s after the crash"

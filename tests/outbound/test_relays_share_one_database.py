@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from nurture import keys
+from nurture import temporal_names
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.context import AppContext
@@ -55,7 +55,7 @@ def seed_outbox(engine: Engine) -> dict[int, list[int]]:
         for k in range(ROWS_EACH):  # interleaved, in a different contact order each round
             turn = ids[k % len(ids) :] + ids[: k % len(ids)]
             order = turn if k % 2 else turn[::-1]
-            signals = [OutboxSignal(cid, None, "b2b_drip", keys.SIGNAL_ENGAGEMENT, {"k": k}) for cid in order]
+            signals = [OutboxSignal(cid, None, "b2b_drip", temporal_names.SIGNAL_ENGAGEMENT, {"k": k}) for cid in order]
             outbox.write(conn, signals, now)
         rows = conn.execute(select(OUTBOX.c.contact_id, OUTBOX.c.id).order_by(OUTBOX.c.id)).all()
     expected: dict[int, list[int]] = defaultdict(list)

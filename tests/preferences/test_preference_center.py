@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from nurture import keys, tokens
+from nurture import temporal_names, tokens, workflow_ids
 from nurture.clock import utcnow
 from nurture.db import Broadcast, Contact, Enrollment, Event, OutboxEmail, Preference
 from nurture.db.engine import session_scope
@@ -41,7 +41,7 @@ def prefs(engine: Engine, contact_id: int) -> Preference | None:
 async def test_get_only_shows_and_post_changes_topics_frequency_and_snooze(api: ServedApi, engine: Engine) -> None:
     cid = add_contact(engine, email="pat@example.com", topics=["compliance"])
     with session_scope(engine) as s:
-        workflow_id = keys.journey_workflow_id("b2b_drip", cid)
+        workflow_id = workflow_ids.journey_workflow_id("b2b_drip", cid)
         s.add(Enrollment(contact_id=cid, journey="b2b_drip", workflow_id=workflow_id, enrolled_at=utcnow()))
     path = preferences_path(api, engine, cid)
 
@@ -65,7 +65,7 @@ async def test_get_only_shows_and_post_changes_topics_frequency_and_snooze(api: 
         assert contact is not None and contact.topics == ["automation"]
         kinds = {e.kind for e in s.exec(select(Event).where(col(Event.kind).startswith("preference_"))).all()}
     assert kinds == {"preference_topics", "preference_frequency", "preference_snoozed_until"}
-    [signal] = api.outbox(contact_id=cid, signal=keys.SIGNAL_PREFERENCES)
+    [signal] = api.outbox(contact_id=cid, signal=temporal_names.SIGNAL_PREFERENCES)
     assert signal.journey == "b2b_drip" and signal.payload["frequency"] == "weekly"
     assert "pat@" not in str(signal.payload)  # ids and choices only go to Temporal
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from nurture import keys
+from nurture import workflow_ids
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.context import AppContext
@@ -37,7 +37,8 @@ async def test_erase_ends_the_journey_and_its_histories_hold_no_personal_data(
         s.add(Contact(id=CID, email=EMAIL, first_name="Ottoline", last_name="Vantwest", company="Marrowgate",
                       persona="finance-lead", time_zone="Europe/Berlin", topics=["compliance"],
                       consent_ip="198.51.100.23", created_at=now, updated_at=now))  # fmt: skip
-        s.add(Enrollment(contact_id=CID, journey="b2b_drip", workflow_id=keys.journey_workflow_id("b2b_drip", CID),
+        wid = workflow_ids.journey_workflow_id("b2b_drip", CID)
+        s.add(Enrollment(contact_id=CID, journey="b2b_drip", workflow_id=wid,
                          enrolled_at=now))  # fmt: skip
     async with build_worker(env.client, settings, sqlite_engine, task_queue=task_queue):
         handle = await start_journey(

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from nurture import keys
+from nurture import temporal_names, workflow_ids
 from nurture.db import Enrollment, Erasure, Event, Handoff, Preference, Touch, Visitor
 from nurture.db.engine import session_scope
 from tests.activities.helpers import T0, drop, outbox_activities
@@ -35,7 +35,7 @@ async def opt_in(api: ServedApi) -> int:
 
 def give_it_a_life(engine: Engine, cid: int) -> None:
     """Rows in every kind of table: a drop (rendered mail with the name), a visitor, a handoff, preferences."""
-    workflow_id = keys.journey_workflow_id("b2b_drip", cid)
+    workflow_id = workflow_ids.journey_workflow_id("b2b_drip", cid)
     with session_scope(engine) as s:
         s.add(Enrollment(contact_id=cid, journey="b2b_drip", workflow_id=workflow_id, enrolled_at=T0))
         s.add(Visitor(anonymous_id="anon-zq-1", contact_id=cid, first_seen_at=T0, identified_at=T0))
@@ -121,7 +121,7 @@ async def test_erase_leaves_no_personal_data_keeps_counts_and_suppresses_the_add
 
     assert personal_data_left(engine) == []
     assert (count(engine, Touch), count(engine, Event)) == (touches, events)  # aggregates intact
-    exits = api.outbox(contact_id=cid, signal=keys.SIGNAL_EXIT)
+    exits = api.outbox(contact_id=cid, signal=temporal_names.SIGNAL_EXIT)
     assert [(o.journey, o.payload["reason"]) for o in exits] == [("b2b_drip", "erased")]
     assert api.outbox(contact_id=cid, signal="enroll_journey") == []  # queued enrollments never start
     with session_scope(engine) as s:

@@ -48,6 +48,7 @@ from workflows.dsl.spec import (
     register_catalog,
     scoring_for,
 )
+from workflows.lead_rules import MqlRule, SlaPolicy, register_readiness, register_slas, register_stage_model
 from workflows.lifecycle import StageModel
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "JourneySpec",
     "JourneyView",
     "Matcher",
+    "MqlRule",
     "Offer",
     "PageRule",
     "Priority",
@@ -83,6 +85,7 @@ __all__ = [
     "Scored",
     "ScoringRules",
     "SendWindow",
+    "SlaPolicy",
     "StageModel",
     "Storyboard",
     "Verdict",
@@ -93,6 +96,9 @@ __all__ = [
     "journeys_for",
     "minutes",
     "register_catalog",
+    "register_readiness",
+    "register_slas",
+    "register_stage_model",
     "same_topic",
     "scoring_for",
     "stage_for",
