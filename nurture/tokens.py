@@ -44,7 +44,8 @@ def verify(secret: str, purpose: str, token: str, now: datetime | None = None) -
     try:
         payload, mac = token.split(".")
         expected = hmac.new(secret.encode(), f"{purpose}.{payload}".encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(mac)):
+        # the MAC as text, exactly as signed: a padded or re-encoded variant is another token, refused
+        if not hmac.compare_digest(_b64(expected).encode(), mac.encode()):
             raise BadTokenError("bad signature")
         fields = json.loads(_unb64(payload))
     except (ValueError, UnicodeDecodeError) as err:
