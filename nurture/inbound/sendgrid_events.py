@@ -138,7 +138,7 @@ def parse_batch(body: bytes) -> Batch:
     text = body.decode("utf-8", errors="surrogateescape")
     scan = _NumberScan()
     try:
-        raw = json.loads(text, parse_float=scan.float, parse_constant=scan.constant)
+        raw = json.loads(text, parse_float=scan.number, parse_constant=scan.constant)
     except json.JSONDecodeError as err:
         raise BatchError(f"body is not valid JSON: {err}") from err
     except RecursionError as err:
@@ -187,7 +187,7 @@ class _NumberScan:
     def __init__(self) -> None:
         self.finite = True
 
-    def float(self, text: str) -> float:
+    def number(self, text: str) -> float:
         value = float(text)
         if not math.isfinite(value):
             self.finite = False
