@@ -19,9 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-from bench.broadcast_fanout import Bench, environment, log, worker_processes
+from bench.broadcast_fanout import JOURNEY, Bench, environment, log, worker_processes
 from definitions import load_definitions
-from nurture.db.engine import make_engine
+from nurture.broadcasts.audience import Audience
+from nurture.broadcasts.audience import count as count_audience
+from nurture.context import open_engine
+from nurture.journey_client import enroll
 
 
 def rss_kb(pid: int) -> int:
@@ -31,16 +34,47 @@ def rss_kb(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+async def start(bench: Bench, contact_ids: list[int]) -> None:
+    """Enroll, then wait until every journey is visible and its first workflow task has run (it then sleeps:
+    in its wait after the first drop, or until quiet time ends)."""
+    slots = asyncio.Semaphore(64)
+
+    async def one(cid: int) -> None:
+        async with slots:
+            await enroll(bench.client, bench.engine, bench.settings, cid, JOURNEY, time_scale=2.0)
+
+    await asyncio.gather(*(one(cid) for cid in contact_ids))
+    query = Audience(journeys=[JOURNEY]).to_query()
+    total = contact_ids[-1] - int(bench.args.first_id) + 1
+    await bench.until_async(lambda: _at_least(bench, query, total), "every journey to be visible", 1800)
+
+
+async def settled_rss(pid: int) -> int:
+    """RSS once the worker has caught up (two reads 3 s apart within 1%)."""
+    before = rss_kb(pid)
+    while True:
+        await asyncio.sleep(3)
+        now = rss_kb(pid)
+        if abs(now - before) <= before / 100:
+            return now
+        before = now
+
+
+async def _at_least(bench: Bench, query: str, n: int) -> bool:
+    return await count_audience(bench.client, query) >= n
+
+
 async def run(args: argparse.Namespace) -> None:
     load_definitions()  # an entry point: enrolment checks journey keys
     steps = [int(s) for s in args.steps.split(",")]
     args.n, args.batch_n = steps[-1], 0
     with environment(args) as (settings, home, server):
-        engine = make_engine(settings.effective_database_url)
+        engine = open_engine(settings)
         client = await server.client()
         bench = Bench(args, settings, engine, client)
         with worker_processes(settings, 1, args.cache, home) as (worker,):
             ids = bench.add_contacts()
+            args.first_id = ids[0]
             await asyncio.sleep(3)
             baseline = rss_kb(worker.pid)
             print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cache bound {args.cache}")
@@ -48,9 +82,8 @@ async def run(args: argparse.Namespace) -> None:
             done, previous = 0, baseline
             for step in steps:
                 started = time.monotonic()
-                await bench.start_journeys(ids[done:step])
-                await asyncio.sleep(2)  # the last workflow tasks settle into the cache
-                rss = rss_kb(worker.pid)
+                await start(bench, ids[done:step])
+                rss = await settled_rss(worker.pid)
                 cached = min(step, args.cache)
                 per = (rss - baseline) / cached if cached else 0.0
                 grew = (rss - previous) / max(1, step - done)
