@@ -19,7 +19,8 @@ How to read the output
     raw signal rate, and the ratio webhook events/s / raw signals/s. The issue's target is >= 2,000 events/s
     stored and routed on a 2-core machine. Nothing here is asserted anywhere.
 
-Run: `.venv/bin/python -m bench.webhook_throughput [--batches 20] [--contacts 200] [--database-url URL]`.
+Run: `.venv/bin/python -m bench.webhook_throughput [--batches 20] [--contacts 200] [--database-url URL]`;
+`--path` runs only `bench.ingest_path` (nurture's store+route against a raw bulk insert, SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -262,7 +263,17 @@ def main() -> None:
     parser.add_argument("--raw-signals", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64, help="raw signals in flight (the relay's default)")
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary directory")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument(
+        "--path", action="store_true", help="only the store+route path against a raw bulk insert, both databases"
+    )
+    args = parser.parse_args()
+    if args.path:
+        from bench import ingest_path  # the in-process comparison (no HTTP, no Temporal)
+
+        ingest_path.main(["--batches", str(args.batches), "--batch", str(args.batch), "--contacts", str(args.contacts)])
+        sys.stdout.flush()
+        os._exit(0)
+    asyncio.run(run(args))
     sys.stdout.flush()
     os._exit(0)  # the Temporal client can crash at interpreter exit (sdk-python #300)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -135,8 +136,9 @@ def parse_batch(body: bytes) -> Batch:
     """Parse a raw webhook body; BatchError when it is not a JSON array, else each event is used or rejected."""
     # invalid UTF-8 becomes lone surrogates, so the event carrying it is rejected alone
     text = body.decode("utf-8", errors="surrogateescape")
+    scan = _NumberScan()
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, parse_float=scan.number, parse_constant=scan.constant)
     except json.JSONDecodeError as err:
         raise BatchError(f"body is not valid JSON: {err}") from err
     except RecursionError as err:
@@ -144,8 +146,9 @@ def parse_batch(body: bytes) -> Batch:
     if not isinstance(raw, list):
         raise BatchError(f"body must be a JSON array of events, got {type(raw).__name__}")
     batch = Batch([], [])
+    clean = scan.finite and _clean_text(text)  # then no event needs the walk for NULs, surrogates, NaN
     for position, item in enumerate(raw):
-        problem = unstorable(item)
+        problem = unstorable(item) if not clean or not isinstance(item, dict) else None
         if problem is None:
             try:
                 batch.events.append(_normalise(_EVENT.validate_python(item), item))
@@ -176,6 +179,32 @@ def unstorable(item: Any) -> str | None:
         elif isinstance(value, float) and not math.isfinite(value):
             return "a number is not finite (NaN or Infinity)"
     return None
+
+
+class _NumberScan:
+    """json.loads hooks that notice a number JSON cannot store (NaN, Infinity, or a float overflowing to inf)."""
+
+    def __init__(self) -> None:
+        self.finite = True
+
+    def number(self, text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            self.finite = False
+        return value
+
+    def constant(self, text: str) -> float:
+        self.finite = False
+        return float(text)
+
+
+# a JSON escape that decodes to NUL or to a UTF-16 surrogate (paired ones too: then the walk decides)
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _clean_text(text: str) -> bool:
+    """True when no string in the decoded body can hold a NUL or a lone surrogate (the per-event walk is moot)."""
+    return _encodable(text) and not _SUSPECT_ESCAPE.search(text)
 
 
 def _encodable(text: str) -> bool:
