@@ -151,6 +151,7 @@ class JourneyCarry:
     last_why: str = ""
     runs: int = 1
     started_at: datetime | None = None  # first run's start: the epoch of the compressed journey clock
+    lifecycle_stage: str | None = None  # as a journey step last moved it (NurtureLifecycleStage); None: not yet
 
     @property
     def offered_items(self) -> list[str]:
@@ -279,6 +280,7 @@ class HandoffResult:
     # Set when the journey has a handoff SLA (`definitions.leads.sla.SLAS`): when sales must have accepted, in
     # business hours of the routed owner. None: no SLA (histories recorded before this field replay unchanged).
     sla_deadline: datetime | None = None
+    lifecycle_stage: str | None = None  # the contact's stage once handed off (mql); None in older histories
 
 
 @dataclass(frozen=True)

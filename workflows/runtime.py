@@ -154,6 +154,8 @@ class JourneyRuntime:
                 summary=f"contact {self.inp.contact_id} reaches {stage}",
             )
             self.shown.decide(f"lifecycle stage {stage}" if moved else f"stays before {stage}", why)
+            if moved:
+                self.shown.show_lifecycle_stage(stage)
             return "1" if moved else "0"
 
         return await self.journal.step("stage", live) == "1"

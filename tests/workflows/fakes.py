@@ -45,6 +45,7 @@ class Recorder:
     # When set, the handoff activity reports that it started and then holds until the test opens the gate.
     handoff_gate: asyncio.Event | None = None
     handoff_started: asyncio.Event = field(default_factory=asyncio.Event)
+    handoff_stage: str | None = None  # the lifecycle stage the handoff activity reports (the real one: mql)
     _sent_keys: dict[str, SendDropResult] = field(default_factory=dict)
 
     def sent(self, contact_id: int | None = None) -> list[SendDropInput]:
@@ -86,7 +87,7 @@ class Recorder:
             rec.handoff_started.set()
             if rec.handoff_gate is not None:
                 await rec.handoff_gate.wait()
-            return HandoffResult(handoff_id=len(rec.handoffs), delivered=True)
+            return HandoffResult(handoff_id=len(rec.handoffs), delivered=True, lifecycle_stage=rec.handoff_stage)
 
         @activity.defn(name=temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK)
         async def record_sales_feedback(inp: SalesFeedbackInput) -> None:
