@@ -28,6 +28,7 @@ from nurture.api import (
     preferences,
     privacy,
     sales,
+    tasks,
     tracking,
     unsubscribe,
     webhooks,
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(privacy.router)
     app.include_router(preferences.router)
     app.include_router(bulk.router)
+    app.include_router(tasks.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:

@@ -28,6 +28,7 @@ def _register() -> None:
         migrate,
         owners,
         status,
+        tasks,
         worker,
     )
 
