@@ -3,7 +3,7 @@
 Audience: contacts enrolled with persona finance-lead or it-lead. Owner: growth marketing.
 Rhythm: one informational drop about every two weeks, inside business hours in the contact's time zone.
 Readiness: checked gently every third drop, or at once after a pricing-page visit. A lead nearly ready (score
-within reach of the threshold) gets a phone call first (seed 001: "most effectively via telephone"): interested on
+just under the threshold) gets a phone call first (seed 001: "most effectively via telephone"): interested on
 the phone goes to sales; not now, no answer or no outcome within a week keeps the rhythm.
 Exits: unsubscribe, bounce or complaint (at any moment); sales accepts the lead; the catalog runs out.
 """
@@ -13,14 +13,15 @@ from workflows.dsl import EMAIL_CLICKED, PAGE_VIEW, EntryRule, Journey, journey,
 
 CADENCE = weeks(2)
 PRICING_PAGE = PAGE_VIEW("/pricing*")
-NEARLY_READY = 36  # a lead score this close to the threshold (45) is worth a call
+THRESHOLD = 45
+NEARLY_READY = 36  # a score this close under the threshold is worth a call (a higher one was refused on fit)
 CALL_TIMEOUT = weeks(1)
 
 
 @journey(
     "b2b_drip",
     catalog=LEDGERLINE,
-    threshold=45,
+    threshold=THRESHOLD,
     entry=EntryRule(personas={"finance-lead", "it-lead"}),  # newsletter and whitepaper opt-ins
 )
 async def b2b_drip(j: Journey) -> None:
@@ -39,7 +40,7 @@ async def b2b_drip(j: Journey) -> None:
         # Ask gently: only after strong engagement, or every third drop.
         checked = pricing_visit or j.drops_sent % 3 == 0
         ready, why = checked and await j.ready(), "qualified by lead score"
-        if checked and not ready and j.score >= NEARLY_READY and j.changed("call-when-nearly-ready"):
+        if checked and not ready and NEARLY_READY <= j.score < THRESHOLD and j.changed("call-when-nearly-ready"):
             call = await j.call_task("nearly ready: check gently by phone", timeout=CALL_TIMEOUT)
             ready, why = call.interested, f"interested on the phone ({call.value})"
         if ready:
