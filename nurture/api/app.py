@@ -27,6 +27,7 @@ from nurture.api import (
     identity,
     preferences,
     privacy,
+    purchases,
     sales,
     tasks,
     tracking,
@@ -106,6 +107,7 @@ def create_app(
     app.include_router(preferences.router)
     app.include_router(bulk.router)
     app.include_router(tasks.router)
+    app.include_router(purchases.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:
