@@ -31,6 +31,7 @@ from nurture.lifecycle.leads import refresh_lead
 from nurture.lifecycle.routing import Assignment, assign_owner, owner_card
 from nurture.lifecycle.sla import handoff_deadline
 from nurture.lifecycle.stages import move_stage
+from nurture.lifecycle.tables import LEAD
 from nurture.logging import get_logger
 from nurture.verdicts import UnknownHandoffError, VerdictRefusedError, record_no_feedback, take_verdict
 from workflows.dsl import find_item
@@ -62,7 +63,8 @@ class SalesHandoff:
         result = self._hand_off(inp)
         with self._engine.connect() as conn:  # the SLA clock runs from the handoff, in its owner's business hours
             deadline = handoff_deadline(conn, result.handoff_id, inp.journey, inp.now)
-        return result if deadline is None else replace(result, sla_deadline=deadline)
+            stage = conn.execute(select(LEAD.c.stage).where(LEAD.c.contact_id == inp.contact_id)).scalar()
+        return replace(result, sla_deadline=deadline, lifecycle_stage=stage)
 
     def _hand_off(self, inp: HandoffInput) -> HandoffResult:
         handoff = self._record(inp)

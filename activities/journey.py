@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from temporalio import activity
 
+from activities.call_task import CallTasks
 from activities.drop import DropSender
 from activities.email import EmailSender, build_sender
 from activities.handoff import SalesHandoff
@@ -43,6 +44,7 @@ from workflows.payloads import (
     SendDropInput,
     SendDropResult,
 )
+from workflows.task_payloads import CallTaskInput, CallTaskResult, CloseCallTaskInput
 
 log = get_logger(__name__)
 
@@ -59,6 +61,7 @@ class JourneyActivities:
         self._scorer = Scorer(engine)
         self._handoffs = SalesHandoff(settings, engine, crm_http)
         self._sla = SlaEscalation(settings, engine, crm_http)
+        self._calls = CallTasks(settings, engine, crm_http)
 
     @activity.defn(name=temporal_names.ACTIVITY_SEND_DROP)
     def send_drop(self, inp: SendDropInput) -> SendDropResult:
@@ -99,6 +102,16 @@ class JourneyActivities:
     def record_sales_feedback(self, inp: SalesFeedbackInput) -> dict[str, str] | None:
         """Accepted / rejected / no feedback (None) on the handoff; a verdict the CRM stored first is returned."""
         return self._handoffs.record_feedback(inp)
+
+    @activity.defn(name=temporal_names.ACTIVITY_CREATE_CALL_TASK)
+    def create_call_task(self, inp: CallTaskInput) -> CallTaskResult:
+        """Record the call task once per (workflow, attempt) and deliver it to the CRM webhook if configured."""
+        return self._calls.create(inp)
+
+    @activity.defn(name=temporal_names.ACTIVITY_CLOSE_CALL_TASK)
+    def close_call_task(self, inp: CloseCallTaskInput) -> str:
+        """The journey stopped waiting: "timed_out", or the outcome a rep recorded first."""
+        return self._calls.close(inp)
 
     @activity.defn(name=temporal_names.ACTIVITY_END_JOURNEY)
     def end_journey(self, inp: JourneyEndInput) -> None:
@@ -164,6 +177,8 @@ class JourneyActivities:
             self.record_sales_feedback,
             self.escalate_handoff,
             self.reach_stage,
+            self.create_call_task,
+            self.close_call_task,
             self.end_journey,
             self.record_broadcast_outcome,
         ]

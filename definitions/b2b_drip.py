@@ -2,7 +2,9 @@
 
 Audience: contacts enrolled with persona finance-lead or it-lead. Owner: growth marketing.
 Rhythm: one informational drop about every two weeks, inside business hours in the contact's time zone.
-Readiness: checked gently every third drop, or at once after a pricing-page visit.
+Readiness: checked gently every third drop, or at once after a pricing-page visit. A lead nearly ready (score
+just under the threshold) gets a phone call first (seed 001: "most effectively via telephone"): interested on
+the phone goes to sales; not now, no answer or no outcome within a week keeps the rhythm.
 Exits: unsubscribe, bounce or complaint (at any moment); sales accepts the lead; the catalog runs out.
 """
 
@@ -11,12 +13,15 @@ from workflows.dsl import EMAIL_CLICKED, PAGE_VIEW, EntryRule, Journey, journey,
 
 CADENCE = weeks(2)
 PRICING_PAGE = PAGE_VIEW("/pricing*")
+THRESHOLD = 45
+NEARLY_READY = 36  # a score this close under the threshold is worth a call (a higher one was refused on fit)
+CALL_TIMEOUT = weeks(1)
 
 
 @journey(
     "b2b_drip",
     catalog=LEDGERLINE,
-    threshold=45,
+    threshold=THRESHOLD,
     entry=EntryRule(personas={"finance-lead", "it-lead"}),  # newsletter and whitepaper opt-ins
 )
 async def b2b_drip(j: Journey) -> None:
@@ -33,8 +38,13 @@ async def b2b_drip(j: Journey) -> None:
             j.decide("check readiness now", f"visited {heard.url}: a strong buying signal")
 
         # Ask gently: only after strong engagement, or every third drop.
-        if (pricing_visit or j.drops_sent % 3 == 0) and await j.ready():
-            answer = await j.hand_off("qualified by lead score")
+        checked = pricing_visit or j.drops_sent % 3 == 0
+        ready, why = checked and await j.ready(), "qualified by lead score"
+        if checked and not ready and NEARLY_READY <= j.score < THRESHOLD and j.changed("call-when-nearly-ready"):
+            call = await j.call_task("nearly ready: check gently by phone", timeout=CALL_TIMEOUT)
+            ready, why = call.interested, f"interested on the phone ({call.value})"
+        if ready:
+            answer = await j.hand_off(why)
             if answer.accepted:
                 return  # a customer now: sales takes it from here
             await j.cool_down()  # rejected or unanswered: rest, then back to nurture with the reason kept

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from definitions.leads.stages import STAGES as LIFECYCLE
 from nurture import search_attributes
 from workflows.dsl import REGISTRY, STAGES
 
@@ -30,6 +31,11 @@ def check_journeys(values: Iterable[str]) -> None:
 
 def check_stages(values: Iterable[str]) -> None:
     _refuse_unknown("stages", values, STAGES)
+
+
+def check_lifecycle_stages(values: Iterable[str]) -> None:
+    """Lifecycle stages of the team's stage model (`definitions/leads/stages.py`), not the buying stages."""
+    _refuse_unknown("lifecycle stages", values, LIFECYCLE.names)
 
 
 def check_phases(values: Iterable[str], *, ended: bool = False) -> None:

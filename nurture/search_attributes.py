@@ -27,6 +27,10 @@ PHASE_ENDED = "ended"
 PHASES = (*RUNNING_PHASES, PHASE_ENDED)
 PATCH_PHASE_ENDED = "phase-ended-on-close"  # workflow.patched id: ended journeys upsert NurturePhase = 'ended'
 SA_TOPICS = SearchAttributeKey.for_keyword_list("NurtureTopics")
+# The contact's lifecycle stage (definitions/leads/stages.py: subscriber ... advocate) as the journey last moved it
+# through one of its own steps (reach_stage, a handoff making an MQL); unset until a journey step moves it.
+SA_LIFECYCLE_STAGE = SearchAttributeKey.for_keyword("NurtureLifecycleStage")
+PATCH_LIFECYCLE_STAGE = "lifecycle-stage-sa"  # workflow.patched id: histories from before it replay without it
 # Broadcast workflows
 SA_BROADCAST_ID = SearchAttributeKey.for_keyword("NurtureBroadcastId")
 SA_BROADCAST_STATE = SearchAttributeKey.for_keyword("NurtureBroadcastState")
@@ -42,6 +46,7 @@ ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     SA_DROPS_SENT,
     SA_PHASE,
     SA_TOPICS,
+    SA_LIFECYCLE_STAGE,
     SA_BROADCAST_ID,
     SA_BROADCAST_STATE,
     SA_BROADCAST_SIGNALLED,

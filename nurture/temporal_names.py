@@ -20,6 +20,7 @@ SIGNAL_SALES_FEEDBACK = "receive_sales_feedback"
 SIGNAL_PREFERENCES = "update_preferences"  # preference center choices (ids and choices only)
 SIGNAL_PAUSE_JOURNEY = "pause_journey"  # bulk control: send nothing, keep hearing events
 SIGNAL_RESUME_JOURNEY = "resume_journey"
+SIGNAL_CALL_OUTCOME = "record_call_outcome"  # a rep recorded how a call task went
 QUERY_STATUS = "status"
 # Goals: an exit signal with reason EXIT_GOAL_REACHED ends a journey whose goal happened (payload "goal" names it).
 EXIT_GOAL_REACHED = "goal_reached"
@@ -39,6 +40,8 @@ ACTIVITY_REACH_STAGE = "reach_stage"
 ACTIVITY_HAND_OFF = "hand_off_to_sales"
 ACTIVITY_RECORD_SALES_FEEDBACK = "record_sales_feedback"
 ACTIVITY_END_JOURNEY = "end_journey"
+ACTIVITY_CREATE_CALL_TASK = "create_call_task"
+ACTIVITY_CLOSE_CALL_TASK = "close_call_task"
 ACTIVITY_RECORD_BROADCAST_OUTCOME = "record_broadcast_outcome"
 
 # Activities broadcasts call.

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.retry import QUICK_RETRY
     from workflows.runtime import JourneyRuntime
+    from workflows.task_payloads import CallOutcomeReport
 
 
 @workflow.defn(name=temporal_names.JOURNEY_WORKFLOW)
@@ -109,6 +110,10 @@ class JourneyWorkflow:
     @workflow.signal(name=temporal_names.SIGNAL_SALES_FEEDBACK)
     def receive_sales_feedback(self, feedback: SalesFeedback) -> None:
         self._rt.inbox.on_sales_feedback(feedback)
+
+    @workflow.signal(name=temporal_names.SIGNAL_CALL_OUTCOME)
+    def record_call_outcome(self, report: CallOutcomeReport) -> None:
+        self._rt.calls.on_outcome(report)
 
     @workflow.query(name=temporal_names.QUERY_STATUS)
     def status(self) -> JourneyStatus:

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from nurture import search_attributes, temporal_names
     from workflows import dsl
     from workflows.calendar import next_window_start
+    from workflows.calls import Calls
     from workflows.ending import check_exit
     from workflows.inbox import Inbox, decode_happened, encode_happened
     from workflows.journal import Journal
@@ -49,6 +50,7 @@ class JourneyRuntime:
         self.sender = Sender(inp, spec, self.carry, self.shown, self.timers)
         self.offers = Offers(inp, spec, self.carry, self.shown, self.sender, self)
         self.sales = Sales(inp, spec, self.carry, self.shown, self.timers, self._tend)
+        self.calls = Calls(inp, spec, self.carry, self.shown, self.timers, self._tend)
 
     # ---- storyboard-visible state ----------------------------------------------------------------------
 
@@ -156,6 +158,8 @@ class JourneyRuntime:
                 summary=f"contact {self.inp.contact_id} reaches {stage}",
             )
             self.shown.decide(f"lifecycle stage {stage}" if moved else f"stays before {stage}", why)
+            if moved:
+                self.shown.show_lifecycle_stage(stage)
             return "1" if moved else "0"
 
         return await self.journal.step("stage", live) == "1"
@@ -167,6 +171,11 @@ class JourneyRuntime:
 
     async def cool_down(self) -> None:
         await self.journal.step("cooldown", self.sales.cool_down)
+
+    async def call_task(self, why: str, timeout: timedelta) -> dsl.CallOutcome:
+        await self.journal.step("call", lambda entry: self.calls.ask(why))
+        raw = await self.journal.step("callwait", lambda entry: self.calls.wait(entry, timeout))
+        return dsl.CallOutcome(raw or dsl.CallOutcome.TIMED_OUT)
 
     def changed(self, change_id: str) -> bool:
         return self.journal.changed(change_id)

@@ -102,6 +102,8 @@ class Sales:
         count_handoff(self._spec.key)
         carry.handoff_id = result.handoff_id
         carry.sla_deadline = result.sla_deadline
+        if result.lifecycle_stage is not None:
+            self._shown.show_lifecycle_stage(result.lifecycle_stage)
         carry.phase = "with_sales"
         carry.sales_feedback[:] = [
             f for f in carry.sales_feedback if f.handoff_id is None or f.handoff_id == result.handoff_id

@@ -54,6 +54,15 @@ class Visibility:
         if flush:
             self._flush_search_attributes(closing=closing)
 
+    def show_lifecycle_stage(self, stage: str) -> None:
+        """A journey step moved the contact's lifecycle stage: keep it and upsert NurtureLifecycleStage at once
+        (a stage move is rare, and ops filter on it); histories recorded before the patch replay without it."""
+        if self._carry.lifecycle_stage == stage:
+            return
+        self._carry.lifecycle_stage = stage
+        if workflow.patched(search_attributes.PATCH_LIFECYCLE_STAGE):
+            workflow.upsert_search_attributes([search_attributes.SA_LIFECYCLE_STAGE.value_set(stage)])
+
     def _flush_search_attributes(self, *, closing: bool = False) -> None:
         carry = self._carry
         wanted: dict[str, Any] = {

@@ -27,6 +27,7 @@ for pair in \
   NurtureDropsSent=Int \
   NurturePhase=Keyword \
   NurtureTopics=KeywordList \
+  NurtureLifecycleStage=Keyword \
   NurtureBroadcastId=Keyword \
   NurtureBroadcastState=Keyword \
   NurtureBroadcastSignalled=Int

@@ -27,7 +27,9 @@ from nurture.api import (
     identity,
     preferences,
     privacy,
+    purchases,
     sales,
+    tasks,
     tracking,
     unsubscribe,
     webhooks,
@@ -106,6 +108,8 @@ def create_app(
     app.include_router(preferences.router)
     app.include_router(bulk.router)
     api_metrics.install(app)
+    app.include_router(tasks.router)
+    app.include_router(purchases.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(request: Request) -> dict[str, Any]:

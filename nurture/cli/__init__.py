@@ -29,6 +29,7 @@ def _register() -> None:
         owners,
         report,
         status,
+        tasks,
         worker,
     )
 

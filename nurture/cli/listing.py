@@ -27,12 +27,14 @@ class JourneyFilter:
     phase: str | None
     min_score: float | None
     running: bool
+    lifecycle: str | None = None  # the contact's lifecycle stage as its journey last moved it
 
     def check(self) -> None:
         """Raises `filters.InvalidFilterError` for a journey, stage or phase nurture does not know."""
         filters.check_journeys([self.journey] if self.journey else [])
         filters.check_stages([self.stage] if self.stage else [])
         filters.check_phases([self.phase] if self.phase else [], ended=True)
+        filters.check_lifecycle_stages([self.lifecycle] if self.lifecycle else [])
 
     def query(self) -> str:
         self.check()
@@ -43,7 +45,12 @@ class JourneyFilter:
             parts.append("ExecutionStatus != 'Running'")
         elif self.running or self.phase is not None:
             parts.append("ExecutionStatus = 'Running'")
-        for key, value in ((search_attributes.SA_JOURNEY, self.journey), (search_attributes.SA_STAGE, self.stage)):
+        pairs = (
+            (search_attributes.SA_JOURNEY, self.journey),
+            (search_attributes.SA_STAGE, self.stage),
+            (search_attributes.SA_LIFECYCLE_STAGE, self.lifecycle),
+        )
+        for key, value in pairs:
             if value is not None:
                 parts.append(f"{key.name} = '{value}'")
         if self.phase is not None and self.phase != search_attributes.PHASE_ENDED:
@@ -75,12 +82,13 @@ def journeys(
     stage: Annotated[str | None, typer.Option(help="awareness | consideration | decision")] = None,
     phase: Annotated[str | None, typer.Option(help="nurturing | with_sales | cooling_down | ended")] = None,
     min_score: Annotated[float | None, typer.Option(help="Lead score at least")] = None,
+    lifecycle: Annotated[str | None, typer.Option(help="Lifecycle stage: subscriber | lead | mql | sal | ...")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include ended journeys")] = False,
     limit: int = 50,
 ) -> None:
-    """List journeys from Temporal visibility, filtered by journey, stage, phase and lead score."""
+    """List journeys from Temporal visibility, filtered by journey, stage, phase, lead score, lifecycle stage."""
     settings = settings_for_cli()
-    flt = JourneyFilter(journey, stage, phase, min_score, running=not all_)
+    flt = JourneyFilter(journey, stage, phase, min_score, running=not all_, lifecycle=lifecycle)
     try:
         flt.check()
     except filters.InvalidFilterError as err:

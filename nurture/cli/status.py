@@ -23,7 +23,9 @@ from nurture import search_attributes, temporal_names, workflow_ids
 from nurture.cli import app
 from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli, ui_link, when
 from nurture.cli.tables import CliTable
+from nurture.clock import utcnow
 from nurture.context import app_context
+from nurture.lifecycle.status import LifecycleSummary, lifecycle_summary
 from workflows.payloads import JourneyResult, JourneyStatus
 
 
@@ -47,6 +49,9 @@ def status(
 
 async def _status(settings: Any, contact_id: int, journey: str | None) -> int:
     async with app_context(settings) as ctx:
+        summary = lifecycle_summary(ctx.engine, contact_id, utcnow())
+        if summary is not None:
+            console.print(lifecycle_table(contact_id, summary).render())
         keys_ = [journey] if journey else await _journeys_of(ctx.client, contact_id)
         if not keys_:
             err_console.print(f"[yellow]contact {contact_id} has no journeys[/yellow]")
@@ -113,6 +118,21 @@ def _word(described: WorkflowExecutionDescription) -> str:
 def _fields(title: str) -> CliTable:
     """A two-column table (field, value); values fold rather than end in an ellipsis, so ids stay whole."""
     return CliTable("field", "value", ids=("field",), title=title, show_header=False)
+
+
+def lifecycle_table(contact_id: int, summary: LifecycleSummary) -> CliTable:
+    """Where the contact stands in its life (from the database, whatever its journeys): stage, grade, owner, rank."""
+    table = _fields(f"lifecycle · contact {contact_id}")
+    days = summary.time_in_stage.total_seconds() / 86400
+    for name, value in (
+        ("lifecycle stage", f"{summary.label} ({summary.stage})"),
+        ("time in stage", f"{days:.1f} days, since {when(summary.entered_at)}"),
+        ("fit grade", summary.grade),
+        ("owner", summary.owner or "none"),
+        ("rank", summary.readiness or "-"),
+    ):
+        table.add_row(name, value)
+    return table
 
 
 def running_table(st: JourneyStatus, workflow_id: str) -> CliTable:

@@ -3,6 +3,7 @@
 from nurture.db.broadcast import Broadcast, BroadcastDelivery, BroadcastState
 from nurture.db.broadcast_content import BroadcastContent
 from nurture.db.bulk import BulkAction, BulkOperation, BulkOperationItem, BulkState
+from nurture.db.call_task import CallTask
 from nurture.db.consent import Consent, ConsentAction, LawfulBasis
 from nurture.db.console import ConsoleAudit, ConsoleSession, ConsoleUser
 from nurture.db.contact import Contact, ContactBase, ContactStatus, Enrollment, Visitor
@@ -29,6 +30,7 @@ __all__ = [
     "BulkOperation",
     "BulkOperationItem",
     "BulkState",
+    "CallTask",
     "Consent",
     "ConsentAction",
     "ConsoleAudit",

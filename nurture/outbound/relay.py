@@ -41,6 +41,7 @@ from nurture.journey_client import EnrollError, enroll, signal_journey
 from nurture.logging import get_logger
 from nurture.outbound.claim import Row, claim_rows
 from workflows.payloads import EngagementEvent, ExitRequest, PageView, SalesFeedback
+from workflows.task_payloads import CallOutcomeReport
 
 log = get_logger(__name__)
 
@@ -79,6 +80,7 @@ class Pass:
 NEVER_STARTS = (
     temporal_names.SIGNAL_EXIT,
     temporal_names.SIGNAL_SALES_FEEDBACK,
+    temporal_names.SIGNAL_CALL_OUTCOME,
     temporal_names.SIGNAL_PREFERENCES,
     temporal_names.SIGNAL_PAUSE_JOURNEY,
     temporal_names.SIGNAL_RESUME_JOURNEY,
@@ -108,6 +110,8 @@ def signal_arg(signal: str, payload: dict[str, Any]) -> object:
         return SalesFeedback(
             accepted=bool(payload["accepted"]), reason=payload.get("reason", ""), handoff_id=payload.get("handoff_id")
         )
+    if signal == temporal_names.SIGNAL_CALL_OUTCOME:
+        return CallOutcomeReport(int(payload["task_id"]), str(payload["outcome"]), str(payload.get("note", "")))
     return payload
 
 

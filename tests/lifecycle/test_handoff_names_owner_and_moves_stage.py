@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from nurture.inbound.outbox import ENROLL, OUTBOX
 from nurture.inbound.sales import record_verdict
 from nurture.lifecycle.routing import OwnerSpec, upsert_owner
 from nurture.lifecycle.stages import stage_history
@@ -75,4 +77,8 @@ def test_unanswered_handoff_recycles_and_a_requalified_lead_keeps_its_owner(engi
         ("mql", "recycled", "journey_step"),
         ("recycled", "mql", "journey_step"),
         ("mql", "sal", "sales_verdict"),
+        ("sal", "customer", "sales_verdict"),
     ]
+    with engine.connect() as conn:
+        queued = conn.execute(select(OUTBOX.c.journey, OUTBOX.c.signal).order_by(OUTBOX.c.id)).all()
+    assert [tuple(q) for q in queued][-1] == ("customer_care", ENROLL), "acceptance enrolls the customer journey"

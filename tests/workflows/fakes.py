@@ -25,6 +25,7 @@ from workflows.payloads import (
     SendDropInput,
     SendDropResult,
 )
+from workflows.task_payloads import CallTaskInput, CallTaskResult, CloseCallTaskInput
 
 
 @dataclass
@@ -46,6 +47,9 @@ class Recorder:
     # When set, the handoff activity reports that it started and then holds until the test opens the gate.
     handoff_gate: asyncio.Event | None = None
     handoff_started: asyncio.Event = field(default_factory=asyncio.Event)
+    call_tasks: list[CallTaskInput] = field(default_factory=list)
+    closed_calls: list[CloseCallTaskInput] = field(default_factory=list)
+    handoff_stage: str | None = None  # the lifecycle stage the handoff activity reports (the real one: mql)
     _sent_keys: dict[str, SendDropResult] = field(default_factory=dict)
 
     def sent(self, contact_id: int | None = None) -> list[SendDropInput]:
@@ -91,7 +95,17 @@ class Recorder:
             rec.handoff_started.set()
             if rec.handoff_gate is not None:
                 await rec.handoff_gate.wait()
-            return HandoffResult(handoff_id=len(rec.handoffs), delivered=True)
+            return HandoffResult(handoff_id=len(rec.handoffs), delivered=True, lifecycle_stage=rec.handoff_stage)
+
+        @activity.defn(name=temporal_names.ACTIVITY_CREATE_CALL_TASK)
+        async def create_call_task(inp: CallTaskInput) -> CallTaskResult:
+            rec.call_tasks.append(inp)
+            return CallTaskResult(task_id=100 + len(rec.call_tasks), delivered=True)
+
+        @activity.defn(name=temporal_names.ACTIVITY_CLOSE_CALL_TASK)
+        async def close_call_task(inp: CloseCallTaskInput) -> str:
+            rec.closed_calls.append(inp)
+            return "timed_out"
 
         @activity.defn(name=temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK)
         async def record_sales_feedback(inp: SalesFeedbackInput) -> None:
@@ -109,6 +123,8 @@ class Recorder:
             send_drop,
             score_contact,
             hand_off_to_sales,
+            create_call_task,
+            close_call_task,
             record_sales_feedback,
             end_journey,
             record_broadcast_outcome,

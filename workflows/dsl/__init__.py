@@ -6,6 +6,7 @@ check readiness, hand off. Every primitive is deterministic; the runtime (`workf
 meaning. Definitions import from here only (`from workflows.dsl import ...`).
 """
 
+from workflows.dsl.calls import CallOutcome
 from workflows.dsl.content import (
     DEFAULT_STAGE_THRESHOLDS,
     STAGES,
@@ -64,6 +65,7 @@ __all__ = [
     "REGULATION_CHANGED",
     "STAGES",
     "TEMPLATE_FIELDS",
+    "CallOutcome",
     "Catalog",
     "ContentItem",
     "Contribution",

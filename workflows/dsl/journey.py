@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from workflows.dsl.calls import CallOutcome
 from workflows.dsl.content import ContentItem
 from workflows.dsl.matchers import Happened, Matcher
 from workflows.dsl.results import DropResult, SalesAnswer
@@ -106,6 +107,11 @@ class Journey(Protocol):
 
     async def cool_down(self) -> None:
         """Rest for the journey's `cooldown_after_rejection` (phase cooling_down), then back to nurturing."""
+        ...
+
+    async def call_task(self, why: str, timeout: timedelta) -> CallOutcome:
+        """Ask a person to phone the contact (a task row and a signed CRM webhook with what a rep needs), then wait
+        for how it went: reached and interested, reached but not now, no answer, or timed out."""
         ...
 
     def changed(self, change_id: str) -> bool:

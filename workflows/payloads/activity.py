@@ -87,6 +87,7 @@ class HandoffResult:
     # Set when the journey has a handoff SLA (`definitions.leads.sla.SLAS`): when sales must have accepted, in
     # business hours of the routed owner. None: no SLA (histories recorded before this field replay unchanged).
     sla_deadline: datetime | None = None
+    lifecycle_stage: str | None = None  # the contact's stage once handed off (mql); None in older histories
 
 
 @dataclass(frozen=True)

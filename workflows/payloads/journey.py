@@ -90,6 +90,10 @@ class JourneyCarry:
     runs: int = 1
     started_at: datetime | None = None  # first run's start: the epoch of the compressed journey clock
     variants: dict[str, str] = field(default_factory=dict)  # experiment key -> arm (workflows.variants)
+    lifecycle_stage: str | None = None  # as a journey step last moved it (NurtureLifecycleStage); None: not yet
+    call_tasks: int = 0  # call tasks asked for so far (the next one's attempt number)
+    call_task_id: int | None = None  # the call task being waited for
+    call_outcomes: dict[str, str] = field(default_factory=dict)  # task id -> outcome heard (signals)
 
     @property
     def offered_items(self) -> list[str]:

@@ -270,3 +270,10 @@ def _apply_attendance(
     why = f"attended {r.event}"
     moved = advance_to(conn, cid, LEAD, actor=ActorKind.IMPORT, actor_id=name, why=why, now=now)
     result.stages_moved += moved.moved
+
+
+def apply_purchase(conn: Connection, contact_id: int, order: OrderLine, name: str, now: datetime) -> ImportResult:
+    """One order for a known contact, as an orders import applies it (idempotent by source and order id)."""
+    result = ImportResult("orders", lines=1)
+    _apply_order(conn, order, contact_id, name, now, result)
+    return result

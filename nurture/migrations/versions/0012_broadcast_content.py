@@ -1,7 +1,7 @@
 """broadcast content a marketer wrote in the console, owned by its broadcast
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import nurture.db.types
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
