@@ -18,6 +18,7 @@ PRICING_PAGE = PAGE_VIEW("/pricing*")
     catalog=LEDGERLINE,
     threshold=45,
     entry=EntryRule(personas={"finance-lead", "it-lead"}),  # newsletter and whitepaper opt-ins
+    holidays=True,  # no drop on a public holiday of the contact's country or a company closure date
 )
 async def b2b_drip(j: Journey) -> None:
     """B2B drip: informational drops every two weeks, gentle readiness checks, handoff to sales."""
