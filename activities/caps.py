@@ -79,10 +79,17 @@ def gate(s: Session, inp: SendDropInput, contact: Contact, settings: Settings) -
             decision = quiet or _priority(s, inp, key) or decision
     if isinstance(decision, Deferred):
         _defer(s, inp, waiting, decision, settings)
-        return SendDropResult(status="deferred", deferred_until=decision.until, detail=decision.detail)
+        return SendDropResult(status="deferred", deferred_until=decision.until, detail=named(decision))
     if waiting is not None and waiting.state == DeferredState.WAITING:
         waiting.state, waiting.updated_at = DeferredState.SENT, now
     return Go()
+
+
+def named(decision: Deferred) -> str:
+    """The reason as the journey, `status` and the broadcast show it: it starts with the rule that blocked."""
+    if decision.detail.lower().startswith(decision.rule.lower()):
+        return decision.detail
+    return f"{decision.rule}: {decision.detail}"
 
 
 def _declined_topic(s: Session, inp: SendDropInput, contact: Contact) -> str | None:
@@ -126,13 +133,18 @@ def _caps(
 
 
 def _quiet(inp: SendDropInput, at: datetime, contact: Contact, settings: Settings) -> Deferred | None:
-    """None if `at` is inside the journey's window on a working day, else the next such moment."""
+    """None if `at` is inside the journey's window (and, for a journey that opted in to quiet days, not on a
+    public holiday of the contact's country or a company closure), else the next such moment."""
     spec = REGISTRY.get(inp.journey)
     window = spec.send_window if spec is not None else None
-    allowed = next_allowed(at, contact.time_zone, window, contact.country, frozenset(settings.closure_dates))
+    quiet_days = spec is not None and spec.holidays
+    country = contact.country if quiet_days else None
+    closures = frozenset(settings.closure_dates) if quiet_days else frozenset()
+    allowed = next_allowed(at, contact.time_zone, window, country, closures)
     if allowed <= at:
         return None
-    detail = f"quiet time in {contact.time_zone} (window, holiday or closure); next allowed at {allowed.isoformat()}"
+    why = "window, holiday or closure" if quiet_days else "send window"
+    detail = f"quiet time in {contact.time_zone} ({why}); next allowed at {allowed.isoformat()}"
     return Deferred(until=allowed, rule="quiet time", detail=detail)
 
 

@@ -23,6 +23,7 @@ CALL_TIMEOUT = weeks(1)
     catalog=LEDGERLINE,
     threshold=THRESHOLD,
     entry=EntryRule(personas={"finance-lead", "it-lead"}),  # newsletter and whitepaper opt-ins
+    holidays=True,  # no drop on a public holiday of the contact's country or a company closure date
 )
 async def b2b_drip(j: Journey) -> None:
     """B2B drip: informational drops every two weeks, gentle readiness checks, handoff to sales."""

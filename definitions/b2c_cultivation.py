@@ -44,6 +44,7 @@ def garden_news_only(view: JourneyView, offer: Offer) -> str | None:
     threshold=40,
     entry=EntryRule(personas={"homeowner"}, topics={"mowers"}),  # homeowners, or an email given on a mower page
     send_window=WEEKENDS_TOO,
+    holidays=True,  # no drop on a public holiday of the contact's country or a company closure date
     relevance=garden_news_only,
     cooldown_after_rejection=weeks(6),
 )

@@ -7,7 +7,8 @@ writes those statuses. Rules it enforces for every caller:
 - a `granted` row cannot activate a contact that is pending confirmation or suppressed: only `confirmed` can
   (anyone can type an address into a form, only its owner can press the button behind the emailed link);
 - `requested` never demotes an active contact;
-- `withdrawn` / `suppressed` always suppress; the first reason is kept.
+- `withdrawn` / `suppressed` always suppress; the first reason is kept;
+- `preferences` (a choice in the preference center) never changes the status: unsubscribing there is `withdrawn`.
 
 Doors, activities and the CLI call it (activities may: this module is plumbing, not `nurture.inbound`).
 """
@@ -56,6 +57,10 @@ def status_after(current: ContactStatus | None, action: ConsentAction) -> Contac
         return ContactStatus.SUPPRESSED
     if action is ConsentAction.CONFIRMED:
         return ContactStatus.CUSTOMER if current is ContactStatus.CUSTOMER else ContactStatus.ACTIVE
+    if action is ConsentAction.PREFERENCES:
+        if current is None:
+            raise ConsentRefusedError("a preference is recorded for an existing contact only")
+        return current
     if action is ConsentAction.REQUESTED:
         return ContactStatus.PENDING_CONFIRMATION if current is None else current
     if current in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED):

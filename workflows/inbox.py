@@ -14,6 +14,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from nurture import search_attributes
     from workflows import dsl
     from workflows.payloads import (
         BroadcastNotice,
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 INBOX_LIMIT = 200
+PATCH_TOPICS_UPSERT = "topics-upsert-on-preferences"  # workflow.patched id
 SEEN_LIMIT = 500
 
 
@@ -92,6 +94,9 @@ class Inbox:
     def on_preferences(self, change: PreferenceChange) -> None:
         if change.topics is not None:
             self._carry.topics = list(change.topics)
+            # broadcast audiences select on NurtureTopics: they see the contact's own choice from now on
+            if workflow.patched(PATCH_TOPICS_UPSERT):  # histories from before replay without the upsert
+                workflow.upsert_search_attributes([search_attributes.SA_TOPICS.value_set(list(change.topics))])
 
     def on_sales_feedback(self, feedback: SalesFeedback) -> None:
         self._carry.sales_feedback.append(feedback)

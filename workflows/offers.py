@@ -1,7 +1,8 @@
 """Broadcast offers: a journey acts on each broadcast once, whatever it is doing (sleeping, waiting, with sales).
 
-Relevant offers are sent at once, or deferred until the minimum gap allows; every offer's outcome is recorded so
-the broadcast learns what each journey did with it, including journeys that end before acting.
+Relevant offers are sent at once, or deferred until the rule that blocked them (gap, cap, quiet time) allows;
+every offer's outcome is recorded so the broadcast learns what each journey did with it, including journeys
+that end before acting.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ class Offers:
         )
         if result.status == "deferred" and result.deferred_until is not None:
             carry.deferred_broadcasts.append(DeferredBroadcast(notice, result.deferred_until))
-            return "deferred", f"minimum gap: due {result.deferred_until.isoformat()}"
+            # the claim's reason names the rule that blocked it (minimum gap, a cap, snooze, quiet time, priority)
+            return "deferred", f"{result.detail or 'held back'}; due {result.deferred_until.isoformat()}"
         if result.status in ("duplicate", "declined", "expired"):  # declined: the contact's topics; expired waiting
             return "skipped", result.detail
         if result.status == "held_out":

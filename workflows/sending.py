@@ -62,7 +62,7 @@ class Sender:
             self._shown.decide(f"sent {item.id}", why or f"next {item.stage} item for {self._inp.persona}")
             return encode_drop(dsl.DropResult(dsl.DropOutcome.SENT, item.id))
         if result.status == "deferred":
-            self._shown.decide(f"deferred {item.id}", f"minimum gap between drops: {result.detail}")
+            self._shown.decide(f"deferred {item.id}", result.detail)  # the claim names the rule: gap, cap, ...
             return encode_drop(
                 dsl.DropResult(dsl.DropOutcome.DEFERRED, item.id, result.detail, until=result.deferred_until)
             )

@@ -1,7 +1,8 @@
-"""`nurture bulk pause|resume|end --journey K [--stage S] [--min-score N] --reason R`, `nurture bulk continue ID`.
+"""`nurture journeys pause|resume|end --journey K [--stage S] [--min-score N] --reason R [--preview]`, and
+`nurture journeys continue ID`; `nurture bulk ...` is the same commands under their first name.
 
-(A group of its own: `nurture journeys` is the listing command.) Shows a preview and asks before acting unless
-`--yes`; processes in batches with a progress bar; an interrupted operation finishes with `continue`.
+Shows a preview and asks before acting unless `--yes`; processes in batches with a progress bar; an
+interrupted operation finishes with `continue`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from nurture.cli import app
 from nurture.cli.common import console, err_console, run_and_exit, settings_for_cli
+from nurture.cli.listing import journeys_app
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.context import TemporalUnavailableError, app_context, open_engine
@@ -22,8 +24,9 @@ from nurture.db import BulkAction
 from nurture.inbound import bulk
 from nurture.outbound.relay import OutboxRelay
 
-bulk_app = typer.Typer(name="bulk", help="Pause, resume or end many journeys at once, with a reason.")
+bulk_app = typer.Typer(name="bulk", help="Pause, resume or end many journeys at once (also `nurture journeys ...`).")
 app.add_typer(bulk_app)
+GROUPS = (journeys_app, bulk_app)  # each command is registered in both
 
 Journey = Annotated[str, typer.Option(help="Journey key")]
 Stage = Annotated[str | None, typer.Option(help="Only contacts in this stage (their latest score)")]
@@ -49,7 +52,7 @@ def _go(action: BulkAction, audience: bulk.BulkAudience, reason: str, yes: bool,
         with engine.begin() as conn:
             operation_id = bulk.create(conn, action, audience, reason, os.environ.get("USER", "cli"), utcnow())
         console.print(
-            f"operation {operation_id} (resume an interrupted one with `nurture bulk continue {operation_id}`)"
+            f"operation {operation_id} (resume an interrupted one with `nurture journeys continue {operation_id}`)"
         )
         _process(engine, operation_id)
     finally:
@@ -86,28 +89,24 @@ async def _deliver(settings: Settings) -> int:
     return 0
 
 
-@bulk_app.command("pause")
 def pause(journey: Journey, reason: Reason, stage: Stage = None, min_score: MinScore = None,
           contact: Contacts = None, yes: Yes = False, preview: PreviewOnly = False) -> None:  # fmt: skip
     """Pause journeys: they send nothing and keep hearing events until resumed."""
     _go(BulkAction.PAUSE, bulk.BulkAudience(journey, stage, min_score, tuple(contact or ())), reason, yes, preview)
 
 
-@bulk_app.command("resume")
 def resume(journey: Journey, reason: Reason, stage: Stage = None, min_score: MinScore = None,
            contact: Contacts = None, yes: Yes = False, preview: PreviewOnly = False) -> None:  # fmt: skip
     """Resume paused journeys where they were."""
     _go(BulkAction.RESUME, bulk.BulkAudience(journey, stage, min_score, tuple(contact or ())), reason, yes, preview)
 
 
-@bulk_app.command("end")
 def end(journey: Journey, reason: Reason, stage: Stage = None, min_score: MinScore = None,
         contact: Contacts = None, yes: Yes = False, preview: PreviewOnly = False) -> None:  # fmt: skip
     """End journeys now."""
     _go(BulkAction.END, bulk.BulkAudience(journey, stage, min_score, tuple(contact or ())), reason, yes, preview)
 
 
-@bulk_app.command("continue")
 def continue_(operation_id: Annotated[int, typer.Argument(help="The interrupted operation")]) -> None:
     """Finish an operation a crash interrupted (items already signalled are not signalled again)."""
     settings = settings_for_cli()
@@ -120,3 +119,10 @@ def continue_(operation_id: Annotated[int, typer.Argument(help="The interrupted 
     finally:
         engine.dispose()
     run_and_exit(_deliver(settings))
+
+
+for group in GROUPS:
+    group.command("pause")(pause)
+    group.command("resume")(resume)
+    group.command("end")(end)
+    group.command("continue")(continue_)

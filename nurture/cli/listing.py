@@ -1,5 +1,7 @@
 """`nurture journeys`: list journeys from Temporal visibility, filtered by journey, stage, phase and lead score.
 
+`journeys` is a group: bare, it lists; `journeys pause|resume|end|continue` are bulk control (`nurture.cli.bulk`).
+
 Filters are checked like a broadcast audience's (`nurture.filters`): an unknown stage is refused, not an empty list.
 """
 
@@ -76,8 +78,16 @@ def journey_row(wf: WorkflowExecution) -> tuple[str, ...]:
     )
 
 
-@app.command()
+journeys_app = typer.Typer(
+    name="journeys",
+    help="List journeys (bare), or pause, resume or end many at once (`journeys pause --journey K --reason R`).",
+)
+app.add_typer(journeys_app)
+
+
+@journeys_app.callback(invoke_without_command=True)
 def journeys(
+    ctx: typer.Context,
     journey: Annotated[str | None, typer.Option(help="Journey key")] = None,
     stage: Annotated[str | None, typer.Option(help="awareness | consideration | decision")] = None,
     phase: Annotated[str | None, typer.Option(help="nurturing | with_sales | cooling_down | ended")] = None,
@@ -87,6 +97,8 @@ def journeys(
     limit: int = 50,
 ) -> None:
     """List journeys from Temporal visibility, filtered by journey, stage, phase, lead score, lifecycle stage."""
+    if ctx.invoked_subcommand is not None:
+        return  # a bulk command: its own options apply
     settings = settings_for_cli()
     flt = JourneyFilter(journey, stage, phase, min_score, running=not all_, lifecycle=lifecycle)
     try:

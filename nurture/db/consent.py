@@ -21,6 +21,7 @@ class ConsentAction(StrEnum):
     CONFIRMED = "confirmed"  # the owner of the address followed the confirmation link and pressed the button
     WITHDRAWN = "withdrawn"  # unsubscribe (link, one-click, provider) or a spam complaint
     SUPPRESSED = "suppressed"  # the address cannot take mail (bounce, dropped): not the person's choice
+    PREFERENCES = "preferences"  # topics, frequency or a snooze chosen in the preference center: status unchanged
 
 
 class LawfulBasis(StrEnum):

@@ -2,8 +2,9 @@
 
 A choice applies at once where drops are decided: the drop claim reads `preference` (frequency, snooze) and
 `contact.topics` (a broadcast on a topic the contact dropped is declined). Each change is also recorded as a
-consent-style row (`record_choice`: today an event in the contact's history; the consent table's writer
-joins here) and signalled through the outbox to the contact's running journeys, ids and choices only.
+consent row (`record_choice`, through the one consent writer `nurture.consent.record_consent`, action
+`preferences`, which never changes the contact's status) and an event in its history, and is signalled
+through the outbox to the contact's running journeys, ids and choices only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sqlalchemy.engine import Connection
 
 from nurture import temporal_names
 from nurture.caps import Frequency
-from nurture.db import ContactStatus, Preference
+from nurture.consent import ConsentChange, record_consent
+from nurture.db import ConsentAction, ContactStatus, Preference
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
 from nurture.inbound.store import CONTACT, EVENT
@@ -97,10 +99,13 @@ def save(conn: Connection, contact_id: int, choice: Choice, now: datetime) -> in
 
 
 def record_choice(conn: Connection, contact_id: int, kind: str, data: dict[str, Any], now: datetime) -> None:
-    """A consent-style record of one choice (who: the contact through its signed link; what; when).
-
-    Integration point: the consent table's writer (`nurture.inbound.consent`) is called here too.
-    """
+    """One choice as a consent row (who: the contact through its signed link; what, in `wording`; when) and as
+    an event in the contact's history."""
+    what = "; ".join(f"{k}={_shown(v)}" for k, v in data.items())
+    change = ConsentChange(
+        ConsentAction.PREFERENCES, source="preference center", actor="contact-token", occurred_at=now, wording=what
+    )
+    record_consent(conn, contact_id, change, now)
     conn.execute(
         insert(EVENT).values(
             dedupe_key=f"web:{kind}:{uuid.uuid4().hex}",
@@ -113,3 +118,11 @@ def record_choice(conn: Connection, contact_id: int, kind: str, data: dict[str, 
             data=data,
         )
     )
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) or "none"
+    return str(value)

@@ -77,6 +77,7 @@ def test_minimum_gap_holds_across_journeys_and_uses_workflow_time(engine: Engine
     assert deferred.status == "deferred"
     assert deferred.deferred_until == T0 + timedelta(seconds=GAP)
     assert deferred.touch_id is None
+    assert deferred.detail.startswith("minimum gap: last drop at ")  # names the rule that blocked it
     assert later.status == "sent"
     assert [(t.journey, t.status, t.sent_at) for t in touches(engine, cid)] == [
         ("b2b_drip", "sent", T0),

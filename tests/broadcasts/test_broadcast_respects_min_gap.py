@@ -49,7 +49,7 @@ async def test_broadcast_within_the_gap_is_deferred_then_sent_when_the_gap_has_p
         status = await rig.until(lambda: rig.finished(created.id), within=15, what="the broadcast to finish")
         outcome, reason = rig.deliveries(created.id)[contact]
         assert (outcome, status.acted, status.outcomes["deferred"]) == ("deferred", 1, 1)
-        assert reason.startswith("minimum gap: due ")
+        assert reason.startswith("minimum gap: last drop at ") and "; due " in reason  # names the rule
         assert rig.sent_touches([contact], broadcast_id=created.id) == []
         handle = rig.client.get_workflow_handle(workflow_ids.journey_workflow_id("b2b_drip", contact))
         assert (await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)).pending_broadcasts == 1

@@ -15,12 +15,14 @@ from nurture.caps import parse_caps, window_start
 from nurture.db import DeferredDrop, DeferredState, DropPriority, Event, Preference, Touch, TouchStatus
 from nurture.db.engine import session_scope
 from tests.activities.helpers import add_contact, drop, outbox_activities
+from workflows.dsl import REGISTRY
 from workflows.payloads import SendDropInput
 
 MON = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
 DAY = timedelta(days=1)
 B2B = ["b2b-close-checklist", "b2b-approval-costs", "b2b-einvoicing-primer", "b2b-shadow-it", "b2b-approval-benchmark"]
 B2C = ["b2c-autumn-lawn", "b2c-mowing-height", "b2c-feeding-calendar", "b2c-reading-your-lawn", "b2c-drought-proofing"]
+CARE = ["cc-welcome", "cc-first-close"]
 B2B_LATE = ["b2b-build-vs-buy", "b2b-distributor-case", "b2b-security-questions", "b2b-cfo-business-case"]
 
 
@@ -159,6 +161,28 @@ def test_a_broadcast_outside_the_window_waits_for_it_and_skips_holidays(engine: 
         assert got.status == "deferred"
         assert got.deferred_until == datetime(2026, 12, 29, 8, 0, tzinfo=UTC)  # after 25, 26 and the closure
         assert acts.send_drop(replace(drop(cid, B2B[0], now=got.deferred_until), broadcast_id="xmas")).status == "sent"
+
+
+def test_holidays_and_closures_hold_only_for_a_journey_that_opted_in(engine: Engine) -> None:
+    christmas = datetime(2026, 12, 25, 10, 0, tzinfo=UTC)  # Friday 11:00 in Berlin, a public holiday in Germany
+    closed = datetime(2026, 12, 28, 10, 0, tzinfo=UTC)  # Monday 11:00, a company closure
+    closures = [date(2026, 12, 28)]
+    assert REGISTRY["b2c_cultivation"].holidays and REGISTRY["b2b_drip"].holidays
+    assert not REGISTRY["customer_care"].holidays
+    one = add_contact(engine, email="hol1@example.com", time_zone="Europe/Berlin", country="DE")
+    two = add_contact(engine, email="hol2@example.com", time_zone="Europe/Berlin", country="DE")
+    with outbox_activities(engine, closure_dates=closures) as acts:
+        opted = acts.send_drop(drop(one, B2C[0], journey="b2c_cultivation", now=christmas, min_gap_seconds=0))
+        assert opted.status == "deferred" and "holiday" in opted.detail
+        # not on 25 or 26 December: Sunday 27 at 08:00, when its every-day window opens
+        assert opted.deferred_until == datetime(2026, 12, 27, 7, 0, tzinfo=UTC)
+        care = acts.send_drop(drop(one, CARE[0], journey="customer_care", now=christmas, min_gap_seconds=0))
+        assert care.status == "sent"  # it did not opt in: Christmas Day is a day like any other in its window
+        held = acts.send_drop(drop(two, B2B[0], now=closed, min_gap_seconds=0))
+        assert held.status == "deferred" and held.deferred_until == datetime(2026, 12, 29, 8, 0, tzinfo=UTC)
+        care = acts.send_drop(drop(two, CARE[1], journey="customer_care", now=closed, min_gap_seconds=0))
+        assert care.status == "sent"
+    assert sent_times(engine, one) == [christmas] and sent_times(engine, two) == [closed]  # customer_care's only
 
 
 def test_compressed_time_skips_calendar_rules_but_keeps_the_gap(engine: Engine) -> None:

@@ -1,7 +1,8 @@
 """Invariants over random streams (hypothesis): drops from several journeys and broadcasts, preference changes
-and an unsubscribe, played through the real claim on both backends. Whatever happens: never above a cap, never
-outside the send window or on a holiday or closure, never the same item twice, never after the unsubscribe,
-and every held-back drop is sent, expired with a reason, cancelled, or still waiting."""
+and an exit (unsubscribe, bounce, complaint or erase, through their real writers), played through the real claim
+on both backends. Whatever happens: never above a cap, never outside the send window or on a holiday or closure,
+never the same item twice, never a drop after the exit, and every held-back drop is sent, expired with a reason,
+cancelled, or still waiting. (Paused journeys: tests/workflows/test_pause_and_resume.py, in the workflow.)"""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from nurture.db import Contact, ContactStatus, DeferredDrop, DeferredState, Preference, Touch, TouchStatus
+from nurture import consent
+from nurture.db import DeferredDrop, DeferredState, Preference, Touch, TouchStatus
 from nurture.db.engine import session_scope
+from nurture.inbound.privacy import erase_contact
 from tests.activities.helpers import add_contact, drop, outbox_activities
 from tests.caps.test_caps_at_the_claim import B2B, B2B_LATE, B2C, caps_hold
 from workflows.dsl import REGISTRY
@@ -36,15 +39,16 @@ JOURNEYS = [("b2b_drip", "wf-a", B2B), ("b2c_cultivation", "wf-b", B2C), ("b2b_d
 attempt = st.tuples(st.integers(0, 2), st.integers(0, 24 * 20), st.booleans())  # journey, hour, as a broadcast
 stream = st.lists(attempt, min_size=3, max_size=12)
 pref_change = st.one_of(st.none(), st.tuples(st.integers(0, 24 * 20), st.sampled_from(["weekly", "any"])))
-unsubscribe_at = st.one_of(st.none(), st.integers(24, 24 * 20))
+EXITS = ("unsubscribe", "bounce", "complaint", "erase")
+exit_at = st.one_of(st.none(), st.tuples(st.integers(24, 24 * 20), st.sampled_from(EXITS)))
 
 _n = itertools.count()
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(stream=stream, pref=pref_change, unsub=unsubscribe_at)
+@given(stream=stream, pref=pref_change, leaves=exit_at)
 def test_random_streams_keep_every_invariant(
-    engine: Engine, stream: list[tuple[int, int, bool]], pref: tuple[int, str] | None, unsub: int | None
+    engine: Engine, stream: list[tuple[int, int, bool]], pref: tuple[int, str] | None, leaves: tuple[int, str] | None
 ) -> None:
     cid = add_contact(engine, email=f"inv{next(_n)}@example.com", time_zone=TZ, country=COUNTRY)
     queue: list[tuple[datetime, int, object]] = []
@@ -62,9 +66,10 @@ def test_random_streams_keep_every_invariant(
         heapq.heappush(queue, (at, next(seq), replace(inp, now=at)))
     if pref is not None:
         heapq.heappush(queue, (START + timedelta(hours=pref[0]), next(seq), ("pref", pref[1])))
-    unsub_time = START + timedelta(hours=unsub) if unsub is not None else None
-    if unsub_time is not None:
-        heapq.heappush(queue, (unsub_time, next(seq), ("unsubscribe", "")))
+    unsub_time = START + timedelta(hours=leaves[0]) if leaves is not None else None
+    if leaves is not None and unsub_time is not None:
+        heapq.heappush(queue, (unsub_time, next(seq), ("exit", leaves[1])))
+    went: list[tuple[datetime, SendDropInput]] = []  # from the claim's answers: erase removes the touch rows
     end = START + timedelta(days=45)
     with outbox_activities(
         engine, drop_caps=SPEC, closure_dates=CLOSURES, deferred_drop_ttl=timedelta(days=12)
@@ -72,20 +77,27 @@ def test_random_streams_keep_every_invariant(
         while queue and queue[0][0] < end:
             at, _, what = heapq.heappop(queue)
             if isinstance(what, tuple):
-                with session_scope(engine) as s:
-                    if what[0] == "pref":
+                if what[0] == "pref":
+                    with session_scope(engine) as s:
                         found = s.get(Preference, cid)
                         if found is None:
                             s.add(Preference(contact_id=cid, frequency=what[1], updated_at=at))
                         else:
                             found.frequency = what[1]
-                    else:
-                        contact = s.get(Contact, cid)
-                        assert contact is not None
-                        contact.status, contact.suppressed_reason = ContactStatus.SUPPRESSED, "unsubscribe"
+                elif what[1] == "erase":
+                    with engine.begin() as conn:
+                        erase_contact(conn, cid, at, requested_by="test", reason="invariant")
+                else:
+                    with engine.begin() as conn:
+                        assert consent.suppress(conn, {cid: what[1]}, at) == [cid]
                 continue
             assert isinstance(what, SendDropInput)
             result = acts.send_drop(what)
+            new_drop = result.status in ("sent", "unconfirmed") and result.detail != "already recorded"  # a retry
+            if new_drop:
+                went.append((at, what))
+            if unsub_time is not None and at >= unsub_time:
+                assert not new_drop, "a drop after the exit"
             if result.status == "deferred":
                 assert result.deferred_until is not None and result.deferred_until > at
                 heapq.heappush(queue, (result.deferred_until, next(seq), replace(what, now=result.deferred_until)))
@@ -104,7 +116,9 @@ def test_random_streams_keep_every_invariant(
         assert window is not None and local.weekday() in window.weekdays
         assert window.start_hour <= local.hour < window.end_hour
         assert is_quiet_day(local.date(), COUNTRY, CLOSURES) is None, (t.item_id, local)
-        assert unsub_time is None or t.sent_at < unsub_time, "a drop after the unsubscribe"
+        assert unsub_time is None or t.sent_at < unsub_time, "a drop after the exit"
+    assert unsub_time is None or all(at < unsub_time for at, _ in went), "a drop after the exit"
+
     for row in waiting:
         assert row.state in (DeferredState.SENT, DeferredState.EXPIRED, DeferredState.WAITING, DeferredState.CANCELLED)
         if row.state == DeferredState.EXPIRED:

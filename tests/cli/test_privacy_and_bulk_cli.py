@@ -1,4 +1,5 @@
-"""`nurture contacts export|erase` and `nurture bulk` as users run them (subprocess, real database, Temporal down)."""
+"""`nurture contacts export|erase` and `nurture journeys pause|resume|end` (alias `nurture bulk`) as users
+run them (subprocess, real database, Temporal down)."""
 
 from __future__ import annotations
 
@@ -59,9 +60,15 @@ def test_bulk_preview_shows_count_and_sample_and_changes_nothing(engine: Engine,
         wid = workflow_ids.journey_workflow_id("b2b_drip", cid)
         s.add(Enrollment(contact_id=cid, journey="b2b_drip", workflow_id=wid,
                          enrolled_at=utcnow()))  # fmt: skip
-    shown = nurture(env(engine, tmp_path), "bulk", "pause", "--journey", "b2b_drip", "--reason", "r", "--preview")
+    e = env(engine, tmp_path)
+    shown = nurture(e, "journeys", "pause", "--journey", "b2b_drip", "--reason", "r", "--preview")
     assert shown.returncode == 0, shown.stderr
     assert f"pause 1 journey(s) of b2b_drip; sample contacts: {cid}" in shown.stdout
-    done = nurture(env(engine, tmp_path), "bulk", "pause", "--journey", "b2b_drip", "--reason", "r", "--yes")
+    assert "operation" not in shown.stdout  # a preview creates nothing
+    also = nurture(e, "bulk", "end", "--journey", "b2b_drip", "--stage", "decision", "--reason", "r", "--preview")
+    assert also.returncode == 0 and "end 0 journey(s) of b2b_drip" in also.stdout  # the old name still works
+    done = nurture(e, "journeys", "pause", "--journey", "b2b_drip", "--reason", "r", "--yes")
     assert done.returncode == 0, done.stderr
     assert "operation 1" in done.stdout and "wait in the outbox" in done.stderr
+    again = nurture(e, "journeys", "continue", "1")
+    assert again.returncode == 0, again.stderr

@@ -16,9 +16,10 @@ from nurture.clock import utcnow
 from nurture.db import Broadcast, Contact, Enrollment, Event, OutboxEmail, Preference
 from nurture.db.engine import session_scope
 from tests.activities.helpers import add_contact, drop, outbox_activities
-from tests.fixtures.api import ServedApi
+from tests.fixtures.api import API_TOKEN, ServedApi
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 def preferences_path(api: ServedApi, engine: Engine, contact_id: int) -> str:
@@ -103,3 +104,25 @@ async def test_unsubscribe_from_the_preference_center(api: ServedApi, engine: En
         contact = s.get(Contact, cid)
         assert contact is not None and contact.status == "suppressed"
     assert "unsubscribed" in (await api.http.get(real)).text
+
+
+async def test_each_choice_is_a_consent_row_in_the_trail(api: ServedApi, engine: Engine) -> None:
+    cid = add_contact(engine, email="ray@example.com", topics=["compliance"])
+    path = preferences_path(api, engine, cid)
+    saved = await api.http.post(path, content="topics=automation&frequency=weekly&snooze=60", headers=FORM)
+    assert saved.status_code == 200, saved.text
+    assert (await api.http.post(path, content="topics=automation&frequency=weekly", headers=FORM)).is_success
+    history = await api.http.get(f"/contacts/{cid}/history", headers=AUTH)
+    assert history.status_code == 200
+    assert history.json()["status"] == "active"  # a choice is consent on record, not a change of status
+    chosen = [r for r in history.json()["consent"] if r["action"] == "preferences"]
+    # one row per change, none for a save that changed nothing
+    assert sorted(r["wording"].split("=")[0] for r in chosen) == ["frequency", "snoozed_until", "topics"]
+    assert {r["source"] for r in chosen} == {"preference center"}
+    assert {r["actor"] for r in chosen} == {"contact-token"}
+    assert any(r["wording"] == "topics=automation" for r in chosen)
+    assert "ray@" not in history.text.split('"consent"')[1].split('"journeys"')[0]
+    # unsubscribing there is a withdrawal, through the same writer
+    assert (await api.http.post(path, content="action=unsubscribe", headers=FORM)).is_success
+    trail = (await api.http.get(f"/contacts/{cid}/history", headers=AUTH)).json()["consent"]
+    assert trail[-1]["action"] == "withdrawn" and trail[-1]["source"] == "preference center"

@@ -1,9 +1,10 @@
 """A journey's declaration: everything about it in one place (`@journey(...)`), and the registry of journeys.
 
 `@journey` takes the key, the catalog, the readiness threshold, the entry rule (who enters), the stage
-thresholds, the scoring rules, the send window, the broadcast relevance rule, the cool-down after a rejection
-and how long to wait for sales. `definitions.load_definitions()` imports every definition module, which fills
-`REGISTRY` and `CATALOGS`.
+thresholds, the scoring rules, the send window, whether quiet days apply (`holidays=True`: no drop on a public
+holiday of the contact's country or a company closure date), the broadcast relevance rule, the cool-down after
+a rejection and how long to wait for sales. `definitions.load_definitions()` imports every definition module,
+which fills `REGISTRY` and `CATALOGS`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class JourneySpec:
     entry: EntryRule | None = None  # None: contacts enter only when enrolled by name
     scoring: ScoringRules = DEFAULT_SCORING
     send_window: SendWindow | None = BUSINESS_HOURS
+    holidays: bool = False  # opt in: no drop on the contact's country's public holidays or company closures
     relevance: Relevance = same_topic
     broadcast_pushes_schedule: bool = True  # push the next drop back so it keeps the minimum gap
     cooldown_after_rejection: timedelta = timedelta(days=30)
@@ -107,6 +109,7 @@ def journey(
     stages: dict[str, float] | None = None,
     scoring: ScoringRules = DEFAULT_SCORING,
     send_window: SendWindow | None = BUSINESS_HOURS,
+    holidays: bool = False,
     relevance: Relevance = same_topic,
     broadcast_pushes_schedule: bool = True,
     cooldown_after_rejection: timedelta = timedelta(days=30),
@@ -128,6 +131,7 @@ def journey(
             entry=entry,
             scoring=scoring,
             send_window=send_window,
+            holidays=holidays,
             relevance=relevance,
             broadcast_pushes_schedule=broadcast_pushes_schedule,
             cooldown_after_rejection=cooldown_after_rejection,
