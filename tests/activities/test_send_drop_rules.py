@@ -164,7 +164,7 @@ def awaiting_evidence(acts: JourneyActivities, cid: int) -> ApplicationError:
         acts.send_drop(drop(cid))
     assert raised.value.type == "AwaitingEvidence" and not raised.value.non_retryable
     assert raised.value.next_retry_delay is not None
-    assert timedelta(0) < raised.value.next_retry_delay <= timedelta(seconds=0.6)
+    assert timedelta(0) < raised.value.next_retry_delay <= timedelta(seconds=WINDOW_SECONDS)
     return raised.value
 
 
