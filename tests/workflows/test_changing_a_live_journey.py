@@ -94,5 +94,7 @@ async def test_new_contacts_take_the_changed_path(
             for e in history.events
             if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
             and e.marker_recorded_event_attributes.marker_name == "core_patch"
+            and "welcome-item-first" in str(e.marker_recorded_event_attributes)
         ]
-        assert len(patches) == 1 and "welcome-item-first" in patches[0], "one patch marker, recorded once per run"
+        # (the runtime's own patches, such as the ended phase, record markers of their own)
+        assert len(patches) == 1, "the journey's change records one patch marker per run"
