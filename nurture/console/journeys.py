@@ -8,7 +8,6 @@ Temporal visibility counts (a handful of COUNT queries, shown as unavailable whe
 from __future__ import annotations
 
 import asyncio
-import importlib
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from nurture.console.leads import stage_counts
 from nurture.console.web import PREFIX, ctx_of, db, page, signed_in
 from nurture.measure import funnel as fn
 from nurture.measure import rollup
+from nurture.measure.panel import console_panel
 from workflows.dsl import REGISTRY, STAGES
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -56,19 +56,10 @@ async def visibility_counts(client: Client, journey: str) -> dict[str, dict[str,
 
 
 def experiments_panel(session: Session, journey: str) -> list[dict[str, Any]]:
-    """Experiments and holdout uplift for the journey, from `nurture.measure.uplift.console_panel` once it exists.
-
-    Contract: `console_panel(conn, journey) -> list[dict]`, each with "name", "verdict", "headers" and "rows"
-    (lists of strings). No module, or nothing defined, is an empty list: the page says so, with no numbers.
-    """
-    try:
-        uplift = importlib.import_module("nurture.measure.uplift")
-    except ModuleNotFoundError:
-        return []
-    panel = getattr(uplift, "console_panel", None)
-    if panel is None:
-        return []
-    return list(panel(session.connection(), journey))
+    """Experiments and holdout uplift for the journey (`nurture.measure.panel`): each entry has "name", "verdict",
+    "headers" and "rows" (lists of strings). A journey that declares nothing gives an empty list: the page says
+    so, with no numbers."""
+    return list(console_panel(session.connection(), journey))
 
 
 @router.get("/journeys", response_class=HTMLResponse)
