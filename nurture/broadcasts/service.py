@@ -11,7 +11,6 @@ import asyncio
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -37,7 +36,8 @@ from nurture.broadcasts.models import (
     PreviewContact,
     ReasonCount,
 )
-from nurture.broadcasts.written import WrittenContent, written
+from nurture.broadcasts.options import DeliveryOptions as DeliveryOptions
+from nurture.broadcasts.written import WrittenContent, written_draft
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Broadcast, BroadcastState
@@ -45,10 +45,7 @@ from nurture.db.broadcast_content import BroadcastContent
 from nurture.db.engine import session_scope
 from nurture.logging import get_logger
 from workflows import dsl
-from workflows.broadcast_payloads import (
-    BroadcastInput,
-)
-from workflows.dsl import content as dsl_content
+from workflows.broadcast_payloads import BroadcastInput
 from workflows.payloads import BroadcastNotice
 
 log = get_logger(__name__)
@@ -60,18 +57,6 @@ CONTROL = {
     "resume": (temporal_names.SIGNAL_RESUME, "running"),
     "cancel": (temporal_names.SIGNAL_CANCEL, "cancelled"),
 }
-
-
-@dataclass(frozen=True)
-class DeliveryOptions:
-    """How a broadcast workflow delivers (not part of the audit: operational knobs)."""
-
-    concurrency: int = 32
-    page_size: int = 1000
-    chunk_seconds: float = 2.0
-    settle_seconds: float = 120.0
-    max_unreported: int = 256  # backpressure: signalled journeys that may not have reported yet (0: no limit)
-    confirm_seconds: float = 5.0  # pause/resume/cancel wait this long for the workflow to confirm
 
 
 class BroadcastService:
@@ -104,12 +89,9 @@ class BroadcastService:
         kind = req.kind or "announcement"
         broadcast_id = req.id or _generated_id("written")
         try:
-            item = written(content, dsl_content.written_item_id(broadcast_id), kind)
+            item, row = written_draft(content, broadcast_id, kind, created_by)
         except ValueError as err:
             raise InvalidBroadcastError(str(err)) from err
-        row = BroadcastContent(
-            broadcast_id=broadcast_id, subject=item.subject, body=item.body, written_by=created_by, written_at=utcnow()
-        )
         return await self._insert(req, item, kind, broadcast_id, created_by, row)
 
     async def _insert(

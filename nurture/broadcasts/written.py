@@ -10,7 +10,9 @@ import re
 
 from pydantic import BaseModel, Field
 
-from workflows.dsl.content import TEMPLATE_FIELDS, ContentItem
+from nurture.clock import utcnow
+from nurture.db.broadcast_content import BroadcastContent
+from workflows.dsl.content import TEMPLATE_FIELDS, ContentItem, written_item_id
 
 _FIELD = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
@@ -39,3 +41,15 @@ def written(content: WrittenContent, item_id: str, kind: str) -> ContentItem:
     if "\n" in subject or "\r" in subject:
         raise ValueError("subject: one line only")
     return ContentItem(id=item_id, subject=subject, body=to_template(content.body, "body"), kind=kind)
+
+
+def written_draft(
+    content: WrittenContent, broadcast_id: str, kind: str, created_by: str
+) -> tuple[ContentItem, BroadcastContent]:
+    """The item a written broadcast drops (`broadcast:<id>`) and the content row stored with it; ValueError for
+    unknown template fields."""
+    item = written(content, written_item_id(broadcast_id), kind)
+    row = BroadcastContent(
+        broadcast_id=broadcast_id, subject=item.subject, body=item.body, written_by=created_by, written_at=utcnow()
+    )
+    return item, row
