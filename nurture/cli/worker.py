@@ -27,6 +27,7 @@ def worker() -> None:
 async def _run(settings: Settings) -> int:
     from workers.journey_worker import build_worker
 
+    settings.refuse_unsafe()  # the default tracking secret, or a SendGrid key without its webhook key
     stop = StopSignals()
     with stop.installed():
         async with app_context(settings) as ctx:

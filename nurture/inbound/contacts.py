@@ -19,8 +19,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from nurture.consent import ConsentChange, record_consent
+from nurture.consent import suppress as consent_suppress
 from nurture.db import ConsentAction, ContactStatus
-from nurture.inbound import outbox
+from nurture.inbound import outbox, privacy
 from nurture.inbound.routing import Action, Routable
 from nurture.inbound.store import CONTACT, Stored, event_row, insert_events, insert_ignoring_duplicates, route
 from nurture.inbound.web import VISITOR, identify
@@ -166,6 +167,9 @@ def upsert_contact(
     row = conn.execute(select(c.id, c.status, c.persona, c.topics).where(c.email == email)).one()
     contact_id, status = row.id, ContactStatus(row.status)
     persona, topics = row.persona, list(row.topics)
+    if privacy.is_erased(conn, email):  # forgotten on request: never mailed again, whatever a form says
+        consent_suppress(conn, {contact_id: "erased"}, now, actor="erasure", source="erasure")
+        return ContactOutcome(contact_id=contact_id, status=ContactStatus.SUPPRESSED.value, created=created)
     if created:
         status = record_consent(conn, contact_id, _change(inp, action, caller), now, new_contact=True)
     elif caller.may_change_existing:

@@ -10,10 +10,12 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
@@ -21,9 +23,8 @@ from temporalio.testing import WorkflowEnvironment
 from nurture import sendgrid_args, workflow_ids
 from nurture.clock import utcnow
 from nurture.context import AppContext
-from nurture.db import Touch
+from nurture.db import Contact, Touch
 from nurture.fakes.sendgrid import FakeSendGrid
-from nurture.inbound.contacts import ContactIn, upsert_contact
 from nurture.journey_client import enroll
 from tests.fixtures.api import api_settings, free_port, served_api
 from tests.integration.test_journeys_on_dev_server import eventually
@@ -68,10 +69,16 @@ async def test_a_worker_killed_mid_send_continues_within_seconds_and_the_drop_en
             "NURTURE_LOG_LEVEL": "WARNING",
         }
         now = utcnow()
+        # The session's dev server is shared: an id of its own, so no earlier test's journey/b2b_drip/contact-N
+        # (ended, never restarted) stands in the way.
+        cid = 1_000_000 + uuid.uuid4().int % 1_000_000
         with sqlite_engine.begin() as conn:
-            contact = ContactIn(email="ada@ledger.example", consent_source="test", consent_at=now, first_name="Ada",
-                                persona="finance-lead", time_zone="UTC")  # fmt: skip
-            cid = upsert_contact(conn, contact, now).contact_id
+            conn.execute(
+                insert(Contact.__table__),  # type: ignore[attr-defined]
+                [{"id": cid, "email": "ada@ledger.example", "status": "active", "topics": [], "created_at": now,
+                  "updated_at": now, "first_name": "Ada", "last_name": "", "company": "", "persona": "finance-lead",
+                  "time_zone": "UTC", "consent_source": "test"}],
+            )  # fmt: skip
         log = tmp_path / "worker.log"
         async with served_api(AppContext(settings, sqlite_engine, client), webhook_key[0]):
             fake.delay_next(8.0)  # SendGrid takes the first drop at once but answers late: the worker dies waiting

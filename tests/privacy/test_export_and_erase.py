@@ -13,7 +13,7 @@ from nurture import temporal_names, workflow_ids
 from nurture.db import Enrollment, Erasure, Event, Handoff, Preference, Touch, Visitor
 from nurture.db.engine import session_scope
 from tests.activities.helpers import T0, drop, outbox_activities
-from tests.fixtures.api import API_TOKEN, ServedApi
+from tests.fixtures.api import API_TOKEN, AUTH, ServedApi
 
 EMAIL = "Zephyrine.Q@Brightwater.example"
 PERSON = {"first_name": "Zephyrine", "last_name": "Quillfeather", "company": "Brightwater Obscura"}
@@ -28,7 +28,7 @@ async def opt_in(api: ServedApi) -> int:
         **PERSON,
         "consent": {"source": "https://ledgerline.example/whitepaper#form", "ip": "203.0.113.77"},
     }
-    created = await api.http.post("/contacts", json=body)
+    created = await api.http.post("/contacts", json=body, headers=AUTH)  # a trusted integration learns the id
     assert created.status_code == 201, created.text
     return int(created.json()["contact_id"])
 
@@ -136,7 +136,10 @@ async def test_erase_leaves_no_personal_data_keeps_counts_and_suppresses_the_add
     with outbox_activities(engine) as acts:
         assert acts.send_drop(drop(cid, "b2b-approval-costs", workflow_id="wf-late")).status == "suppressed"
     # and the address, typed into a form again, is suppressed at once: no confirmation, no journey
-    back = await api.http.post("/contacts", json={"email": EMAIL, "double_opt_in": True, "consent": {"source": "form"}})
-    assert back.status_code == 201
+    form = {"email": EMAIL, "double_opt_in": True, "consent": {"source": "form"}}
+    stranger = await api.http.post("/contacts", json=form)  # the public door says nothing either way
+    assert stranger.status_code == 202 and "contact_id" not in stranger.json()
+    back = await api.http.post("/contacts", json=form, headers=AUTH)  # a trusted integration sees the outcome
+    assert back.status_code == 200, back.text
     assert back.json()["status"] == "suppressed"
     assert back.json()["confirmation_sent"] is False and back.json()["journeys"] == []
