@@ -13,12 +13,11 @@ from nurture import temporal_names, workflow_ids
 from nurture.db import Enrollment, Erasure, Event, Handoff, Preference, Touch, Visitor
 from nurture.db.engine import session_scope
 from tests.activities.helpers import T0, drop, outbox_activities
-from tests.fixtures.api import API_TOKEN, AUTH, ServedApi
+from tests.fixtures.api import AUTH, ServedApi
 
 EMAIL = "Zephyrine.Q@Brightwater.example"
 PERSON = {"first_name": "Zephyrine", "last_name": "Quillfeather", "company": "Brightwater Obscura"}
 NEEDLES = ["zephyrine", "quillfeather", "brightwater", "203.0.113.77"]
-AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 async def opt_in(api: ServedApi) -> int:
