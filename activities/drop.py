@@ -12,8 +12,8 @@ The touch row (unique key `{workflow_id}:{item_id}`) is the idempotency record. 
 Effectively once: a send of unknown outcome (`unconfirmed`, or a claim left `sending` by a crash) is settled
 by evidence. SendGrid reports each message it took within seconds, and the webhook marks the touch `sent`
 (`nurture.outbound.evidence`). Until `send_evidence_window` has passed since the claim, the activity raises a
-retryable `AwaitingEvidence` and Temporal retries it when the window ends; a retry that finds the touch `sent`
-returns that. When the window has passed with no event, the provider never took the message: it is claimed
+retryable `AwaitingEvidence` and Temporal retries it every `EVIDENCE_POLL` (so the journey goes on seconds after
+the events arrive, not when the window ends); a retry that finds the touch `sent` returns that. When the window has passed with no event, the provider never took the message: it is claimed
 again under the same rules (suppression, gap, contact lock) and sent once more. After `MAX_UNKNOWN_SENDS`
 sends without evidence the touch stays `unconfirmed` and is never sent again. The window is at least the
 provider timeout twice over, so an earlier attempt still in its call has given up before a resend.
@@ -55,6 +55,7 @@ log = get_logger(__name__)
 COUNTS_FOR_GAP = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
 UNSETTLED = (TouchStatus.SENDING, TouchStatus.UNCONFIRMED)
 MAX_UNKNOWN_SENDS = 2  # provider calls of unknown outcome before a touch stays unconfirmed for good
+EVIDENCE_POLL = timedelta(seconds=3)  # how often a drop of unknown outcome looks for the provider's events
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class DropSender:
             raise ApplicationError(
                 f"touch {touch.id}: {err.detail}; waiting for the provider's events",
                 type="AwaitingEvidence",
-                next_retry_delay=self._window,
+                next_retry_delay=min(self._window, EVIDENCE_POLL),
             ) from err
         # Any other exception leaves the claim `sending`: the retry waits for evidence as for a timeout.
         self._settle(touch.id, TouchStatus.SENT, inp, message_id=message_id)
@@ -195,7 +196,7 @@ class DropSender:
         claimed = touch.claimed_at or touch.created_at
         left = claimed + self._window - utcnow()
         if left > timedelta(0):
-            return AwaitEvidence(touch.id, left)
+            return AwaitEvidence(touch.id, min(left, EVIDENCE_POLL))
         if touch.attempts >= MAX_UNKNOWN_SENDS:
             touch.status = TouchStatus.UNCONFIRMED
             touch.sent_at = touch.sent_at or touch.created_at

@@ -20,6 +20,7 @@ from temporalio import activity
 from activities.call_task import CallTasks
 from activities.drop import DropSender
 from activities.email import EmailSender, build_sender
+from activities.heartbeat import beating
 from activities.handoff import SalesHandoff
 from activities.scoring import Scorer
 from activities.sla import SlaEscalation
@@ -70,8 +71,10 @@ class JourneyActivities:
         Returns suppressed / deferred (minimum gap across all journeys) / sent / unconfirmed (may have been
         sent; never resent) / failed (refused by the provider). Raises a retryable error only when the
         provider certainly did not take the message (429, 5xx, unreachable). See `activities.drop`.
+        Heartbeats while it runs, so a worker killed mid-send is retried within seconds (`workflows.retry.HEARTBEAT_TIMEOUT`).
         """
-        return self._drops.send(inp)
+        with beating():
+            return self._drops.send(inp)
 
     @activity.defn(name=temporal_names.ACTIVITY_SCORE_CONTACT)
     def score_contact(self, inp: ScoreInput) -> ScoreResult:
@@ -81,7 +84,8 @@ class JourneyActivities:
     @activity.defn(name=temporal_names.ACTIVITY_HAND_OFF)
     def hand_off_to_sales(self, inp: HandoffInput) -> HandoffResult:
         """Record the handoff once per (workflow, attempt) and deliver it to the CRM webhook if configured."""
-        return self._handoffs.hand_off(inp)
+        with beating():
+            return self._handoffs.hand_off(inp)
 
     @activity.defn(name=temporal_names.ACTIVITY_REACH_STAGE)
     def reach_stage(self, inp: ReachStageInput) -> bool:
@@ -96,7 +100,8 @@ class JourneyActivities:
     @activity.defn(name=temporal_names.ACTIVITY_ESCALATE_HANDOFF)
     def escalate_handoff(self, inp: EscalateInput) -> EscalateResult:
         """Sales missed the handoff SLA: record it, re-route to the next owner, tell the CRM (see `activities.sla`)."""
-        return self._sla.escalate_handoff(inp)
+        with beating():
+            return self._sla.escalate_handoff(inp)
 
     @activity.defn(name=temporal_names.ACTIVITY_RECORD_SALES_FEEDBACK)
     def record_sales_feedback(self, inp: SalesFeedbackInput) -> dict[str, str] | None:
@@ -106,7 +111,8 @@ class JourneyActivities:
     @activity.defn(name=temporal_names.ACTIVITY_CREATE_CALL_TASK)
     def create_call_task(self, inp: CallTaskInput) -> CallTaskResult:
         """Record the call task once per (workflow, attempt) and deliver it to the CRM webhook if configured."""
-        return self._calls.create(inp)
+        with beating():
+            return self._calls.create(inp)
 
     @activity.defn(name=temporal_names.ACTIVITY_CLOSE_CALL_TASK)
     def close_call_task(self, inp: CloseCallTaskInput) -> str:

@@ -1,13 +1,24 @@
-"""Worker memory: the RSS of one journey worker as sleeping journeys grow, with its workflow cache bounded.
+"""Worker memory: what a cached journey costs a worker, and that evicted journeys cost nothing.
 
 What it measures
-    One `nurture` journey worker process (the same entry as `bench.broadcast_fanout --worker`) with
-    `--cache` cached workflows, on a dev server from the shipped binary. Journeys (b2b_drip) are started in
-    steps (`--steps 1000,5000,20000`); after each step, once every journey has sent its first drop and sleeps in
-    its two-week wait, the worker's RSS is read from /proc. While the journeys fit in the cache, the RSS growth per
-    journey is what a cached journey costs; past the cache bound, evicted journeys should cost nothing (flat RSS).
+    One `nurture` journey worker process (the same entry as `bench.broadcast_fanout --worker`: the product's
+    workflows, activities and sandbox) with `--cache` cached workflows, on a dev server from the shipped binary.
+    Journeys (b2b_drip) are started concurrently through the client (`enroll`, `--concurrency` at once); a step
+    is done when every journey has sent its first drop and sleeps in its two-week wait. The worker's RSS is read
+    from /proc once it has settled.
 
-Run: `.venv/bin/python -m bench.worker_memory [--steps 1000,2000,5000] [--cache 1000]`.
+    1. Warm-up: `--warmup` journeys, so the RSS baseline includes the worker's one-off start-up (imports, the
+       sandbox's first run, thread pools). Everything after it is per journey.
+    2. Marginal cost: the first step (at most `--cache` journeys, all cached): (RSS - warm RSS) / journeys added.
+       That is what one cached journey holds, and it sizes the default cache (`Settings.worker_max_cached_workflows`,
+       docs/scale.md): the cache that fits `--budget-mb` over the warm worker.
+    3. Flatness: the later steps (`--steps`, default up to 20,000) go past the cache bound; the RSS ratio to the
+       first step and the growth per journey past the bound show that evicted journeys cost nothing.
+
+Ratios only are meant to be compared between runs; the absolute figures depend on the machine's allocator.
+
+Run: `.venv/bin/python -m bench.worker_memory [--steps 1000,5000,10000,20000] [--cache 1000]`
+(about 5-10 minutes on 2 cores for 20,000 journeys; `--steps 1000,5000` for a quick look).
 """
 
 from __future__ import annotations
@@ -19,12 +30,31 @@ import sys
 import time
 from pathlib import Path
 
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
 from bench.broadcast_fanout import JOURNEY, Bench, environment, log, worker_processes
 from definitions import load_definitions
-from nurture.broadcasts.audience import Audience
-from nurture.broadcasts.audience import count as count_audience
 from nurture.context import open_engine
+from nurture.clock import utcnow
+from nurture.db import Contact, Touch
 from nurture.journey_client import enroll
+from workflows.dsl.journey import BUSINESS_HOURS
+from workflows.quiet import next_allowed
+
+ZONES = ("UTC", "Europe/Berlin", "Asia/Dubai", "Asia/Kolkata", "Asia/Tokyo", "Pacific/Auckland", "America/New_York",
+         "America/Los_Angeles", "Pacific/Honolulu")  # fmt: skip
+
+
+def open_zone() -> str:
+    """A time zone in business hours for the next half hour: every journey sends its first drop at once."""
+    now = utcnow()
+    for tz in ZONES:
+        if all(next_allowed(now + timedelta(minutes=m), tz, BUSINESS_HOURS) <= now + timedelta(minutes=m)
+               for m in (0, 30)):  # fmt: skip
+            return tz
+    raise SystemExit("no listed time zone is in business hours now (a weekend?): try on a weekday")
 
 
 def rss_kb(pid: int) -> int:
@@ -34,73 +64,100 @@ def rss_kb(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-async def start(bench: Bench, contact_ids: list[int]) -> None:
-    """Enroll, then wait until every journey is visible and its first workflow task has run (it then sleeps:
-    in its wait after the first drop, or until quiet time ends)."""
-    slots = asyncio.Semaphore(64)
+async def start(bench: Bench, contact_ids: list[int], concurrency: int) -> float:
+    """Enroll concurrently, then wait until every journey has sent its first drop (it then sleeps). Seconds."""
+    started = time.monotonic()
+    slots = asyncio.Semaphore(concurrency)
 
     async def one(cid: int) -> None:
         async with slots:
             await enroll(bench.client, bench.engine, bench.settings, cid, JOURNEY, time_scale=2.0)
 
     await asyncio.gather(*(one(cid) for cid in contact_ids))
-    query = Audience(journeys=[JOURNEY]).to_query()
-    total = contact_ids[-1] - int(bench.args.first_id) + 1
-    await bench.until_async(lambda: _at_least(bench, query, total), "every journey to be visible", 1800)
+    want = contact_ids[-1] - int(bench.args.first_id) + 1
+    await bench.until(lambda: _touches(bench) >= want, "every journey's first drop", timeout=3600)
+    return time.monotonic() - started
+
+
+def _touches(bench: Bench) -> int:
+    with bench.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(Touch)).scalar_one())
 
 
 async def settled_rss(pid: int) -> int:
-    """RSS once the worker has caught up (two reads 3 s apart within 1%)."""
+    """RSS once the worker has caught up (two reads 3 s apart within 0.5%)."""
     before = rss_kb(pid)
     while True:
         await asyncio.sleep(3)
         now = rss_kb(pid)
-        if abs(now - before) <= before / 100:
+        if abs(now - before) <= before / 200:
             return now
         before = now
 
 
-async def _at_least(bench: Bench, query: str, n: int) -> bool:
-    return await count_audience(bench.client, query) >= n
+def mb(kb: float) -> str:
+    return f"{kb / 1024:7.1f} MB"
 
 
 async def run(args: argparse.Namespace) -> None:
     load_definitions()  # an entry point: enrolment checks journey keys
     steps = [int(s) for s in args.steps.split(",")]
-    args.n, args.batch_n = steps[-1], 0
+    if steps[0] > args.cache:
+        raise SystemExit("the first step must fit in the cache (it measures the cost of a cached journey)")
+    args.n, args.batch_n = steps[-1] + args.warmup, 0
     with environment(args) as (settings, home, server):
         engine = open_engine(settings)
         client = await server.client()
         bench = Bench(args, settings, engine, client)
         with worker_processes(settings, 1, args.cache, home) as (worker,):
             ids = bench.add_contacts()
+            with engine.begin() as conn:  # b2b_drip waits for business hours before its first drop
+                conn.execute(update(Contact).values(time_zone=open_zone()))
             args.first_id = ids[0]
             await asyncio.sleep(3)
-            baseline = rss_kb(worker.pid)
+            idle = rss_kb(worker.pid)
             print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cache bound {args.cache}")
-            print(f"worker RSS with no journeys: {baseline / 1024:7.1f} MB")
-            done, previous = 0, baseline
+            print(f"worker RSS, idle:                      {mb(idle)}")
+            took = await start(bench, ids[: args.warmup], args.concurrency)
+            warm = await settled_rss(worker.pid)
+            print(f"worker RSS, {args.warmup} warm-up journeys:         {mb(warm)}  (start-up {(warm - idle) / 1024:.1f} MB)")
+            done, rows = args.warmup, []
             for step in steps:
-                started = time.monotonic()
-                await start(bench, ids[done:step])
+                took = await start(bench, ids[done : args.warmup + step], args.concurrency)
                 rss = await settled_rss(worker.pid)
-                cached = min(step, args.cache)
-                per = (rss - baseline) / cached if cached else 0.0
-                grew = (rss - previous) / max(1, step - done)
+                rows.append((step, rss))
+                rate = (args.warmup + step - done) / took
                 print(
-                    f"{step:6d} sleeping journeys ({cached} cached): RSS {rss / 1024:7.1f} MB, "
-                    f"{per:6.1f} KB per cached journey over the idle worker, {grew:6.1f} KB per journey this step "
-                    f"({time.monotonic() - started:.0f} s; load {os.getloadavg()[0]:.2f})",
+                    f"{step:6d} sleeping journeys ({min(step + args.warmup, args.cache)} cached): RSS {mb(rss)} "
+                    f"({took:.0f} s, {rate:.0f} journeys/s; load {os.getloadavg()[0]:.2f})",
                     flush=True,
                 )
-                done, previous = step, rss
+                done = args.warmup + step
+    first, first_rss = rows[0]
+    per = (first_rss - warm) / first
+    last, last_rss = rows[-1]
+    past = (last_rss - first_rss) / max(1, last - first)
+    print()
+    print(f"a cached journey costs {per:.1f} KB (slope from {args.warmup} to {first + args.warmup} cached journeys)")
+    print(
+        f"from {first} to {last} sleeping journeys (cache {args.cache}): RSS x{last_rss / first_rss:.3f}, "
+        f"{past:.2f} KB per journey past the bound (an evicted journey costs nothing when this is ~0)"
+    )
+    fits = int(args.budget_mb * 1024 / per) if per > 0 else 0
+    print(
+        f"a {args.budget_mb} MB budget for cached journeys over a warm worker ({mb(warm).strip()}) holds "
+        f"{fits} journeys at {per:.1f} KB each"
+    )
     log("done")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--steps", default="1000,2000,5000", help="cumulative journey counts (default 1000,2000,5000)")
-    parser.add_argument("--cache", type=int, default=1000, help="the worker's max_cached_workflows")
+    parser.add_argument("--steps", default="1000,5000,10000,20000", help="cumulative sleeping journeys after warm-up")
+    parser.add_argument("--warmup", type=int, default=200, help="journeys run before the baseline is read")
+    parser.add_argument("--cache", type=int, default=1500, help="the worker's max_cached_workflows")
+    parser.add_argument("--concurrency", type=int, default=128, help="journey starts in flight")
+    parser.add_argument("--budget-mb", type=int, default=256, help="memory for cached journeys, for the default")
     parser.add_argument("--database-url", default=None)
     asyncio.run(run(parser.parse_args()))
     sys.stdout.flush()

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import dsl
     from workflows.ending import check_exit
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput
-    from workflows.retry import QUICK_RETRY, SEND_RETRY
+    from workflows.retry import HEARTBEAT_TIMEOUT, QUICK_RETRY, SEND_RETRY
     from workflows.task_payloads import CallOutcomeReport, CallTaskInput, CallTaskResult, CloseCallTaskInput
     from workflows.timers import Tend, Timers
     from workflows.visibility import Visibility, human
@@ -53,6 +53,7 @@ class Calls:
             ),
             result_type=CallTaskResult,
             start_to_close_timeout=timedelta(seconds=60),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=SEND_RETRY,
             summary=f"ask for a call to contact {self._inp.contact_id}",
         )

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
         ScoreInput,
         ScoreResult,
     )
-    from workflows.retry import QUICK_RETRY, SEND_RETRY
+    from workflows.retry import HEARTBEAT_TIMEOUT, QUICK_RETRY, SEND_RETRY
     from workflows.step_results import encode_answer
     from workflows.timers import Tend, Timers
     from workflows.visibility import Visibility, human
@@ -96,6 +96,7 @@ class Sales:
             ),
             result_type=HandoffResult,
             start_to_close_timeout=timedelta(seconds=60),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=SEND_RETRY,
             summary=f"hand contact {self._inp.contact_id} to sales",
         )
@@ -168,6 +169,7 @@ class Sales:
             EscalateInput(carry.handoff_id or 0, self._inp.contact_id, self._spec.key, workflow.now()),
             result_type=EscalateResult,
             start_to_close_timeout=timedelta(seconds=60),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=SEND_RETRY,
             summary=f"escalate the handoff of contact {self._inp.contact_id}",
         )

@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.experiments import in_holdout
     from workflows.metrics import count_drop
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, SendDropInput, SendDropResult
-    from workflows.retry import SEND_RETRY, SEND_TIMEOUT
+    from workflows.retry import HEARTBEAT_TIMEOUT, SEND_RETRY, SEND_TIMEOUT
     from workflows.step_results import encode_drop
     from workflows.timers import Timers
     from workflows.visibility import Visibility
@@ -113,6 +113,7 @@ class Sender:
                     drop,
                     result_type=SendDropResult,
                     start_to_close_timeout=SEND_TIMEOUT,
+                    heartbeat_timeout=HEARTBEAT_TIMEOUT,  # a worker killed mid-send is noticed in seconds
                     retry_policy=SEND_RETRY,
                     # No summary: the activity type and its input (item, step, contact id) say what this is, and
                     # a summary on the most frequent command is history bytes and server work per drop.

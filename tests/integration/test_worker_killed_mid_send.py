@@ -81,12 +81,14 @@ async def test_a_worker_killed_mid_send_continues_within_seconds_and_the_drop_en
             )  # fmt: skip
         log = tmp_path / "worker.log"
         async with served_api(AppContext(settings, sqlite_engine, client), webhook_key[0]):
-            fake.delay_next(8.0)  # SendGrid takes the first drop at once but answers late: the worker dies waiting
+            fake.delay_next(15.0)  # SendGrid takes the first drop at once but answers late: the worker dies waiting
             first = start_worker(env, log)
             second: subprocess.Popen[bytes] | None = None
             try:
                 await enroll(client, sqlite_engine, settings, cid, "b2b_drip", time_scale=SCALE)
                 await eventually(lambda: len(fake.requests) >= 1, 60, "the first drop to reach SendGrid")
+                second = start_worker(env, log)  # the fleet's other worker, polling before the crash
+                await asyncio.sleep(4)  # SendGrid holds its answer for 15 s: the first worker is still mid-send
                 first.send_signal(signal.SIGKILL)
                 first.wait(10)
                 killed_at = asyncio.get_running_loop().time()
@@ -94,7 +96,6 @@ async def test_a_worker_killed_mid_send_continues_within_seconds_and_the_drop_en
                 await eventually(
                     lambda: drops(sqlite_engine, cid)[0].status == "sent", 30, "SendGrid's events to settle the drop"
                 )
-                second = start_worker(env, log)
                 await eventually(lambda: len(drops(sqlite_engine, cid)) >= 2, 60, "the journey's next drop")
                 resumed_after = asyncio.get_running_loop().time() - killed_at
             finally:
@@ -115,4 +116,5 @@ async def test_a_worker_killed_mid_send_continues_within_seconds_and_the_drop_en
     sent = collections.Counter(m.custom_args[sendgrid_args.CUSTOM_ARG_ITEM] for m in fake.messages)
     assert max(sent.values()) == 1, sent
     print(f"journey resumed {resumed_after:.1f} s after the kill")
-    assert resumed_after < 45, f"the journey waited {resumed_after:.0f} s after the crash"
+    # the heartbeat timeout (4 s) and a retry that finds the events there; generous: the machine is shared
+    assert resumed_after < 12, f"the journey waited {resumed_after:.0f} s after the crash"
