@@ -15,7 +15,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.fixtures.db import _pg_admin, _pg_url, drop_pg_database
-from tests.integration.proxy import LateProxy
+from tests.integration.proxy import LateProxy, free_port
 from tests.integration.test_journeys_on_dev_server import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,4 +98,34 @@ async def test_worker_started_before_temporal_waits_then_polls(
     finally:
         proc.kill()
         proc.wait()
+        await proxy.close()
+
+
+@pytest.mark.slow
+async def test_worker_and_api_started_before_the_database_wait_then_start(
+    empty_pg_database: str, dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    base = _pg_url(empty_pg_database)
+    proxy = LateProxy("127.0.0.1", 5432)
+    env = _env(
+        tmp_path,
+        NURTURE_DATABASE_URL=base.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
+        NURTURE_TEMPORAL_ADDRESS=dev_server_env.client.service_client.config.target_host,
+        NURTURE_TASK_QUEUE=task_queue,
+    )
+    worker_log, api_log = tmp_path / "worker.log", tmp_path / "api.log"
+    worker = _started([sys.executable, "-m", "workers.journey_worker"], env, worker_log)
+    api = _started([*NURTURE, "api", "--port", str(free_port())], env, api_log)
+    try:
+        for log in (worker_log, api_log):
+            await eventually(lambda: '"waiting_for": "database"' in log.read_text(), 90, f"{log.stem} to say it waits")
+        assert worker.poll() is None and api.poll() is None, worker_log.read_text() + api_log.read_text()
+        await proxy.open()
+        await eventually(lambda: "worker.started" in worker_log.read_text(), 90, "the worker once the database is up")
+        await eventually(lambda: '"startup.ready"' in api_log.read_text(), 90, "the API once the database is up")
+        assert worker.poll() is None and api.poll() is None, worker_log.read_text() + api_log.read_text()
+    finally:
+        for proc in (worker, api):
+            proc.kill()
+            proc.wait()
         await proxy.close()
