@@ -9,14 +9,15 @@ The touch row (unique key `{workflow_id}:{item_id}`) is the idempotency record. 
     sending -> retrying      provider certainly did not take it (429, 5xx, unreachable): the claim is
                              released and the activity raises, so Temporal's retry may send it
 
-Effectively once: a send of unknown outcome (`unconfirmed`, or a claim left `sending` by a crash) is settled
-by evidence. SendGrid reports each message it took within seconds, and the webhook marks the touch `sent`
+Effectively once: a send of unknown outcome (`unconfirmed`, or a claim left `sending` by a crash) is settled by
+evidence. SendGrid reports each message it took within seconds, and the webhook marks the touch `sent`
 (`nurture.outbound.evidence`). Until `send_evidence_window` has passed since the claim, the activity raises a
-retryable `AwaitingEvidence` and Temporal retries it every `EVIDENCE_POLL` (so the journey goes on seconds after
-the events arrive, not when the window ends); a retry that finds the touch `sent` returns that. When the window has passed with no event, the provider never took the message: it is claimed
-again under the same rules (suppression, gap, contact lock) and sent once more. After `MAX_UNKNOWN_SENDS`
-sends without evidence the touch stays `unconfirmed` and is never sent again. The window is at least the
-provider timeout twice over, so an earlier attempt still in its call has given up before a resend.
+retryable `AwaitingEvidence` and Temporal retries it every `EVIDENCE_POLL` (the journey goes on seconds after the
+events arrive, not when the window ends); a retry that finds the touch `sent` returns that. When the window has
+passed with no event, the provider never took the message: it is claimed again under the same rules (suppression,
+gap, contact lock) and sent once more. After `MAX_UNKNOWN_SENDS` sends without evidence the touch stays
+`unconfirmed` and is never sent again. The window is at least the provider timeout twice over, so an earlier
+attempt still in its call has given up before a resend.
 
 Claims are serialised per contact (a row lock on the contact) so two journeys cannot both pass the gate
 (`activities.caps`: caps across journeys, the minimum gap, quiet time, priority among deferred drops).

@@ -20,8 +20,8 @@ from temporalio import activity
 from activities.call_task import CallTasks
 from activities.drop import DropSender
 from activities.email import EmailSender, build_sender
-from activities.heartbeat import beating
 from activities.handoff import SalesHandoff
+from activities.heartbeat import beating
 from activities.scoring import Scorer
 from activities.sla import SlaEscalation
 from nurture import consent, temporal_names
@@ -71,7 +71,7 @@ class JourneyActivities:
         Returns suppressed / deferred (minimum gap across all journeys) / sent / unconfirmed (may have been
         sent; never resent) / failed (refused by the provider). Raises a retryable error only when the
         provider certainly did not take the message (429, 5xx, unreachable). See `activities.drop`.
-        Heartbeats while it runs, so a worker killed mid-send is retried within seconds (`workflows.retry.HEARTBEAT_TIMEOUT`).
+        Heartbeats while it runs: a worker killed mid-send is retried within `workflows.retry.HEARTBEAT_TIMEOUT`.
         """
         with beating():
             return self._drops.send(inp)

@@ -382,6 +382,7 @@ async def serve(cache: int) -> None:
     below a worker's share of 10,000 journeys: evicted journeys replay their whole history on every task."""
     settings = Settings()
     configure_logging(settings.log_level, json=True)
+    load_definitions()  # an entry point: without it every journey fails at once ("not loaded by this worker")
     async with app_context(settings) as ctx:
         worker = Worker(
             ctx.client,

@@ -26,11 +26,13 @@ log = get_logger(__name__)
 
 # Pure modules shared with the sandbox instead of re-imported per workflow run (fast, and the journey
 # registry is built once). Heavy libraries are passed through so an accidental import does not cost seconds.
+# `workflows` whole, the workflow modules too: a module the sandbox imports is imported again for every run
+# and kept while the run is cached (its code objects, the workflow class and its handler definitions: about
+# half of what a cached journey cost, bench/worker_memory.py). Determinism is held by the replay tests
+# (tests/workflows/test_replay_saved_histories.py) and by `workflow.now()`/`workflow.random()` in the code.
 PASSTHROUGH = (
     "definitions",
-    "workflows.dsl",
-    "workflows.payloads",
-    "workflows.calendar",
+    "workflows",
     "nurture",
     "sqlmodel",
     "sqlalchemy",

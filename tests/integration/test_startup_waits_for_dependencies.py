@@ -118,7 +118,8 @@ async def test_worker_and_api_started_before_the_database_wait_then_start(
     api = _started([*NURTURE, "api", "--port", str(free_port())], env, api_log)
     try:
         for log in (worker_log, api_log):
-            await eventually(lambda: '"waiting_for": "database"' in log.read_text(), 90, f"{log.stem} to say it waits")
+            said = log.read_text
+            await eventually(lambda: '"waiting_for": "database"' in said(), 90, f"{log.stem} to say it waits")  # noqa: B023
         assert worker.poll() is None and api.poll() is None, worker_log.read_text() + api_log.read_text()
         await proxy.open()
         await eventually(lambda: "worker.started" in worker_log.read_text(), 90, "the worker once the database is up")
