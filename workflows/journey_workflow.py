@@ -29,7 +29,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.task_payloads import CallOutcomeReport
 
 
-@workflow.defn(name=temporal_names.JOURNEY_WORKFLOW)
+# Outside the sandbox: every module a journey runs is passed through it anyway (workers.journey_worker), so the
+# sandbox guarded nothing of ours and cost each cached journey its own restricted environment (about 35 KB, half
+# of a journey's memory; bench/worker_memory.py) and CPU per activation. Determinism is held instead by the saved
+# history replay tests, `workflow.now()`/`workflow.random()`, and the import rules that keep I/O out of
+# `workflows/` and `definitions/` (tests/test_imports_point_down.py).
+@workflow.defn(name=temporal_names.JOURNEY_WORKFLOW, sandboxed=False)
 class JourneyWorkflow:
     """Runs the storyboard registered under `input.journey` for `input.contact_id`."""
 
