@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,9 @@ PASSTHROUGH = (
 )
 
 
+STICKY_TIMEOUT = timedelta(seconds=3)
+
+
 def sandbox_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
 
@@ -69,6 +73,8 @@ def build_worker(
         max_concurrent_activities=max_concurrent_activities,
         workflow_runner=sandbox_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
+        # a task for a journey cached on a worker that died goes to another worker after this, not 10 s
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )
 
 
