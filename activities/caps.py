@@ -102,15 +102,6 @@ def _declined_topic(s: Session, inp: SendDropInput, contact: Contact) -> str | N
     return f"the contact chose other topics than {', '.join(sorted(broadcast.topics))} in the preference center"
 
 
-def cancel_waiting(s: Session, contact_id: int, now: datetime, why: str) -> None:
-    """The contact can no longer be mailed: nothing waits for it any more."""
-    rows = s.exec(
-        select(DeferredDrop).where(DeferredDrop.contact_id == contact_id, DeferredDrop.state == DeferredState.WAITING)
-    ).all()
-    for row in rows:
-        row.state, row.reason, row.updated_at = DeferredState.CANCELLED, why[:500], now
-
-
 def _caps(
     s: Session, inp: SendDropInput, contact: Contact, settings: Settings, key: str, *, calendar: bool
 ) -> Allowed | Deferred:

@@ -98,6 +98,8 @@ def test_random_streams_keep_every_invariant(
                 went.append((at, what))
             if unsub_time is not None and at >= unsub_time:
                 assert not new_drop, "a drop after the exit"
+                replayed = result.detail == "already recorded" or result.status == "duplicate"
+                assert replayed or result.status == "suppressed", (result.status, result.detail, what.item_id)
             if result.status == "deferred":
                 assert result.deferred_until is not None and result.deferred_until > at
                 heapq.heappush(queue, (result.deferred_until, next(seq), replace(what, now=result.deferred_until)))
