@@ -166,6 +166,7 @@ class DropSender:
                     cancel_waiting(s.connection(), inp.contact_id, inp.now, why)
                 log.info("drop.suppressed", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
                 return SendDropResult(status="suppressed", touch_id=touch.id if touch else None, detail=why)
+            assert contact is not None  # refusal() names an erased contact
             if inp.held_out:  # the journey's holdout: the touch says what would have gone out; nothing is sent
                 touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.HELD_OUT)
                 log.info("drop.held_out", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)

@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.journey import journey_activities
-from nurture import consent, temporal_names, workflow_ids
+from nurture import consent, temporal_names
 from nurture.binaries import temporal_test_server
 from nurture.context import AppContext
 from nurture.db import BulkAction, DeferredDrop, DeferredState, Touch, TouchStatus
@@ -59,7 +59,9 @@ _n = itertools.count()
 def loop_and_env() -> Iterator[tuple[asyncio.AbstractEventLoop, WorkflowEnvironment]]:
     """One event loop and one time-skipping server for every hypothesis example (hypothesis runs sync tests)."""
     loop = asyncio.new_event_loop()
-    env = loop.run_until_complete(WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server()))
+    env = loop.run_until_complete(
+        WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server())
+    )
     loop.run_until_complete(register_search_attributes(env.client))
     yield loop, env
     loop.run_until_complete(env.shutdown())
@@ -78,7 +80,9 @@ def test_paused_journeys_stay_silent_then_continue_and_every_invariant_holds(
     loop.run_until_complete(_play(env, sqlite_engine, sorted(stream), leaves))
 
 
-async def _play(env: WorkflowEnvironment, engine: Engine, stream: list[tuple[int, str, int]], leaves: int | None) -> None:
+async def _play(
+    env: WorkflowEnvironment, engine: Engine, stream: list[tuple[int, str, int]], leaves: int | None
+) -> None:
     n = next(_n)
     cid = add_contact(engine, email=f"pause{n}@example.com", time_zone=TZ, country=COUNTRY)
     conf = outbox_settings(drop_caps=CAPS, closure_dates=CLOSURES, deferred_drop_ttl=timedelta(days=10))
@@ -120,7 +124,9 @@ async def _play(env: WorkflowEnvironment, engine: Engine, stream: list[tuple[int
                         bulk.process_batch(conn, op, now)
                 assert (await relay.deliver_pending()).delivered
             else:
-                signal = temporal_names.SIGNAL_PAUSE_JOURNEY if what == "pause" else temporal_names.SIGNAL_RESUME_JOURNEY
+                signal = (
+                    temporal_names.SIGNAL_PAUSE_JOURNEY if what == "pause" else temporal_names.SIGNAL_RESUME_JOURNEY
+                )
                 with contextlib.suppress(RPCError):  # a journey that finished its catalog hears nothing
                     await handles[targets[0]].signal(signal, PauseRequest())
             for key in targets:

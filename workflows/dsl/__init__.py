@@ -36,8 +36,8 @@ from workflows.dsl.matchers import (
     Matcher,
 )
 from workflows.dsl.priority import Priority
-from workflows.dsl.rhythm import Rhythm
 from workflows.dsl.results import DropOutcome, DropResult, SalesAnswer, Verdict
+from workflows.dsl.rhythm import Rhythm
 from workflows.dsl.scoring import DEFAULT_SCORING, Contribution, Engagement, PageRule, Scored, ScoringRules
 from workflows.dsl.spec import (
     CATALOGS,
