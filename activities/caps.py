@@ -2,7 +2,9 @@
 
 Called by `DropSender._claim` under the contact's row lock, so two journeys racing for one slot are serialised
 and never both pass. The rules themselves are pure (`nurture.caps.evaluate`, `workflows.quiet.next_allowed`);
-this module reads what they need, and is the one writer of `deferred_drop` rows and their history events.
+this module reads what they need, and is the one writer of `deferred_drop` rows and their history events
+(cancelling them when a contact is suppressed or erased is `nurture.deferrals.cancel_waiting`, in that change's
+transaction).
 
 A blocked drop becomes a `deferred_drop` row (state `waiting`, earliest, expiry, the rule and reason) and the
 journey is told `deferred` with the moment to come back. When several drops wait for one contact, a lower
