@@ -2,7 +2,9 @@
 
 Called by `DropSender._claim` under the contact's row lock, so two journeys racing for one slot are serialised
 and never both pass. The rules themselves are pure (`nurture.caps.evaluate`, `workflows.quiet.next_allowed`);
-this module reads what they need, and is the one writer of `deferred_drop` rows and their history events.
+this module reads what they need, and is the one writer of `deferred_drop` rows and their history events
+(cancelling them when a contact is suppressed or erased is `nurture.deferrals.cancel_waiting`, in that change's
+transaction).
 
 A blocked drop becomes a `deferred_drop` row (state `waiting`, earliest, expiry, the rule and reason) and the
 journey is told `deferred` with the moment to come back. When several drops wait for one contact, a lower
@@ -100,15 +102,6 @@ def _declined_topic(s: Session, inp: SendDropInput, contact: Contact) -> str | N
     if broadcast is None or not broadcast.topics or set(broadcast.topics) & set(contact.topics):
         return None
     return f"the contact chose other topics than {', '.join(sorted(broadcast.topics))} in the preference center"
-
-
-def cancel_waiting(s: Session, contact_id: int, now: datetime, why: str) -> None:
-    """The contact can no longer be mailed: nothing waits for it any more."""
-    rows = s.exec(
-        select(DeferredDrop).where(DeferredDrop.contact_id == contact_id, DeferredDrop.state == DeferredState.WAITING)
-    ).all()
-    for row in rows:
-        row.state, row.reason, row.updated_at = DeferredState.CANCELLED, why[:500], now
 
 
 def _caps(

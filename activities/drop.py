@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
-from activities.caps import cancel_waiting, gate
+from activities.caps import gate
 from activities.email import (
     EmailSender,
     OutgoingEmail,
@@ -47,6 +47,7 @@ from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, Touch, TouchStatus
 from nurture.db.broadcast_content import written_item
 from nurture.db.engine import session_scope
+from nurture.deferrals import cancel_waiting
 from nurture.logging import get_logger
 from workflows.dsl import ContentItem, find_item
 from workflows.payloads import SendDropInput, SendDropResult
@@ -157,13 +158,17 @@ class DropSender:
                     return waiting
             elif touch is not None and touch.status != TouchStatus.RETRYING:
                 return _replay(touch)
-            if contact is None or contact.status == ContactStatus.SUPPRESSED:
-                why = "contact erased" if contact is None else f"contact suppressed ({contact.suppressed_reason})"
+            # Consent first, before any rule that could only hold the drop back (gap, caps, quiet time,
+            # priority, expiry): a contact who may not be mailed is told `suppressed` with the reason, never
+            # `deferred`, and nothing keeps waiting for it.
+            why = refusal(contact)
+            if why is not None:
                 if contact is not None:
-                    _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SUPPRESSED, error=why)
-                    cancel_waiting(s, inp.contact_id, inp.now, why)
+                    touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SUPPRESSED, error=why)
+                    cancel_waiting(s.connection(), inp.contact_id, inp.now, why)
                 log.info("drop.suppressed", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
                 return SendDropResult(status="suppressed", touch_id=touch.id if touch else None, detail=why)
+            assert contact is not None  # refusal() names an erased contact
             if inp.held_out:  # the journey's holdout: the touch says what would have gone out; nothing is sent
                 touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.HELD_OUT)
                 log.info("drop.held_out", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
@@ -235,6 +240,17 @@ class DropSender:
             if contact is not None and status in (TouchStatus.SENT, TouchStatus.FAILED):
                 contact.last_send_error = error if status == TouchStatus.FAILED else None
                 contact.updated_at = inp.now
+
+
+def refusal(contact: Contact | None) -> str | None:
+    """Why this contact may not get a drop at all (erased, suppressed, opt-in not confirmed), or None."""
+    if contact is None:
+        return "contact erased"
+    if contact.status == ContactStatus.SUPPRESSED:
+        return f"contact suppressed ({contact.suppressed_reason})"
+    if contact.status == ContactStatus.PENDING_CONFIRMATION:
+        return "contact suppressed (opt-in not confirmed)"
+    return None
 
 
 def _replay(touch: Touch) -> SendDropResult:

@@ -23,6 +23,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection
 
 from nurture.db import Consent, ConsentAction, Contact, ContactStatus, LawfulBasis
+from nurture.deferrals import cancel_waiting
 
 CONSENT: Table = Consent.__table__  # type: ignore[attr-defined]
 _CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
@@ -102,6 +103,7 @@ def record_consent(
     if status is ContactStatus.SUPPRESSED and current is not ContactStatus.SUPPRESSED:
         reason = change.reason or ("unsubscribe" if change.action is ConsentAction.WITHDRAWN else "suppressed")
         values = {"suppressed_reason": reason[:60], "suppressed_at": now}
+        cancel_waiting(conn, contact_id, now, f"contact suppressed ({reason[:60]})")  # nothing waits for it now
     elif status is not ContactStatus.SUPPRESSED and current is ContactStatus.SUPPRESSED:
         values = {"suppressed_reason": None, "suppressed_at": None}
     if status is not current or values:

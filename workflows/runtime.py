@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.offers import Offers
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, JourneyStatus, ReachStageInput
     from workflows.retry import QUICK_RETRY
+    from workflows.rhythm import RhythmKeeper
     from workflows.sales import Sales
     from workflows.sending import Sender
     from workflows.status import journey_status
@@ -51,6 +52,7 @@ class JourneyRuntime:
         self.offers = Offers(inp, spec, self.carry, self.shown, self.sender, self)
         self.sales = Sales(inp, spec, self.carry, self.shown, self.timers, self._tend)
         self.calls = Calls(inp, spec, self.carry, self.shown, self.timers, self._tend)
+        self.rhythm = RhythmKeeper(spec, self.carry)
 
     # ---- storyboard-visible state ----------------------------------------------------------------------
 
@@ -114,15 +116,20 @@ class JourneyRuntime:
         return decode_drop(raw)
 
     async def sleep(self, duration: timedelta, why: str = "") -> None:
+        await self._sleep(duration, why, on_schedule=False)
+
+    async def sleep_until(self, at: datetime, why: str = "") -> None:
+        await self._sleep(at - self.now, why, on_schedule=True)
+
+    async def _sleep(self, duration: timedelta, why: str, *, on_schedule: bool) -> None:
         async def live(entry: JournalEntry) -> None:
             if entry.wake_at is None:
-                entry.wake_at = workflow.now() + self.timers.scaled(duration)
+                span = self.timers.scaled(duration)
+                moved = self.rhythm.push() if on_schedule else -self.rhythm.cut(span)
+                entry.wake_at = workflow.now() + span + moved
             await self.timers.sleep_until(entry, f"sleeping {human(duration)}" + (f": {why}" if why else ""))
 
         await self.journal.step("sleep", live)
-
-    async def sleep_until(self, at: datetime, why: str = "") -> None:
-        await self.sleep(at - self.now, why)
 
     async def until_send_window(self) -> None:
         async def live(entry: JournalEntry) -> None:
@@ -186,7 +193,8 @@ class JourneyRuntime:
     async def _live_wait(self, entry: JournalEntry, what: tuple[dsl.Matcher, ...], timeout: timedelta) -> str | None:
         carry = self.carry
         if entry.wake_at is None:
-            entry.wake_at = workflow.now() + self.timers.scaled(timeout)
+            span = self.timers.scaled(timeout)
+            entry.wake_at = workflow.now() + span - self.rhythm.cut(span)
         label = "waiting for " + " or ".join(str(m) for m in what)
         while True:
             await self._tend(entry)

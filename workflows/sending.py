@@ -85,6 +85,7 @@ class Sender:
     ) -> SendDropResult:
         """Send one item; a scheduled drop waits out the minimum gap, a broadcast returns 'deferred'."""
         carry = self._carry
+        held_back = 0.0  # workflow seconds this scheduled drop waited for the claim's slot (never the pause)
         while True:
             check_exit(carry)
             if carry.paused:  # bulk pause: nothing goes out; signals keep landing in the inbox meanwhile
@@ -134,9 +135,13 @@ class Sender:
                 # the gap, a cap, quiet time or a higher-priority drop: wait for the slot, keeping the journey's place
                 self._shown.decide(f"deferred {item_id}", result.detail)
                 gap_entry = JournalEntry(op="gap", wake_at=result.deferred_until)
+                before = workflow.now()
                 await self._timers.sleep_until(gap_entry, f"deferring {item_id} until it may go")
+                held_back += (workflow.now() - before).total_seconds()
                 continue
             break
+        if wait_gap and broadcast_id is None:
+            carry.rhythm_lag_seconds = held_back  # what the journey's rhythm (dsl.Rhythm) makes of it
         if result.status in ("sent", "unconfirmed", "held_out"):
             carry.sent_items.append(item_id)
             carry.drops_sent += 1

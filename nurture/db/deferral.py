@@ -28,7 +28,8 @@ class DeferredState(StrEnum):
 
 
 class DeferredDrop(SQLModel, table=True):
-    """One blocked drop (unique per journey run and item). Written only by `activities.deferral`."""
+    """One blocked drop (unique per journey run and item). Written by `activities.caps`; cancelled only by
+    `nurture.deferrals.cancel_waiting`."""
 
     __tablename__ = "deferred_drop"
     __table_args__ = (Index("ix_deferred_drop_contact_state", "contact_id", "state"),)

@@ -27,6 +27,7 @@ from sqlmodel import SQLModel
 
 from nurture import temporal_names
 from nurture.db import ContactStatus, ErasedAddress, Erasure, OutboxEmail, Touch
+from nurture.deferrals import cancel_waiting
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
 from nurture.inbound.store import CONTACT, EVENT
@@ -126,6 +127,7 @@ def erase_contact(conn: Connection, contact_id: int, now: datetime, *, requested
             outbox.OUTBOX.c.delivered_at.is_(None),
         )
     )
+    cancel_waiting(conn, contact_id, now, "contact erased")  # kept for the counts, never sent
     deleted = anonymised = 0
     touch_ids = select(TOUCH.c.id).where(TOUCH.c.contact_id == contact_id)
     deleted += conn.execute(delete(OUTBOX_EMAIL).where(OUTBOX_EMAIL.c.touch_id.in_(touch_ids))).rowcount

@@ -247,6 +247,10 @@ def test_a_month_of_three_journeys_and_two_broadcasts_breaks_no_cap_and_loses_no
     assert all(b - a >= DAY for a, b in itertools.pairwise(times))
     rows = deferred(engine, cid)
     assert rows, "the caps never blocked anything: the scenario proves nothing"
+    # every drop planned ended sent, expired (its row says why) or still waiting: none refused or dropped silently
+    assert set(outcomes.values()) <= {"sent", "expired", "deferred"}, outcomes
+    by_item = {r.item_id: r for r in rows}
+    assert all(by_item[i].reason for i, o in outcomes.items() if o != "sent")
     for row in rows:  # nothing lost: sent, expired with a reason, or still waiting for a slot after the month
         assert row.state in (DeferredState.SENT, DeferredState.EXPIRED, DeferredState.WAITING), row
         if row.state == DeferredState.EXPIRED:

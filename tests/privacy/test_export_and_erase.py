@@ -3,6 +3,7 @@ database, queues the journeys' exits, keeps counts, is idempotent and audited, a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, text
@@ -10,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from nurture import temporal_names, workflow_ids
-from nurture.db import Enrollment, Erasure, Event, Handoff, Preference, Touch, Visitor
+from nurture.db import CallTask, Enrollment, Erasure, Event, Handoff, Preference, Score, StageChange, Touch, Visitor
 from nurture.db.engine import session_scope
 from tests.activities.helpers import T0, drop, outbox_activities
 from tests.fixtures.api import AUTH, ServedApi
@@ -63,8 +64,25 @@ def give_it_a_life(engine: Engine, cid: int) -> None:
             )
         )
         s.add(Preference(contact_id=cid, topics=["compliance"], frequency="weekly", updated_at=T0))
+        s.add(Score(contact_id=cid, journey="b2b_drip", score=50, stage="decision", scored_at=T0))
+        s.add(StageChange(contact_id=cid, to_stage="mql", at=T0, why="qualified", actor_kind="journey_step"))
+        s.add(
+            CallTask(
+                idempotency_key=f"{workflow_id}:call:1",
+                contact_id=cid,
+                journey="b2b_drip",
+                workflow_id=workflow_id,
+                why="nearly ready",
+                context={"name": "Zephyrine Quillfeather"},
+                note="Zephyrine asked for Tuesday",
+                created_at=T0,
+            )
+        )
     with outbox_activities(engine) as acts:
         assert acts.send_drop(drop(cid, "b2b-close-checklist", workflow_id=workflow_id)).status == "sent"
+        # the next one is held back by the weekly frequency: a deferred drop is a fact held about them too
+        later = drop(cid, "b2b-approval-costs", workflow_id=workflow_id, now=T0 + timedelta(hours=1))
+        assert acts.send_drop(later).status == "deferred"
 
 
 def personal_data_left(engine: Engine) -> list[str]:
@@ -93,8 +111,12 @@ async def test_export_returns_every_table_holding_the_contact(api: ServedApi, en
     tables = got.json()["tables"]
     assert tables["contact"]["email"] == EMAIL.lower()
     assert tables["contact"]["consent_ip"] == "203.0.113.77"
-    for name in ("touch", "outboxemail", "enrollment", "visitor", "handoff", "preference", "signaloutbox"):
+    # profile, consent trail, events, touches, scores, stages, handoffs, tasks, deferred drops, preferences
+    for name in ("touch", "outboxemail", "enrollment", "visitor", "handoff", "preference", "signaloutbox",
+                 "consent", "score", "stage_change", "call_task", "deferred_drop"):  # fmt: skip
         assert tables[name], name
+    assert tables["call_task"][0]["note"] == "Zephyrine asked for Tuesday"
+    assert tables["deferred_drop"][0]["item_id"] == "b2b-approval-costs"
     kinds = {e["kind"] for e in tables["event"]}
     assert {"form_fill", "page_view"} <= kinds  # the anonymous visit before identifying is theirs too
     every_contact_table = {t.name for t in SQLModel.metadata.sorted_tables if "contact_id" in t.c}

@@ -37,6 +37,10 @@ class Recorder:
     suppressed: set[int] = field(default_factory=set)
     refused: set[str] = field(default_factory=set)  # item ids the provider refuses (status failed)
     duplicates: set[str] = field(default_factory=set)  # item ids the contact already has from another journey
+    # item id -> how long the claim holds it back from its first attempt (as quiet time or a cap would)
+    defer: dict[str, timedelta] = field(default_factory=dict)
+    defer_next: timedelta | None = None  # the next item first attempted is held back this long
+    _first_attempt: dict[str, datetime] = field(default_factory=dict)
     sends: list[SendDropInput] = field(default_factory=list)
     held: list[SendDropInput] = field(default_factory=list)  # drops a holdout recorded instead of sending
     scored: list[ScoreInput] = field(default_factory=list)
@@ -65,6 +69,12 @@ class Recorder:
                 return rec._sent_keys[key]
             if inp.contact_id in rec.suppressed:
                 return SendDropResult(status="suppressed", detail="contact unsubscribed")
+            first = rec._first_attempt.setdefault(key, inp.now)
+            if rec.defer_next is not None and first == inp.now:
+                rec.defer[inp.item_id], rec.defer_next = rec.defer_next, None
+            if inp.item_id in rec.defer and inp.now < first + rec.defer[inp.item_id]:
+                until = first + rec.defer[inp.item_id]
+                return SendDropResult(status="deferred", deferred_until=until, detail="quiet time: held back")
             if rec.min_gap:
                 last = max((s.now for s in rec.sends if s.contact_id == inp.contact_id), default=None)
                 gap = timedelta(seconds=inp.min_gap_seconds)

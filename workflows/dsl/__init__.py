@@ -37,6 +37,7 @@ from workflows.dsl.matchers import (
 )
 from workflows.dsl.priority import Priority
 from workflows.dsl.results import DropOutcome, DropResult, SalesAnswer, Verdict
+from workflows.dsl.rhythm import Rhythm
 from workflows.dsl.scoring import DEFAULT_SCORING, Contribution, Engagement, PageRule, Scored, ScoringRules
 from workflows.dsl.spec import (
     CATALOGS,
@@ -83,6 +84,7 @@ __all__ = [
     "PageRule",
     "Priority",
     "Relevance",
+    "Rhythm",
     "SalesAnswer",
     "Scored",
     "ScoringRules",

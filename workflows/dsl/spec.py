@@ -2,7 +2,8 @@
 
 `@journey` takes the key, the catalog, the readiness threshold, the entry rule (who enters), the stage
 thresholds, the scoring rules, the send window, whether quiet days apply (`holidays=True`: no drop on a public
-holiday of the contact's country or a company closure date), the broadcast relevance rule, the cool-down after
+holiday of the contact's country or a company closure date), what a deferred drop does to the schedule
+(`rhythm`), the broadcast relevance rule, the cool-down after
 a rejection and how long to wait for sales. `definitions.load_definitions()` imports every definition module,
 which fills `REGISTRY` and `CATALOGS`.
 """
@@ -15,6 +16,7 @@ from datetime import timedelta
 
 from workflows.dsl.content import DEFAULT_STAGE_THRESHOLDS, STAGES, Catalog, ContentItem, stage_for
 from workflows.dsl.journey import BUSINESS_HOURS, Relevance, SendWindow, Storyboard, same_topic
+from workflows.dsl.rhythm import Rhythm
 from workflows.dsl.scoring import DEFAULT_SCORING, ScoringRules
 
 
@@ -46,6 +48,7 @@ class JourneySpec:
     holidays: bool = False  # opt in: no drop on the contact's country's public holidays or company closures
     relevance: Relevance = same_topic
     broadcast_pushes_schedule: bool = True  # push the next drop back so it keeps the minimum gap
+    rhythm: Rhythm = Rhythm.KEEP  # after a deferred scheduled drop: keep the schedule, or shift it (dsl.rhythm)
     cooldown_after_rejection: timedelta = timedelta(days=30)
     sales_feedback_timeout: timedelta = timedelta(days=14)
     stages: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STAGE_THRESHOLDS))
@@ -112,6 +115,7 @@ def journey(
     holidays: bool = False,
     relevance: Relevance = same_topic,
     broadcast_pushes_schedule: bool = True,
+    rhythm: Rhythm = Rhythm.KEEP,
     cooldown_after_rejection: timedelta = timedelta(days=30),
     sales_feedback_timeout: timedelta = timedelta(days=14),
     holdout: float = 0.0,
@@ -134,6 +138,7 @@ def journey(
             holidays=holidays,
             relevance=relevance,
             broadcast_pushes_schedule=broadcast_pushes_schedule,
+            rhythm=Rhythm(rhythm),
             cooldown_after_rejection=cooldown_after_rejection,
             sales_feedback_timeout=sales_feedback_timeout,
             stages=dict(stages) if stages is not None else dict(DEFAULT_STAGE_THRESHOLDS),

@@ -77,6 +77,8 @@ class JourneyCarry:
     failures: int = 0
     exit_reason: str | None = None
     paused: bool = False  # bulk control: the journey sends nothing until resumed
+    # how long the last scheduled drop was held back by the claim (workflow seconds), for the journey's rhythm
+    rhythm_lag_seconds: float = 0.0
     topics: list[str] | None = None  # the contact's own choice (preference center), over the enrollment's
     sales_feedback: list[SalesFeedback] = field(default_factory=list)
     handoff_id: int | None = None
