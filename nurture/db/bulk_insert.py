@@ -71,18 +71,22 @@ def insert_all(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -
 
 
 def _converted(conn: Connection, table: Table, names: list[str], rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
-    """Rows as driver values, in `names` order: the column type's processor once per distinct value."""
-    converters = [_converter(conn, table, name) for name in names]
-    return [[convert(row[name]) for name, convert in zip(names, converters, strict=True)] for row in rows]
+    """Rows as driver values, in `names` order: converted column by column, once per distinct value."""
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        convert = _converter(conn, table, name)
+        columns.append(values if convert is None else list(map(convert, values)))
+    return [list(row) for row in zip(*columns, strict=True)]
 
 
-def _converter(conn: Connection, table: Table, name: str) -> Callable[[Any], Any]:
+def _converter(conn: Connection, table: Table, name: str) -> Callable[[Any], Any] | None:
     column_type = table.c[name].type
     if isinstance(column_type, JSON):
         return json_text  # PostgreSQL reads the text in COPY; SQLite stores it as is
     process = column_type._cached_bind_processor(conn.dialect)  # the type's own conversion
     if process is None:
-        return _same
+        return None
     seen: dict[Any, Any] = {}
 
     def once(value: Any) -> Any:
@@ -95,10 +99,6 @@ def _converter(conn: Connection, table: Table, name: str) -> Callable[[Any], Any
             return process(value)
 
     return once
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _sqlite_values(

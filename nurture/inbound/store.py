@@ -9,7 +9,7 @@ each other in one order and never deadlock on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -105,9 +105,7 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[s
         return {}
     if conn.dialect.name == "postgresql" and len(rows) < BULK_FROM:
         ordered = sorted(rows, key=lambda row: str(row[key]))
-        stmt = (
-            postgresql.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id, table.c[key])
-        )
+        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id, table.c[key])
         return {k: i for i, k in conn.execute(stmt, ordered)}
     return bulk_insert.insert_new(conn, table, rows, key)
 
@@ -180,9 +178,9 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
             return ev.contact_id
         return by_email.get(ev.email) if ev.email else None
 
+    contacts = [(ev, contact_of(ev)) for ev in unique.values()]
     rows = []
-    for ev in unique.values():
-        contact_id = contact_of(ev)
+    for ev, contact_id in contacts:
         rows.append(
             event_row(
                 dedupe_key=ev.dedupe_key,
@@ -200,8 +198,8 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
         )
     inserted = insert_events(conn, rows)
     routable = []
-    for ev in unique.values():
-        event_id, contact_id = inserted.get(ev.dedupe_key), contact_of(ev)
+    for ev, contact_id in contacts:
+        event_id = inserted.get(ev.dedupe_key)
         if event_id is None or contact_id is None:
             continue
         routable.append(
@@ -217,7 +215,7 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
             )
         )
     result = route(conn, routable, now, statuses)
-    settle_by_evidence(conn, _evidence(unique.values(), contact_of))  # sends of unknown outcome become sent
+    settle_by_evidence(conn, _evidence(contacts))  # sends of unknown outcome become sent
     result.rejected = store_rejected(conn, batch.rejected, "sendgrid", now)
     result.received, result.stored = len(events) + len(batch.rejected), len(inserted)
     result.duplicates = len(events) - len(inserted)
@@ -225,11 +223,11 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
     return result
 
 
-def _evidence(events: Iterable[ParsedEvent], contact_of: Callable[[ParsedEvent], int | None]) -> list[Evidence]:
+def _evidence(events: Iterable[tuple[ParsedEvent, int | None]]) -> list[Evidence]:
+    touch = sendgrid_args.CUSTOM_ARG_TOUCH
     found = (
-        evidence_from(
-            ev.data.get(sendgrid_args.CUSTOM_ARG_TOUCH), ev.occurred_at, contact_of(ev), ev.data.get("sg_message_id")
-        )
-        for ev in events
+        evidence_from(ev.data[touch], ev.occurred_at, contact_id, ev.data.get("sg_message_id"))
+        for ev, contact_id in events
+        if touch in ev.data
     )
     return [e for e in found if e is not None]
