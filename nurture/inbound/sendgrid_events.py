@@ -49,6 +49,7 @@ KEPT_FIELDS = (
     "bounce_classification", "asm_group_id", "useragent", "sg_machine_open", "marketing_campaign_id", "tls",
     sendgrid_args.CUSTOM_ARG_TOUCH, sendgrid_args.CUSTOM_ARG_BROADCAST,
 )  # fmt: skip
+_KEPT = frozenset(KEPT_FIELDS)
 
 
 class SendGridEvent(BaseModel):
@@ -185,7 +186,7 @@ def _normalise(ev: Fields, raw: dict[str, Any], hashes: dict[str, str]) -> Parse
         url=ev.url[:2000] if ev.url else None,
         machine=kind == "opened" and ev.sg_machine_open,
         bounce_type=ev.type,
-        data={name: raw[name] for name in KEPT_FIELDS if name in raw},
+        data={name: value for name, value in raw.items() if name in _KEPT},
     )
 
 
