@@ -78,14 +78,17 @@ def batches_for(ids: list[int], count: int, size: int) -> list[bytes]:
     return out
 
 
-def timed(batches: list[Any], one: Callable[[Any], None]) -> tuple[float, list[float]]:
+Timing = tuple[float, list[float], float]  # wall seconds, per-batch latencies, CPU seconds of this process
+
+
+def timed(batches: list[Any], one: Callable[[Any], None]) -> Timing:
     latencies = []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for b in batches:
         t = time.perf_counter()
         one(b)
         latencies.append(time.perf_counter() - t)
-    return time.perf_counter() - start, latencies
+    return time.perf_counter() - start, latencies, time.process_time() - cpu
 
 
 class Stages:
@@ -124,7 +127,7 @@ def _clock(spent: dict[str, float], cpu: dict[str, float], name: str) -> Iterato
         cpu[name] = cpu.get(name, 0.0) + time.process_time() - c
 
 
-def nurture_side(engine: Engine, bodies: list[bytes], stages: Stages) -> tuple[float, list[float]]:
+def nurture_side(engine: Engine, bodies: list[bytes], stages: Stages) -> Timing:
     private, public = signature.generate_key()
     key = signature.load_public_key(public)
     signed = [(body, signature.signed_headers(private, body, utcnow())) for body in bodies]
@@ -160,7 +163,7 @@ def nurture_side(engine: Engine, bodies: list[bytes], stages: Stages) -> tuple[f
         stages.restore()
 
 
-def raw_side(engine: Engine, bodies: list[bytes], ids: list[int]) -> tuple[float, list[float]]:
+def raw_side(engine: Engine, bodies: list[bytes], ids: list[int]) -> Timing:
     """The same rows, already driver values, through the driver's own bulk path (COPY / executemany)."""
     now = utcnow()
     known = set(ids)
@@ -234,12 +237,17 @@ def report_stages(stages: Stages, batches: int, elapsed: float) -> None:
         )
 
 
-def report(label: str, total: int, elapsed: float, latencies: list[float]) -> float:
+def report(label: str, total: int, elapsed: float, latencies: list[float], cpu: float) -> tuple[float, float]:
+    """Print one side; its events/s and its CPU ms per batch."""
     rate = total / elapsed
     p50 = statistics.median(latencies) * 1000
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if len(latencies) > 1 else p50
-    print(f"  {label:<34} {rate:9.0f} events/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms", flush=True)
-    return rate
+    cpu_ms = cpu / len(latencies) * 1000
+    print(
+        f"  {label:<34} {rate:9.0f} events/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   CPU {cpu_ms:5.1f} ms/batch",
+        flush=True,
+    )
+    return rate, cpu_ms
 
 
 def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
@@ -255,15 +263,17 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
         total = args.batches * args.batch
         print(f"{backend}: {args.batches} batches of {args.batch} events, {args.contacts} enrolled contacts")
         raw_label = "raw COPY of the rows" if backend == "postgresql" else "raw executemany of the rows"
-        raw = report(raw_label, total, *raw_side(engines[1], bodies, ids))
+        raw, raw_cpu = report(raw_label, total, *raw_side(engines[1], bodies, ids))
         stages = Stages()
-        elapsed, latencies = nurture_side(engines[0], bodies, stages)
-        ours = report("nurture verify+parse+store+route", total, elapsed, latencies)
+        elapsed, latencies, cpu = nurture_side(engines[0], bodies, stages)
+        ours, ours_cpu = report("nurture verify+parse+store+route", total, elapsed, latencies, cpu)
         target = 10_000 if backend == "postgresql" else 15_000
         p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if len(latencies) > 1 else latencies[0] * 1000
         met = {True: "met", False: "NOT met"}
         print(f"  ratio nurture / raw: {ours / raw:.2f} (target >= 0.3); target >= {target:,}/s: "
               f"{met[ours >= target]}; p99 < 250 ms: {met[p99 < 250]}")  # fmt: skip
+        print(f"  CPU of this process per batch, raw / nurture: {raw_cpu / ours_cpu:.2f}"
+              + (" (PostgreSQL's own CPU not included)" if backend == "postgresql" else ""))  # fmt: skip
         report_stages(stages, args.batches, elapsed)
         for engine in engines:
             engine.dispose()

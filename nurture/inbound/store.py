@@ -202,12 +202,15 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
         event_id = inserted.get(ev.dedupe_key)
         if event_id is None or contact_id is None:
             continue
+        action = action_for(ev)
+        if action is Action.STORE:
+            continue  # stored is all it does: routing would neither suppress nor signal
         routable.append(
             Routable(
                 event_id=event_id,
                 contact_id=contact_id,
                 kind=ev.kind,
-                action=action_for(ev),
+                action=action,
                 occurred_at=ev.occurred_at,
                 journey=ev.journey,
                 item_id=ev.item_id,
@@ -224,10 +227,17 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
 
 
 def _evidence(events: Iterable[tuple[ParsedEvent, int | None]]) -> list[Evidence]:
+    """The earliest event naming each touch (a message's several events name the same one)."""
     touch = sendgrid_args.CUSTOM_ARG_TOUCH
+    first: dict[Any, tuple[ParsedEvent, int | None]] = {}
+    for ev, contact_id in events:
+        named = ev.data.get(touch)
+        if named is not None and type(named) is not list and type(named) is not dict:
+            seen = first.get(named)
+            if seen is None or ev.occurred_at < seen[0].occurred_at:
+                first[named] = (ev, contact_id)
     found = (
-        evidence_from(ev.data[touch], ev.occurred_at, contact_id, ev.data.get("sg_message_id"))
-        for ev, contact_id in events
-        if touch in ev.data
+        evidence_from(named, ev.occurred_at, contact_id, ev.data.get("sg_message_id"))
+        for named, (ev, contact_id) in first.items()
     )
     return [e for e in found if e is not None]
