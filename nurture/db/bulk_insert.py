@@ -17,6 +17,7 @@ Both run in the caller's transaction; the rows land exactly as Core would write 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -126,7 +127,8 @@ def _copy_then_insert(
     conn: Connection, table: Table, names: list[str], values: list[list[Any]], key: str
 ) -> list[tuple[Any, int]]:
     target = _quote(conn, table.name)
-    stage = _quote(conn, f"{table.name}_stage")
+    shape = zlib.crc32(",".join(names).encode())  # one staging table per column list, should callers differ
+    stage = _quote(conn, f"{table.name}_stage_{shape:08x}")
     columns = _columns(conn, names)
     cursor = _driver_cursor(conn)
     try:
