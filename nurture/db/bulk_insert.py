@@ -143,7 +143,7 @@ def _copy_then_insert(
             f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage} ORDER BY {key} "  # noqa: S608 - names
             f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}, id"
         )
-        found = cursor.fetchall()
+        found: list[tuple[Any, int]] = cursor.fetchall()
         cursor.execute(f"DELETE FROM {stage}")  # noqa: S608 - a second batch in this transaction starts empty
         return found
     finally:
