@@ -183,7 +183,7 @@ async def measure(args: argparse.Namespace, workdir: Path, server: DevServer) ->
     )
     try:
         async with worker, httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-            for _ in range(200):
+            for _ in range(600):  # a loaded machine takes its time to import the API
                 try:
                     if (await http.get("/healthz")).status_code == 200:
                         break
