@@ -10,13 +10,11 @@ What it measures, on SQLite and PostgreSQL in one run (no Temporal, no HTTP: the
     - raw: the event rows those batches become (unique per batch, contact ids resolved), converted to driver
       values before the clock starts, then inserted by the driver alone in one transaction per batch: `COPY` on
       PostgreSQL, `executemany` on SQLite. No dedupe, no routing: the floor for writing those rows at all.
+    The sides take turns batch by batch (raw first), so drift in a shared machine's load hits both alike.
 
 How to read the output
-    events/s and p50/p99 latency per batch for each side, and the ratio nurture / raw. Targets (issue 12):
-    >= 10,000 events/s on PostgreSQL, >= 15,000/s on SQLite, ratio >= 0.3, p99 < 250 ms. Then where nurture's
-    time per batch goes: signature, parse + validate, the event insert, the contact lookup, routing (suppression,
-    journeys, outbox), settling by evidence, commit, and the rest (row building, dedupe, bookkeeping).
-
+    Per side events/s, p50/p99 per batch and CPU per batch; the ratio nurture / raw (issue 12 targets: >= 10,000/s
+    on PostgreSQL, >= 15,000/s on SQLite, ratio >= 0.3, p99 < 250 ms); then nurture's time per batch by stage.
 Run: `.venv/bin/python -m bench.ingest_path [--batches 20] [--contacts 200]` (or `bench.webhook_throughput --path`).
 """
 
@@ -79,16 +77,20 @@ def batches_for(ids: list[int], count: int, size: int) -> list[bytes]:
 
 
 Timing = tuple[float, list[float], float]  # wall seconds, per-batch latencies, CPU seconds of this process
+Side = tuple[list[Any], Callable[[Any], None]]  # prepared batches, and what runs one of them
 
 
-def timed(batches: list[Any], one: Callable[[Any], None]) -> Timing:
-    latencies = []
-    start, cpu = time.perf_counter(), time.process_time()
-    for b in batches:
-        t = time.perf_counter()
-        one(b)
-        latencies.append(time.perf_counter() - t)
-    return time.perf_counter() - start, latencies, time.process_time() - cpu
+def alternated(raw: Side, ours: Side) -> tuple[Timing, Timing]:
+    """Run batch i of each side in turn (raw first), so load drift on a shared machine hits both alike."""
+    times: list[list[float]] = [[], []]
+    cpus = [0.0, 0.0]
+    for pair in zip(raw[0], ours[0], strict=True):
+        for side, (item, one) in enumerate(zip(pair, (raw[1], ours[1]), strict=True)):
+            t, c = time.perf_counter(), time.process_time()
+            one(item)
+            times[side].append(time.perf_counter() - t)
+            cpus[side] += time.process_time() - c
+    return (sum(times[0]), times[0], cpus[0]), (sum(times[1]), times[1], cpus[1])
 
 
 class Stages:
@@ -127,7 +129,7 @@ def _clock(spent: dict[str, float], cpu: dict[str, float], name: str) -> Iterato
         cpu[name] = cpu.get(name, 0.0) + time.process_time() - c
 
 
-def nurture_side(engine: Engine, bodies: list[bytes], stages: Stages) -> Timing:
+def nurture_side(engine: Engine, bodies: list[bytes], stages: Stages) -> Side:
     private, public = signature.generate_key()
     key = signature.load_public_key(public)
     signed = [(body, signature.signed_headers(private, body, utcnow())) for body in bodies]
@@ -157,13 +159,10 @@ def nurture_side(engine: Engine, bodies: list[bytes], stages: Stages) -> Timing:
         with stages.clock("transaction"), engine.begin() as conn:
             store.store_sendgrid_batch(conn, batch, now)
 
-    try:
-        return timed(signed, one)
-    finally:
-        stages.restore()
+    return signed, one
 
 
-def raw_side(engine: Engine, bodies: list[bytes], ids: list[int]) -> Timing:
+def raw_side(engine: Engine, bodies: list[bytes], ids: list[int]) -> Side:
     """The same rows, already driver values, through the driver's own bulk path (COPY / executemany)."""
     now = utcnow()
     known = set(ids)
@@ -182,7 +181,7 @@ def raw_side(engine: Engine, bodies: list[bytes], ids: list[int]) -> Timing:
             )
             for ev in unique.values()
         ]  # fmt: skip
-        batches.append([tuple(_driver_value(process[n], row[n]) for n in names) for row in rows])
+        batches.append([tuple(row[n] if process[n] is None else process[n](row[n]) for n in names) for row in rows])
     columns = ", ".join(names)
     postgres = engine.dialect.name == "postgresql"
     copy_sql = f"COPY event ({columns}) FROM STDIN"
@@ -199,11 +198,7 @@ def raw_side(engine: Engine, bodies: list[bytes], ids: list[int]) -> Timing:
                 cursor.executemany(insert_sql, rows)
             cursor.close()
 
-    return timed(batches, one)
-
-
-def _driver_value(process: Callable[[Any], Any] | None, value: Any) -> Any:
-    return value if process is None else process(value)
+    return batches, one
 
 
 def fresh_database(backend: str, workdir: Path) -> tuple[str, Callable[[], None]]:
@@ -263,9 +258,15 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
         total = args.batches * args.batch
         print(f"{backend}: {args.batches} batches of {args.batch} events, {args.contacts} enrolled contacts")
         raw_label = "raw COPY of the rows" if backend == "postgresql" else "raw executemany of the rows"
-        raw, raw_cpu = report(raw_label, total, *raw_side(engines[1], bodies, ids))
         stages = Stages()
-        elapsed, latencies, cpu = nurture_side(engines[0], bodies, stages)
+        try:
+            raw_timing, ours_timing = alternated(
+                raw_side(engines[1], bodies, ids), nurture_side(engines[0], bodies, stages)
+            )
+        finally:
+            stages.restore()
+        raw, raw_cpu = report(raw_label, total, *raw_timing)
+        elapsed, latencies, cpu = ours_timing
         ours, ours_cpu = report("nurture verify+parse+store+route", total, elapsed, latencies, cpu)
         target = 10_000 if backend == "postgresql" else 15_000
         p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if len(latencies) > 1 else latencies[0] * 1000
