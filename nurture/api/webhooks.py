@@ -20,7 +20,8 @@ from nurture.api.errors import ApiError
 from nurture.api.metrics import count_webhook_events
 from nurture.clock import utcnow
 from nurture.inbound import signature
-from nurture.inbound.sendgrid_events import BatchError, parse_batch
+from nurture.inbound.sendgrid_body import BatchError
+from nurture.inbound.sendgrid_events import parse_batch
 from nurture.inbound.store import store_sendgrid_batch
 from nurture.logging import get_logger
 

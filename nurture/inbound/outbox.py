@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 
-from nurture.db import Enrollment, SignalOutbox
+from nurture.db import Enrollment, SignalOutbox, bulk_insert
 from nurture.inbound.routing import OutboxSignal
 
 ENROLL = "enroll_journey"  # pseudo-signal: the relay calls nurture.journey_client.enroll()
@@ -34,8 +34,9 @@ def write(conn: Connection, signals: Sequence[OutboxSignal], now: datetime) -> i
     """Insert outbox rows in the given order (ids follow it: that is the delivery order per contact)."""
     if not signals:
         return 0
-    conn.execute(
-        insert(OUTBOX),
+    bulk_insert.insert_all(
+        conn,
+        OUTBOX,
         [
             {
                 "contact_id": s.contact_id,

@@ -1,8 +1,10 @@
 """SendGrid Event Webhook payloads: validation, normalisation and the dedupe key.
 
-A body that is not a JSON array is refused whole (`BatchError`). Inside an array each event is judged alone:
-an unusable one (unknown kind, wrong types, a timestamp out of range, a NUL byte, invalid unicode, a number
-JSON cannot store) becomes a `RejectedIn` with the reason, and the rest are used.
+A body that is not a JSON array is refused whole (`BatchError`, from `nurture.inbound.sendgrid_body`). Inside
+an array each event is judged alone: an unusable one (unknown kind, wrong types, a timestamp out of range, a NUL
+byte, invalid unicode, a number JSON cannot store) becomes a `RejectedIn` with the reason, and the rest are used.
+The pydantic model states the rules and words the refusals; a well-typed event skips it
+(`nurture.inbound.sendgrid_typed`).
 
 SendGrid delivers at least once, sometimes re-sending an event with a new `sg_event_id`, and its own sample
 batches reuse one `sg_event_id` across different events. So the dedupe key is a content key: the message, the
@@ -13,9 +15,7 @@ click, the attempt of a deferral, the group of a group unsubscribe, the type of 
 from __future__ import annotations
 
 import hashlib
-import json
-import math
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from nurture import sendgrid_args
 from nurture.db.types import ROW_ID_MAX
+from nurture.inbound.sendgrid_body import BatchError, ascii_json, load_body, unstorable
+from nurture.inbound.sendgrid_typed import MAX_TIMESTAMP, Fields, typed_fields
 
 # SendGrid kind -> the kind we store. Opens and clicks use the journey vocabulary (`opened`, `clicked`).
 KINDS: dict[str, str] = {
@@ -47,13 +49,7 @@ KEPT_FIELDS = (
     "bounce_classification", "asm_group_id", "useragent", "sg_machine_open", "marketing_campaign_id", "tls",
     sendgrid_args.CUSTOM_ARG_TOUCH, sendgrid_args.CUSTOM_ARG_BROADCAST,
 )  # fmt: skip
-
-
-MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
-
-
-class BatchError(ValueError):
-    """The batch is not a valid SendGrid event array; `str()` says which event and why."""
+_KEPT = frozenset(KEPT_FIELDS)
 
 
 class SendGridEvent(BaseModel):
@@ -134,94 +130,27 @@ class Batch:
 
 def parse_batch(body: bytes) -> Batch:
     """Parse a raw webhook body; BatchError when it is not a JSON array, else each event is used or rejected."""
-    # invalid UTF-8 becomes lone surrogates, so the event carrying it is rejected alone
-    text = body.decode("utf-8", errors="surrogateescape")
-    scan = _NumberScan()
-    try:
-        raw = json.loads(text, parse_float=scan.number, parse_constant=scan.constant)
-    except json.JSONDecodeError as err:
-        raise BatchError(f"body is not valid JSON: {err}") from err
-    except RecursionError as err:
-        raise BatchError("body is not valid JSON: nested too deeply") from err
+    raw, clean = load_body(body)
     if not isinstance(raw, list):
         raise BatchError(f"body must be a JSON array of events, got {type(raw).__name__}")
     batch = Batch([], [])
-    clean = scan.finite and _clean_text(text)  # then no event needs the walk for NULs, surrogates, NaN
+    hashes: dict[str, str] = {}  # one address hash per recipient and batch, not one per event
     for position, item in enumerate(raw):
+        if clean and type(item) is dict:
+            fields = typed_fields(item, KINDS)  # the common case: nothing to coerce, no refusal to word
+            if fields is not None:
+                batch.events.append(_normalise(fields, item, hashes))
+                continue
         problem = unstorable(item) if not clean or not isinstance(item, dict) else None
         if problem is None:
             try:
-                batch.events.append(_normalise(_EVENT.validate_python(item), item))
+                model = _EVENT.validate_python(item)
+                batch.events.append(_normalise(_fields_of(model), item, hashes))
                 continue
             except ValidationError as err:
                 problem = describe(err)
-        batch.rejected.append(RejectedIn(position, problem[:500], _ascii_json(item)))
+        batch.rejected.append(RejectedIn(position, problem[:500], ascii_json(item)))
     return batch
-
-
-def unstorable(item: Any) -> str | None:
-    """Why a decoded JSON value cannot be stored as an event (walked without recursion), or None."""
-    if not isinstance(item, dict):
-        return f"an event must be a JSON object, got {type(item).__name__}"
-    stack: list[Any] = [item]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str):
-            if "\x00" in value:
-                return "a string contains a NUL character"
-            if not _encodable(value):
-                return "a string is not valid unicode (lone surrogate or invalid UTF-8)"
-        elif isinstance(value, float) and not math.isfinite(value):
-            return "a number is not finite (NaN or Infinity)"
-    return None
-
-
-class _NumberScan:
-    """json.loads hooks that notice a number JSON cannot store (NaN, Infinity, or a float overflowing to inf)."""
-
-    def __init__(self) -> None:
-        self.finite = True
-
-    def number(self, text: str) -> float:
-        value = float(text)
-        if not math.isfinite(value):
-            self.finite = False
-        return value
-
-    def constant(self, text: str) -> float:
-        self.finite = False
-        return float(text)
-
-
-# a JSON escape that decodes to NUL or to a UTF-16 surrogate (paired ones too: then the walk decides)
-_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
-
-
-def _clean_text(text: str) -> bool:
-    """True when no string in the decoded body can hold a NUL or a lone surrogate (the per-event walk is moot)."""
-    return _encodable(text) and not _SUSPECT_ESCAPE.search(text)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _ascii_json(item: Any) -> str:
-    """The event as JSON text a database always stores: every non-ASCII character (and NUL) escaped."""
-    try:
-        text = json.dumps(item, ensure_ascii=True, allow_nan=True)
-    except (ValueError, RecursionError):
-        text = json.dumps(repr(item)[:20_000])
-    return text[:20_000]
 
 
 def describe(err: ValidationError, limit: int = 5) -> str:
@@ -235,41 +164,62 @@ def describe(err: ValidationError, limit: int = 5) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-def _normalise(ev: SendGridEvent, raw: dict[str, Any]) -> ParsedEvent:
+def _fields_of(ev: SendGridEvent) -> Fields:
+    return Fields(
+        ev.event, ev.timestamp, ev.email, ev.sg_message_id, ev.smtp_id, ev.url, ev.type, ev.sg_machine_open,
+        ev.asm_group_id, ev.attempt, ev.contact_id, ev.journey, ev.item_id,
+    )  # fmt: skip
+
+
+def _normalise(ev: Fields, raw: dict[str, Any], hashes: dict[str, str]) -> ParsedEvent:
     kind = KINDS[ev.event]
-    data = {name: raw[name] for name in KEPT_FIELDS if name in raw}
+    email = ev.email.strip().lower() if ev.email else None
     return ParsedEvent(
         kind=kind,
         sendgrid_kind=ev.event,
         occurred_at=datetime.fromtimestamp(ev.timestamp, UTC),
-        dedupe_key=dedupe_key(ev),
-        email=ev.email.strip().lower() if ev.email else None,
+        dedupe_key=dedupe_key(ev, hashes),
+        email=email,
         contact_id=ev.contact_id,
         journey=ev.journey,
         item_id=ev.item_id,
         url=ev.url[:2000] if ev.url else None,
         machine=kind == "opened" and ev.sg_machine_open,
         bounce_type=ev.type,
-        data=data,
+        data={name: value for name, value in raw.items() if name in _KEPT},
     )
 
 
-def dedupe_key(ev: SendGridEvent) -> str:
-    """Same event, same key, whatever `sg_event_id` it was re-sent with."""
+def dedupe_key(ev: Fields | SendGridEvent, hashes: dict[str, str] | None = None) -> str:
+    """Same event, same key, whatever `sg_event_id` it was re-sent with.
+
+    `hashes` memoises the recipient's hash within a batch. The key keeps its two-level form (the address
+    hashed inside the content hash) on purpose: keys already stored must match SendGrid's re-deliveries."""
     # the message is the X-Message-Id prefix: the suffix after the first dot names SendGrid's filter node
     message = ev.sg_message_id.split(".", 1)[0] if ev.sg_message_id else (ev.smtp_id or "")
-    who = f"{ev.contact_id or ''}|{_hash(ev.email.strip().lower()) if ev.email else ''}"
-    distinguishing = {
-        "click": ev.url or "",
-        "deferred": str(ev.attempt or ""),
-        "bounce": ev.type or "",
-        "group_unsubscribe": str(ev.asm_group_id or ""),
-        "group_resubscribe": str(ev.asm_group_id or ""),
-    }.get(ev.event, "")
-    if ev.event == "account_status_change":
-        distinguishing = ev.type or ""
-    content = "\x1f".join((ev.event, message, who, str(ev.timestamp), distinguishing))
+    address = ""
+    if ev.email:
+        email = ev.email.strip().lower()
+        address = hashes.get(email, "") if hashes is not None else ""
+        if not address:
+            address = _hash(email)
+            if hashes is not None:
+                hashes[email] = address
+    who = f"{ev.contact_id or ''}|{address}"
+    distinguishing = _DISTINGUISHING.get(ev.event)
+    part = "" if distinguishing is None else distinguishing(ev)
+    content = "\x1f".join((ev.event, message, who, str(ev.timestamp), part))
     return f"sg:{KINDS[ev.event]}:{_hash(content)}"
+
+
+_DISTINGUISHING: dict[str, Callable[[Fields | SendGridEvent], str]] = {
+    "click": lambda ev: ev.url or "",
+    "deferred": lambda ev: str(ev.attempt or ""),
+    "bounce": lambda ev: ev.type or "",
+    "group_unsubscribe": lambda ev: str(ev.asm_group_id or ""),
+    "group_resubscribe": lambda ev: str(ev.asm_group_id or ""),
+    "account_status_change": lambda ev: ev.type or "",
+}
 
 
 def _hash(text: str) -> str:

@@ -9,20 +9,18 @@ each other in one order and never deadlock on PostgreSQL.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, Text, bindparam, cast, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from nurture import sendgrid_args
 from nurture.consent import suppress
-from nurture.db import Contact, ContactStatus, Event, RejectedEvent
+from nurture.db import Contact, ContactStatus, Event, RejectedEvent, bulk_insert
 from nurture.inbound import outbox
 from nurture.inbound.routing import Action, OutboxSignal, Routable, action_for, exit_reason, signals_for
 from nurture.inbound.sendgrid_events import Batch, ParsedEvent, RejectedIn
@@ -32,6 +30,7 @@ from nurture.redaction import DEFAULT, Redactor
 EVENT = outbox.table(Event)
 CONTACT = outbox.table(Contact)
 REJECTED = outbox.table(RejectedEvent)
+BULK_FROM = 16  # rows from which PostgreSQL inserts go through COPY (fewer: one plain statement is cheaper)
 
 
 @dataclass
@@ -97,39 +96,18 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str) -> dict[str, int]:
-    """Insert rows whose `key` is new; {key: id} of the inserted ones (both dialects, one round trip per chunk).
+    """Insert rows whose `key` is new; {key: id} of the inserted ones (both dialects, one statement per chunk).
 
-    Rows go in sorted by `key`: concurrent inserts of overlapping keys then wait in one order, never in a cycle."""
+    Rows go in sorted by `key`: concurrent inserts of overlapping keys then wait in one order, never in a cycle.
+    A few rows on PostgreSQL take one Core statement; more go through `nurture.db.bulk_insert` (COPY into a
+    staging table, then one INSERT ... SELECT), as every batch does on SQLite."""
     if not rows:
         return {}
-    ordered = sorted(rows, key=lambda row: str(row[key]))
-    if conn.dialect.name == "postgresql" and len(rows) > 1:
-        return _insert_unnest(conn, table, ordered, key)
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id, table.c[key])
-    return {k: i for i, k in conn.execute(stmt, ordered)}
-
-
-def _insert_unnest(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str) -> dict[str, int]:
-    """PostgreSQL: one `INSERT ... SELECT unnest(array), ...` with one array per column. A multi-row VALUES of
-    1,000 rows is 13,000 parameters that psycopg re-parses on every call; 13 arrays cost next to nothing."""
-    names = list(rows[0])
-    columns: list[Any] = []
-    for name in names:
-        column = table.c[name]
-        values = [row[name] for row in rows]
-        if isinstance(column.type, JSON):  # a json[] parameter needs a cast per item: send text, cast the column
-            text = [None if v is None else json.dumps(v) for v in values]
-            columns.append(cast(func.unnest(bindparam(f"u_{name}", text, type_=ARRAY(Text))), column.type))
-        else:
-            columns.append(func.unnest(bindparam(f"u_{name}", values, type_=ARRAY(column.type))))
-    stmt = (
-        postgresql.insert(table)
-        .from_select(names, select(*columns))
-        .on_conflict_do_nothing(index_elements=[key])
-        .returning(table.c.id, table.c[key])
-    )
-    return {k: i for i, k in conn.execute(stmt)}
+    if conn.dialect.name == "postgresql" and len(rows) < BULK_FROM:
+        ordered = sorted(rows, key=lambda row: str(row[key]))
+        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id, table.c[key])
+        return {k: i for i, k in conn.execute(stmt, ordered)}
+    return bulk_insert.insert_new(conn, table, rows, key)
 
 
 def contact_statuses(conn: Connection, ids: set[int], emails: set[str]) -> tuple[dict[int, str], dict[str, int]]:
@@ -153,7 +131,7 @@ def store_rejected(conn: Connection, rejected: Sequence[RejectedIn], source: str
             {"source": source, "received_at": now, "position": r.position, "reason": r.reason, "raw": r.raw}
             for r in rejected
         ]
-        conn.execute(insert(REJECTED), rows)
+        bulk_insert.insert_all(conn, REJECTED, rows)
     return len(rejected)
 
 
@@ -200,9 +178,9 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
             return ev.contact_id
         return by_email.get(ev.email) if ev.email else None
 
+    contacts = [(ev, contact_of(ev)) for ev in unique.values()]
     rows = []
-    for ev in unique.values():
-        contact_id = contact_of(ev)
+    for ev, contact_id in contacts:
         rows.append(
             event_row(
                 dedupe_key=ev.dedupe_key,
@@ -220,16 +198,19 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
         )
     inserted = insert_events(conn, rows)
     routable = []
-    for ev in unique.values():
-        event_id, contact_id = inserted.get(ev.dedupe_key), contact_of(ev)
+    for ev, contact_id in contacts:
+        event_id = inserted.get(ev.dedupe_key)
         if event_id is None or contact_id is None:
             continue
+        action = action_for(ev)
+        if action is Action.STORE:
+            continue  # stored is all it does: routing would neither suppress nor signal
         routable.append(
             Routable(
                 event_id=event_id,
                 contact_id=contact_id,
                 kind=ev.kind,
-                action=action_for(ev),
+                action=action,
                 occurred_at=ev.occurred_at,
                 journey=ev.journey,
                 item_id=ev.item_id,
@@ -237,7 +218,7 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
             )
         )
     result = route(conn, routable, now, statuses)
-    settle_by_evidence(conn, _evidence(unique.values(), contact_of))  # sends of unknown outcome become sent
+    settle_by_evidence(conn, _evidence(contacts))  # sends of unknown outcome become sent
     result.rejected = store_rejected(conn, batch.rejected, "sendgrid", now)
     result.received, result.stored = len(events) + len(batch.rejected), len(inserted)
     result.duplicates = len(events) - len(inserted)
@@ -245,11 +226,18 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
     return result
 
 
-def _evidence(events: Iterable[ParsedEvent], contact_of: Callable[[ParsedEvent], int | None]) -> list[Evidence]:
+def _evidence(events: Iterable[tuple[ParsedEvent, int | None]]) -> list[Evidence]:
+    """The earliest event naming each touch (a message's several events name the same one)."""
+    touch = sendgrid_args.CUSTOM_ARG_TOUCH
+    first: dict[Any, tuple[ParsedEvent, int | None]] = {}
+    for ev, contact_id in events:
+        named = ev.data.get(touch)
+        if named is not None and type(named) is not list and type(named) is not dict:
+            seen = first.get(named)
+            if seen is None or ev.occurred_at < seen[0].occurred_at:
+                first[named] = (ev, contact_id)
     found = (
-        evidence_from(
-            ev.data.get(sendgrid_args.CUSTOM_ARG_TOUCH), ev.occurred_at, contact_of(ev), ev.data.get("sg_message_id")
-        )
-        for ev in events
+        evidence_from(named, ev.occurred_at, contact_id, ev.data.get("sg_message_id"))
+        for named, (ev, contact_id) in first.items()
     )
     return [e for e in found if e is not None]
