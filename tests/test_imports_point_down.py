@@ -22,9 +22,25 @@ RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         # The worker passes `workflows` through the sandbox (workers.journey_worker.PASSTHROUGH), so the sandbox's
         # import-time checks no longer see it: clocks, randomness, processes and sockets are refused here instead.
         (
-            "definitions", "activities", "workers", "nurture", "sqlalchemy", "sqlmodel", "httpx", "sendgrid",
-            "fastapi", "time", "random", "os", "socket", "subprocess", "threading", "uuid", "secrets", "urllib",
-        ),  # fmt: skip
+            "definitions",
+            "activities",
+            "workers",
+            "nurture",
+            "sqlalchemy",
+            "sqlmodel",
+            "httpx",
+            "sendgrid",
+            "fastapi",
+            "time",
+            "random",
+            "os",
+            "socket",
+            "subprocess",
+            "threading",
+            "uuid",
+            "secrets",
+            "urllib",
+        ),
         ("nurture.temporal_names", "nurture.search_attributes", "nurture.workflow_ids", "nurture.broadcast_state"),
     ),
     ("workflows.dsl", ("temporalio", "workflows.runtime", "workflows.journal"), ()),

@@ -16,7 +16,6 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from nurture import search_attributes
     from workflows import dsl
-    from workflows.runtime_version import runtime_change
     from workflows.payloads import (
         BroadcastNotice,
         EngagementEvent,
@@ -28,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         PreferenceChange,
         SalesFeedback,
     )
+    from workflows.runtime_version import runtime_change
 
 INBOX_LIMIT = 200
 PATCH_TOPICS_UPSERT = "topics-upsert-on-preferences"  # workflow.patched id

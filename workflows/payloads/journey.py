@@ -11,7 +11,6 @@ from datetime import datetime
 
 from workflows.payloads.signals import BroadcastNotice, SalesFeedback
 
-
 # What current starters put in `JourneyInput.runtime_version` (see `workflows.runtime_version`). Version 2
 # (December 2026): the runtime patches "phase-ended-on-close", "lifecycle-stage-sa" and
 # "topics-upsert-on-preferences" without their markers, and one coalesced search-attribute upsert at the end.
