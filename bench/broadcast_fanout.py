@@ -86,8 +86,10 @@ class Bench:
 
     # ---- setup ------------------------------------------------------------------------------------------
 
-    def add_contacts(self) -> list[int]:
-        n, batch_n = self.args.n, self.args.batch_n
+    def add_contacts(self) -> tuple[list[int], list[int]]:
+        """The journeys' contacts, and the bare floor's own (the same item to the same contact would be refused
+        as a repeat by nurture's drop, so the floor writes for contacts no journey has)."""
+        n, batch_n = self.args.n + self.args.floor_n, self.args.batch_n
         now = utcnow()
         rows = [
             {
@@ -107,7 +109,8 @@ class Bench:
         ]
         with self.engine.begin() as conn:
             conn.execute(insert(Contact), rows)
-            return [int(i) for i in conn.execute(select(col(Contact.id)).order_by(col(Contact.id))).scalars() if i]
+            ids = [int(i) for i in conn.execute(select(col(Contact.id)).order_by(col(Contact.id))).scalars() if i]
+        return ids[: self.args.n], ids[self.args.n :]
 
     async def start_journeys(self, contact_ids: list[int]) -> None:
         slots = asyncio.Semaphore(64)
@@ -312,10 +315,9 @@ async def run(args: argparse.Namespace) -> None:
         bench = Bench(args, settings, engine, client)
         cache = -(-(args.n + args.floor_n) // args.workers) + 1000  # every journey and every floor workflow
         with worker_processes(settings, args.workers, cache, home) as workers:
-            contact_ids = bench.add_contacts()
+            contact_ids, floor_ids = bench.add_contacts()
             log(f"{len(contact_ids)} contacts; starting journeys with {args.workers} worker process(es)")
             await bench.start_journeys(contact_ids)
-            floor_ids = contact_ids[: args.floor_n]
             await start_floor(client, settings.task_queue, floor_ids)
             await BroadcastService(settings, engine, client).create(
                 BroadcastCreate(item_id=FLOOR.item_id, audience=Audience(journeys=[JOURNEY]), id=FLOOR.broadcast_id),
@@ -429,6 +431,7 @@ async def serve(cache: int) -> None:
     below a worker's share of 10,000 journeys: evicted journeys replay their whole history on every task."""
     settings = Settings()
     configure_logging(settings.log_level, json=True)
+    load_definitions()  # an entry point: without it every journey fails at once as "not loaded by this worker"
     async with app_context(settings) as ctx:
         worker = Worker(
             ctx.client,
@@ -463,7 +466,7 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print the broadcast workflow's activity timeline")
     args = parser.parse_args()
     args.batch_n = min(args.batch_n, args.n)
-    args.floor_n = min(args.floor_n or args.n, args.n)
+    args.floor_n = args.floor_n or args.n
     configure_logging("WARNING", json=False)
     asyncio.run(run(args))
     sys.stdout.flush()
