@@ -3,11 +3,12 @@
 The local activity writes what a nurture journey's broadcast drop writes through the dev outbox sender, in the
 two transactions any at-most-once sender needs (the claim committed before the provider is called):
 
-1. the contact row locked (`UPDATE contact`), the touch claimed as `sending`;
+1. the contact row locked (`UPDATE contact`), the touch looked up by its key (a retried attempt reuses its claim)
+   and claimed as `sending`;
 2. the outbox row (the item's subject and body, ids in the headers and custom args), the touch settled `sent`,
    the contact's `updated_at`, and the `BroadcastDelivery` row saying `dropped`.
 
-Core SQL, no rendering, no reads beyond what the writes return: nurture's extra reads (suppression, the gap, caps,
+Core SQL, no rendering, no reads beyond the claim's own: nurture's extra reads (suppression, the gap, caps,
 quiet time, duplicates) and its rendering are part of what the floor measures it against.
 """
 
@@ -49,27 +50,36 @@ class FloorActivity:
         key = f"{inp.workflow_id}:{inp.item_id}"
         with self._engine.begin() as conn:
             conn.execute(update(CONTACT).where(CONTACT.c.id == inp.contact_id).values(updated_at=CONTACT.c.updated_at))
-            touch_id = conn.execute(
-                insert(TOUCH)
-                .values(
-                    idempotency_key=key,
-                    contact_id=inp.contact_id,
-                    journey="bench-floor",
-                    workflow_id=inp.workflow_id,
-                    step=f"broadcast {inp.broadcast_id}",
-                    item_id=inp.item_id,
-                    broadcast_id=inp.broadcast_id,
-                    channel="email",
-                    sender="outbox",
-                    status="sending",
-                    reason="broadcast",
-                    created_at=inp.now,
-                    claimed_at=utcnow(),
-                    attempts=1,
-                    variants={},
-                )
-                .returning(TOUCH.c.id)
-            ).scalar_one()
+            # idempotent, as any local activity must be (a workflow task that timed out runs it again): an
+            # earlier attempt's claim is reused, a finished one is the answer
+            found = conn.execute(select(TOUCH.c.id, TOUCH.c.status).where(TOUCH.c.idempotency_key == key)).first()
+            if found is not None and found.status == "sent":
+                return
+            touch_id = (
+                found.id
+                if found is not None
+                else conn.execute(
+                    insert(TOUCH)
+                    .values(
+                        idempotency_key=key,
+                        contact_id=inp.contact_id,
+                        journey="bench-floor",
+                        workflow_id=inp.workflow_id,
+                        step=f"broadcast {inp.broadcast_id}",
+                        item_id=inp.item_id,
+                        broadcast_id=inp.broadcast_id,
+                        channel="email",
+                        sender="outbox",
+                        status="sending",
+                        reason="broadcast",
+                        created_at=inp.now,
+                        claimed_at=utcnow(),
+                        attempts=1,
+                        variants={},
+                    )
+                    .returning(TOUCH.c.id)
+                ).scalar_one()
+            )
         ids = {"contact_id": str(inp.contact_id), "touch_id": str(touch_id), "item_id": inp.item_id}
         with self._engine.begin() as conn:
             outbox_id = conn.execute(
