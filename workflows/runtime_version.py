@@ -7,6 +7,10 @@ journey started by current code needs no marker to know it runs current code: th
 same branch. Journeys started before the field existed carry version 1 and go through `workflow.patched` exactly
 as they did, so their histories replay unchanged.
 
+Deploy order: workers before the processes that start journeys (API, CLI). A worker from before version 2 ignores
+the field (the converter drops unknown keys) and would write a version-1 history for a journey whose input says 2,
+which a current worker could not replay.
+
 A later runtime change that would make histories diverge still needs `workflow.patched` for the journeys in
 flight; once the starters set a higher `RUNTIME_VERSION`, journeys at or above it skip that marker too.
 """
