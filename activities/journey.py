@@ -31,6 +31,7 @@ from nurture.db.engine import session_scope
 from nurture.lifecycle.stages import advance_to
 from nurture.logging import get_logger
 from workflows.lifecycle import ActorKind
+from workflows.offer_outcome import sent_offer_outcome
 from workflows.payloads import (
     BroadcastOutcomeInput,
     EscalateInput,
@@ -154,6 +155,22 @@ class JourneyActivities:
             return
         log.info("broadcast.outcome", broadcast_id=inp.broadcast_id, contact_id=inp.contact_id, outcome=inp.outcome)
 
+    @activity.defn(name=temporal_names.ACTIVITY_DROP_BROADCAST)
+    def drop_broadcast(self, inp: SendDropInput) -> SendDropResult:
+        """`send_drop` for a broadcast, then the broadcast's outcome row: one local activity per journey acting.
+
+        A retry after the send finds the touch and returns its result (see `activities.drop`), then records again:
+        the row is one per (broadcast, workflow). A suppressed contact's journey ends and records that itself.
+        """
+        result = self._drops.send(inp)
+        learnt = sent_offer_outcome(result, inp.item_id)
+        if learnt is not None and inp.broadcast_id is not None:
+            outcome, reason = learnt
+            self.record_broadcast_outcome(
+                BroadcastOutcomeInput(inp.broadcast_id, inp.workflow_id, inp.contact_id, outcome, reason, inp.now)
+            )
+        return result
+
     def _upsert_delivery(self, inp: BroadcastOutcomeInput) -> bool:
         with session_scope(self._engine) as s:
             if s.get(Broadcast, inp.broadcast_id) is None:
@@ -187,6 +204,7 @@ class JourneyActivities:
             self.close_call_task,
             self.end_journey,
             self.record_broadcast_outcome,
+            self.drop_broadcast,
         ]
 
 

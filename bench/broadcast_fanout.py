@@ -44,6 +44,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import build_activities
+from bench.broadcast_floor import floor_activities, signal_floor, start_floor, wait_floor
+from bench.broadcast_floor_workflow import FloorWorkflow
 from bench.harness import CpuMeter, DevServer, dev_server, stop
 from definitions import load_definitions
 from nurture import temporal_names, workflow_ids
@@ -67,6 +69,7 @@ ROOT = Path(__file__).resolve().parents[1]
 JOURNEY = "b2b_drip"
 OURS = BroadcastNotice("bench-ours", "regulation", "bc-einvoicing-2027", ["compliance"])
 BATCH = BroadcastNotice("bench-batch", "product_launch", "bc-mobile-approvals", ["automation"])
+FLOOR = BroadcastNotice("bench-floor", "regulation", "bc-einvoicing-2027", ["compliance"])  # the same item as OURS
 BATCH_TOPIC = "bench-batch"  # tags the contacts the batch baseline signals (all of them unless --batch-n)
 
 
@@ -83,8 +86,10 @@ class Bench:
 
     # ---- setup ------------------------------------------------------------------------------------------
 
-    def add_contacts(self) -> list[int]:
-        n, batch_n = self.args.n, self.args.batch_n
+    def add_contacts(self) -> tuple[list[int], list[int]]:
+        """The journeys' contacts, and the bare floor's own (the same item to the same contact would be refused
+        as a repeat by nurture's drop, so the floor writes for contacts no journey has)."""
+        n, batch_n = self.args.n + self.args.floor_n, self.args.batch_n
         now = utcnow()
         rows = [
             {
@@ -104,7 +109,8 @@ class Bench:
         ]
         with self.engine.begin() as conn:
             conn.execute(insert(Contact), rows)
-            return [int(i) for i in conn.execute(select(col(Contact.id)).order_by(col(Contact.id))).scalars() if i]
+            ids = [int(i) for i in conn.execute(select(col(Contact.id)).order_by(col(Contact.id))).scalars() if i]
+        return ids[: self.args.n], ids[self.args.n :]
 
     async def start_journeys(self, contact_ids: list[int]) -> None:
         slots = asyncio.Semaphore(64)
@@ -307,11 +313,27 @@ async def run(args: argparse.Namespace) -> None:
         engine = open_engine(settings)
         client = await server.client()
         bench = Bench(args, settings, engine, client)
-        with worker_processes(settings, args.workers, -(-args.n // args.workers) + 1000, home) as workers:
-            contact_ids = bench.add_contacts()
+        cache = -(-(args.n + args.floor_n) // args.workers) + 1000  # every journey and every floor workflow
+        with worker_processes(settings, args.workers, cache, home) as workers:
+            contact_ids, floor_ids = bench.add_contacts()
             log(f"{len(contact_ids)} contacts; starting journeys with {args.workers} worker process(es)")
             await bench.start_journeys(contact_ids)
+            await start_floor(client, settings.task_queue, floor_ids)
+            await BroadcastService(settings, engine, client).create(
+                BroadcastCreate(item_id=FLOOR.item_id, audience=Audience(journeys=[JOURNEY]), id=FLOOR.broadcast_id),
+                "bench",
+            )  # the row the floor's BroadcastDelivery rows point at; never started
             await asyncio.sleep(1.0)  # the minimum gap since the first drops (0.5 s at time scale 2)
+
+            log(f"floor: a bare sandboxed workflow x {len(floor_ids)}, one local activity per signal ...")
+            meter = CpuMeter({"server": [server.pid], "workers": [w.pid for w in workers]})
+            t0 = time.monotonic()
+            floor_signalled = await signal_floor(client, floor_ids, FLOOR, in_flight=args.concurrency)
+            await wait_floor(engine, FLOOR.broadcast_id, len(floor_ids))
+            floor_acted = time.monotonic() - t0
+            floor_cpu = meter.per(len(floor_ids))
+            log(f"floor: signalled in {floor_signalled:.1f} s, all acted in {floor_acted:.1f} s")
+            await asyncio.sleep(1.0)
 
             log("ours: nurture broadcast ...")
             meter = CpuMeter({"server": [server.pid], "workers": [w.pid for w in workers]})
@@ -328,6 +350,7 @@ async def run(args: argparse.Namespace) -> None:
         engine.dispose()
     report(args, ours_signalled, ours_acted, batch_acted, raw_seconds)
     report_cpu(ours_cpu, batch_cpu)
+    report_floor(args, ours_acted, ours_cpu, floor_acted, floor_cpu)
 
 
 def report(args: argparse.Namespace, ours_signalled: float, ours_acted: float, batch_m: float, raw: float) -> None:
@@ -376,6 +399,32 @@ def report_cpu(ours: dict[str, float | None], batch: dict[str, float | None]) ->
         )
 
 
+def report_floor(
+    args: argparse.Namespace,
+    ours_acted: float,
+    ours: dict[str, float | None],
+    floor_acted: float,
+    floor: dict[str, float | None],
+) -> None:
+    """Issue 12 item 4: CPU per act against the bare floor, and fan-out wall time against what that CPU allows."""
+    cores = os.cpu_count() or 1
+    total = {name: sum(v or 0.0 for v in cpu.values()) for name, cpu in (("ours", ours), ("floor", floor))}
+    print("bare floor (sandboxed workflow, 1 local activity with the same writes) vs nurture, CPU ms per act:")
+    for name in ("server", "workers", "this process"):
+        o, f = ours.get(name), floor.get(name)
+        print(f"  {name:<14} floor {'-' if f is None else f'{f:6.1f}'}   nurture {'-' if o is None else f'{o:6.1f}'}")
+    ratio = total["ours"] / total["floor"] if total["floor"] else float("nan")
+    print(f"  total          floor {total['floor']:6.1f}   nurture {total['ours']:6.1f}   ratio {ratio:.2f}x")
+    print(f"target nurture CPU per act <= 1.3x the floor: {'met' if ratio <= 1.3 else 'MISSED'} ({ratio:.2f}x)")
+    for name, acted, n in (("floor", floor_acted, args.floor_n), ("ours", ours_acted, args.n)):
+        allowed = n * total[name] / 1000 / cores
+        x = acted / allowed
+        print(f"  {name}: {n} acted in {acted:.1f} s; their CPU allows {allowed:.1f} s on {cores} cores: {x:.2f}x")
+    allowed = args.n * total["ours"] / 1000 / cores
+    wall_x = ours_acted / allowed
+    print(f"target fan-out wall <= 1.2x CPU-allowed: {'met' if wall_x <= 1.2 else 'MISSED'} ({wall_x:.2f}x)")
+
+
 async def serve(cache: int) -> None:
     """A worker process: the product's worker (`workers.journey_worker.build_worker`'s workflows, activities
     and sandbox) with a workflow cache that holds every journey it serves. The SDK default (1000) is far
@@ -387,8 +436,8 @@ async def serve(cache: int) -> None:
         worker = Worker(
             ctx.client,
             task_queue=settings.task_queue,
-            workflows=list(WORKFLOWS),
-            activities=build_activities(settings, ctx.engine),
+            workflows=[*WORKFLOWS, FloorWorkflow],  # the floor shares the workers, sandbox and payload converter
+            activities=[*build_activities(settings, ctx.engine), *floor_activities(ctx.engine)],
             activity_executor=ThreadPoolExecutor(max_workers=64),
             max_concurrent_activities=64,
             workflow_runner=sandbox_runner(),
@@ -406,6 +455,7 @@ def main() -> None:
     parser.add_argument(
         "--batch-n", type=int, default=2000, help="journeys the batch baseline signals (default 2000, extrapolated)"
     )
+    parser.add_argument("--floor-n", type=int, default=None, help="bare floor workflows (default: --n)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--rate", type=float, default=2000.0, help="our broadcast's signals/s cap")
     parser.add_argument("--concurrency", type=int, default=64, help="our broadcast's signals in flight")
@@ -416,6 +466,7 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print the broadcast workflow's activity timeline")
     args = parser.parse_args()
     args.batch_n = min(args.batch_n, args.n)
+    args.floor_n = args.floor_n or args.n
     configure_logging("WARNING", json=False)
     asyncio.run(run(args))
     sys.stdout.flush()

@@ -26,8 +26,9 @@ How to read the output
     server). Then per side: the median journeys/s and the ratio nurture / bare (1.00 = no overhead); CPU per
     journey, which other load on a shared machine disturbs far less than wall time, and the ratio it implies;
     history events per drop over a sample of each side's last round (every run, continue-as-new included), by
-    event type, marking the types nurture has more of. The last lines say whether the targets of issue 2 are met
-    (ratio >= 0.8; events per drop <= 1.3x bare). Numbers hold for this machine and run only; nothing asserts them.
+    event type, marking the types nurture has more of. The last lines say whether the targets are met
+    (issue 12: ratio >= 0.9 by wall clock and by CPU; events per drop <= bare). Numbers hold for this machine
+    and run only; nothing asserts them.
 
 Run: `.venv/bin/python -m bench.journey_throughput [--n 200] [--concurrency 50] [--rounds 2]`.
 """
@@ -66,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import dsl
     from workflows.dsl import EMAIL_CLICKED, Catalog, ContentItem, Journey, days
     from workflows.payloads import (
+        RUNTIME_VERSION,
         BroadcastOutcomeInput,
         EngagementEvent,
         HandoffInput,
@@ -222,7 +224,9 @@ class Finished:
 
 async def run_nurture(client: Client, task_queue: str, contact_id: int) -> Finished:
     """Start like `nurture.journey_client.enroll` does (search attributes, summary) and wait for the result."""
-    inp = JourneyInput(journey=BENCH_JOURNEY, contact_id=contact_id, time_scale=TIME_SCALE)
+    inp = JourneyInput(
+        journey=BENCH_JOURNEY, contact_id=contact_id, time_scale=TIME_SCALE, runtime_version=RUNTIME_VERSION
+    )  # as `nurture.journey_client.journey_input` builds it
     handle = await client.start_workflow(
         temporal_names.JOURNEY_WORKFLOW,
         inp,
@@ -481,8 +485,10 @@ def report(rounds: dict[str, list[Round]], stats: dict[str, HistoryStats]) -> No
         b, n = bare.per_drop(bare.by_type[kind]), nurture.per_drop(nurture.by_type[kind])
         row(f"    {kind}", f"{b:.2f}", f"{n:.2f}", "  <- nurture has more" if n > b + 1e-9 else "")
     print()
-    print(f"target journeys/s ratio >= 0.80: {'met' if ratio >= 0.8 else 'MISSED'} ({ratio:.2f})")
-    print(f"target events per drop <= 1.30x bare: {'met' if events_x <= 1.3 else 'MISSED'} ({events_x:.2f}x)")
+    print(f"target journeys/s ratio >= 0.90: {'met' if ratio >= 0.9 else 'MISSED'} ({ratio:.2f})")
+    if server["bare"] is not None and server["nurture"] is not None:
+        print(f"target CPU ratio >= 0.90: {'met' if cpu_ratio >= 0.9 else 'MISSED'} ({cpu_ratio:.2f})")
+    print(f"target events per drop <= bare: {'met' if events_x <= 1.0 + 1e-9 else 'MISSED'} ({events_x:.3f}x)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,7 +29,7 @@ from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, Enrollment
 from nurture.db.engine import session_scope
 from workflows.dsl import REGISTRY
-from workflows.payloads import JourneyInput
+from workflows.payloads import RUNTIME_VERSION, JourneyInput
 
 
 class EnrollError(ValueError):
@@ -54,6 +54,7 @@ def journey_input(contact: Contact, journey: str, settings: Settings, time_scale
         topics=list(contact.topics),
         time_scale=time_scale,
         min_gap_seconds=settings.min_gap_between_drops.total_seconds(),
+        runtime_version=RUNTIME_VERSION,  # current runtime code from the start: no markers for its own changes
     )
 
 

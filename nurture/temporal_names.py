@@ -43,6 +43,8 @@ ACTIVITY_END_JOURNEY = "end_journey"
 ACTIVITY_CREATE_CALL_TASK = "create_call_task"
 ACTIVITY_CLOSE_CALL_TASK = "close_call_task"
 ACTIVITY_RECORD_BROADCAST_OUTCOME = "record_broadcast_outcome"
+# A broadcast drop and its outcome row in one local activity (journeys at runtime version 2 and later)
+ACTIVITY_DROP_BROADCAST = "drop_broadcast"
 
 # Activities broadcasts call.
 ACTIVITY_COUNT_AUDIENCE = "count_broadcast_audience"

@@ -19,7 +19,28 @@ PRODUCT = ("nurture", "workflows", "activities", "workers", "definitions")
 RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     (
         "workflows",
-        ("definitions", "activities", "workers", "nurture", "sqlalchemy", "sqlmodel", "httpx", "sendgrid", "fastapi"),
+        # The worker passes `workflows` through the sandbox (workers.journey_worker.PASSTHROUGH), so the sandbox's
+        # import-time checks no longer see it: clocks, randomness, processes and sockets are refused here instead.
+        (
+            "definitions",
+            "activities",
+            "workers",
+            "nurture",
+            "sqlalchemy",
+            "sqlmodel",
+            "httpx",
+            "sendgrid",
+            "fastapi",
+            "time",
+            "random",
+            "os",
+            "socket",
+            "subprocess",
+            "threading",
+            "uuid",
+            "secrets",
+            "urllib",
+        ),
         ("nurture.temporal_names", "nurture.search_attributes", "nurture.workflow_ids", "nurture.broadcast_state"),
     ),
     ("workflows.dsl", ("temporalio", "workflows.runtime", "workflows.journal"), ()),
@@ -105,7 +126,13 @@ def test_known_exceptions_are_still_real() -> None:
 
 @pytest.mark.parametrize(
     "source",
-    ["from definitions import load_definitions\n", "import sqlalchemy\n", "from nurture.db import Contact\n"],
+    [
+        "from definitions import load_definitions\n",
+        "import sqlalchemy\n",
+        "from nurture.db import Contact\n",
+        "import time\n",
+        "from random import random\n",
+    ],
 )
 def test_the_rule_catches_a_workflow_reaching_up(source: str, tmp_path: Path) -> None:
     path = tmp_path / "probe.py"

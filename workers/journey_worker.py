@@ -30,7 +30,8 @@ log = get_logger(__name__)
 # `workflows` whole, the workflow modules too: a module the sandbox imports is imported again for every run
 # and kept while the run is cached (its code objects, the workflow class and its handler definitions: about
 # half of what a cached journey cost, bench/worker_memory.py). Determinism is held by the replay tests
-# (tests/workflows/test_replay_saved_histories.py) and by `workflow.now()`/`workflow.random()` in the code.
+# (tests/workflows/test_replay_saved_histories.py), tests/test_workflow_code_is_deterministic.py and
+# tests/test_imports_point_down.py, and by `workflow.now()`/`workflow.random()` in the code.
 PASSTHROUGH = (
     "definitions",
     "workflows",

@@ -22,10 +22,12 @@ with workflow.unsafe.imports_passed_through():
         ExitRequest,
         InboxEvent,
         JourneyCarry,
+        JourneyInput,
         PageView,
         PreferenceChange,
         SalesFeedback,
     )
+    from workflows.runtime_version import runtime_change
 
 INBOX_LIMIT = 200
 PATCH_TOPICS_UPSERT = "topics-upsert-on-preferences"  # workflow.patched id
@@ -35,7 +37,8 @@ SEEN_LIMIT = 500
 class Inbox:
     """Signal handlers and matching over `carry.inbox`; the workflow class calls the `on_*` handlers."""
 
-    def __init__(self, carry: JourneyCarry) -> None:
+    def __init__(self, inp: JourneyInput, carry: JourneyCarry) -> None:
+        self._inp = inp
         self._carry = carry
 
     def _remember(self, event_id: str | None) -> bool:
@@ -95,7 +98,7 @@ class Inbox:
         if change.topics is not None:
             self._carry.topics = list(change.topics)
             # broadcast audiences select on NurtureTopics: they see the contact's own choice from now on
-            if workflow.patched(PATCH_TOPICS_UPSERT):  # histories from before replay without the upsert
+            if runtime_change(self._inp, PATCH_TOPICS_UPSERT):  # histories from before replay without the upsert
                 workflow.upsert_search_attributes([search_attributes.SA_TOPICS.value_set(list(change.topics))])
 
     def on_sales_feedback(self, feedback: SalesFeedback) -> None:

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import dsl
     from workflows.dsl.content import written_stand_in
     from workflows.ending import JourneyEnded
+    from workflows.offer_outcome import sent_offer_outcome
     from workflows.payloads import (
         BroadcastNotice,
         BroadcastOutcomeInput,
@@ -60,13 +61,14 @@ class Offers:
                 offers.append(notice)
         for notice in offers:
             try:
-                outcome, reason = await self._offer(notice, entry)
+                outcome, reason, recorded = await self._offer(notice, entry)
             except JourneyEnded as ended:  # suppressed meanwhile: the broadcast still learns what happened
                 await self._record(notice, "skipped", f"journey ended: {ended.outcome}", now)
                 raise
 
             self._shown.decide(f"broadcast {notice.broadcast_id}: {outcome}", reason)
-            await self._record(notice, outcome, reason, now)
+            if not recorded:
+                await self._record(notice, outcome, reason, now)
 
     async def settle(self, outcome: str) -> None:
         """The journey ended: broadcasts it had not acted on yet are reported as skipped, so none waits for it."""
@@ -87,18 +89,19 @@ class Offers:
             summary=f"broadcast {notice.broadcast_id} {outcome} for contact {contact_id}",
         )
 
-    async def _offer(self, notice: BroadcastNotice, entry: JournalEntry) -> tuple[str, str]:
+    async def _offer(self, notice: BroadcastNotice, entry: JournalEntry) -> tuple[str, str, bool]:
+        """(outcome, reason, whether the drop's own local activity recorded them already)."""
         carry = self._carry
         if carry.phase != "nurturing":
-            return "skipped", f"contact is {carry.phase.replace('_', ' ')}"
+            return "skipped", f"contact is {carry.phase.replace('_', ' ')}", False
         item = dsl.find_item(notice.item_id) or written_stand_in(notice.item_id, notice.kind, notice.topics)
         if item is None:
-            return "skipped", f"unknown item {notice.item_id}"
+            return "skipped", f"unknown item {notice.item_id}", False
         if item.id in carry.offered_items:
-            return "skipped", f"{item.id} already sent"
+            return "skipped", f"{item.id} already sent", False
         skip = self._spec.relevance(self._view, dsl.Offer(notice.broadcast_id, notice.kind, item))
         if skip is not None:
-            return "skipped", skip
+            return "skipped", skip, False
         result = await self._sender.send(
             item.id,
             f"broadcast {notice.broadcast_id}",
@@ -108,15 +111,10 @@ class Offers:
         )
         if result.status == "deferred" and result.deferred_until is not None:
             carry.deferred_broadcasts.append(DeferredBroadcast(notice, result.deferred_until))
-            # the claim's reason names the rule that blocked it (minimum gap, a cap, snooze, quiet time, priority)
-            return "deferred", f"{result.detail or 'held back'}; due {result.deferred_until.isoformat()}"
-        if result.status in ("duplicate", "declined", "expired"):  # declined: the contact's topics; expired waiting
-            return "skipped", result.detail
-        if result.status == "held_out":
-            return "skipped", "in the journey's holdout: recorded, not sent"
-        if result.status in ("sent", "unconfirmed"):
-            if self._spec.broadcast_pushes_schedule and entry.wake_at is not None:
-                gap = timedelta(seconds=self._inp.min_gap_seconds / self._inp.time_scale)
-                entry.wake_at = max(entry.wake_at, workflow.now() + gap)
-            return "dropped", f"sent {item.id}"
-        return "failed", result.detail
+        sent = result.status in ("sent", "unconfirmed")
+        if sent and self._spec.broadcast_pushes_schedule and entry.wake_at is not None:
+            gap = timedelta(seconds=self._inp.min_gap_seconds / self._inp.time_scale)
+            entry.wake_at = max(entry.wake_at, workflow.now() + gap)
+        learnt = sent_offer_outcome(result, item.id)
+        assert learnt is not None  # a suppressed contact's send raised JourneyEnded
+        return (*learnt, self._sender.records_broadcasts)

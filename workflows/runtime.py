@@ -47,7 +47,7 @@ class JourneyRuntime:
         self.shown = Visibility(inp, spec, self.carry)
         self.timers = Timers(inp, self.carry, self.shown, self._tend)
         self.journal = Journal(inp, spec, self.carry, self.shown, self.timers)
-        self.inbox = Inbox(self.carry)
+        self.inbox = Inbox(inp, self.carry)
         self.sender = Sender(inp, spec, self.carry, self.shown, self.timers)
         self.offers = Offers(inp, spec, self.carry, self.shown, self.sender, self)
         self.sales = Sales(inp, spec, self.carry, self.shown, self.timers, self._tend)
@@ -227,14 +227,18 @@ class JourneyRuntime:
         carry.phase = search_attributes.PHASE_ENDED  # one word for every ended journey; the outcome says how
         self.shown.step = f"ended: {outcome}"
         self.shown.decide(f"journey ended: {outcome}", carry.last_why if outcome == "customer" else outcome)
-        self.shown.publish(flush=True, closing=True)
-        if workflow.patched(search_attributes.PATCH_PHASE_ENDED):  # histories from before the patch replay without
-            workflow.upsert_search_attributes(
-                [
-                    search_attributes.SA_PHASE.value_set(search_attributes.PHASE_ENDED),
-                    search_attributes.SA_NEXT_DROP_AT.value_unset(),
-                ]
-            )
+        if self.inp.runtime_version >= 2:  # one upsert: what changed, phase ended, no next wake-up
+            self.shown.next_wake_at = None
+            self.shown.publish(flush=True)
+        else:  # as journeys started before runtime version 2 recorded it (their histories replay unchanged)
+            self.shown.publish(flush=True, closing=True)
+            if workflow.patched(search_attributes.PATCH_PHASE_ENDED):  # histories from before it replay without
+                workflow.upsert_search_attributes(
+                    [
+                        search_attributes.SA_PHASE.value_set(search_attributes.PHASE_ENDED),
+                        search_attributes.SA_NEXT_DROP_AT.value_unset(),
+                    ]
+                )
         await self.offers.settle(outcome)
 
     def status(self) -> JourneyStatus:

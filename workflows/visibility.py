@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from nurture import search_attributes
     from workflows import dsl
     from workflows.payloads import JourneyCarry, JourneyInput
+    from workflows.runtime_version import runtime_change
 
 _UPSERTED: tuple[SearchAttributeKey[Any], ...] = (
     search_attributes.SA_STAGE,
@@ -60,7 +61,7 @@ class Visibility:
         if self._carry.lifecycle_stage == stage:
             return
         self._carry.lifecycle_stage = stage
-        if workflow.patched(search_attributes.PATCH_LIFECYCLE_STAGE):
+        if runtime_change(self._inp, search_attributes.PATCH_LIFECYCLE_STAGE):
             workflow.upsert_search_attributes([search_attributes.SA_LIFECYCLE_STAGE.value_set(stage)])
 
     def _flush_search_attributes(self, *, closing: bool = False) -> None:

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from nurture.db import Broadcast, BroadcastDelivery, Contact, Enrollment
+from nurture.db import Broadcast, BroadcastDelivery, Contact, Enrollment, OutboxEmail
 from nurture.db.engine import session_scope
-from tests.activities.helpers import DAY, T0, add_contact, enroll, outbox_activities
+from tests.activities.helpers import DAY, T0, add_contact, drop, enroll, outbox_activities
 from workflows.payloads import BroadcastOutcomeInput, JourneyEndInput
 
 
@@ -81,3 +81,22 @@ def test_broadcast_outcome_is_one_row_per_journey_and_a_repeat_updates_it(engine
     assert [(r.broadcast_id, r.workflow_id, r.outcome, r.reason, r.at) for r in rows] == [
         ("einvoicing-2027", wf, "dropped", "sent bc-einvoicing-2027", T0 + DAY)
     ]
+
+
+def test_a_broadcast_drop_sends_once_and_records_its_outcome_in_the_same_activity(engine: Engine) -> None:
+    cid = add_contact(engine)
+    wf = enroll(engine, cid)
+    with session_scope(engine) as s:
+        s.add(Broadcast(id="bc-1", kind="regulation", item_id="bc-einvoicing-2027", created_by="t", created_at=T0))
+    inp = drop(cid, "bc-einvoicing-2027", broadcast_id="bc-1", step="broadcast bc-1", priority=None)
+    with outbox_activities(engine) as acts:
+        first = acts.drop_broadcast(inp)
+        again = acts.drop_broadcast(inp)  # a local-activity retry after the send: same touch, same row
+    assert first.status == "sent" and again.touch_id == first.touch_id
+    with session_scope(engine) as s:
+        rows = s.exec(select(BroadcastDelivery)).all()
+        outbox = s.exec(select(OutboxEmail)).all()
+    assert [(r.broadcast_id, r.workflow_id, r.outcome, r.reason) for r in rows] == [
+        ("bc-1", wf, "dropped", "sent bc-einvoicing-2027")
+    ]
+    assert len(outbox) == 1, "sent once"

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from temporalio import activity
 
 from nurture import temporal_names
+from workflows.offer_outcome import sent_offer_outcome
 from workflows.payloads import (
     BroadcastOutcomeInput,
     HandoffInput,
@@ -129,8 +130,20 @@ class Recorder:
         async def record_broadcast_outcome(inp: BroadcastOutcomeInput) -> None:
             rec.broadcast_outcomes.append(inp)
 
+        @activity.defn(name=temporal_names.ACTIVITY_DROP_BROADCAST)
+        async def drop_broadcast(inp: SendDropInput) -> SendDropResult:
+            result = await send_drop(inp)
+            learnt = sent_offer_outcome(result, inp.item_id)
+            if learnt is not None and inp.broadcast_id is not None:
+                outcome, reason = learnt
+                rec.broadcast_outcomes.append(
+                    BroadcastOutcomeInput(inp.broadcast_id, inp.workflow_id, inp.contact_id, outcome, reason, inp.now)
+                )
+            return result
+
         return [
             send_drop,
+            drop_broadcast,
             score_contact,
             hand_off_to_sales,
             create_call_task,

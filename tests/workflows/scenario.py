@@ -15,7 +15,7 @@ from nurture.config import Settings
 from nurture.journey_client import initial_search_attributes
 from tests.workflows.fakes import Recorder
 from workers.journey_worker import build_worker
-from workflows.payloads import JourneyInput, JourneyResult
+from workflows.payloads import RUNTIME_VERSION, JourneyInput, JourneyResult
 
 _started: list[str] = []
 
@@ -43,6 +43,7 @@ async def start_journey(
 ) -> WorkflowHandle[Any, JourneyResult]:
     """Start a journey; the handle follows the workflow id across continue-as-new (no run id pinned), and its
     `result()` lets the time-skipping server skip time, like handles from `start_workflow` do."""
+    fields.setdefault("runtime_version", RUNTIME_VERSION)  # as `nurture.journey_client.journey_input` starts them
     inp = JourneyInput(journey=journey, contact_id=contact_id, **fields)
     workflow_id = workflow_ids.journey_workflow_id(journey, contact_id)
     await env.client.start_workflow(

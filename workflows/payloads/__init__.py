@@ -23,6 +23,7 @@ from workflows.payloads.activity import (
     SendDropResult,
 )
 from workflows.payloads.journey import (
+    RUNTIME_VERSION,
     DeferredBroadcast,
     InboxEvent,
     JournalEntry,
@@ -43,6 +44,7 @@ from workflows.payloads.signals import (
 )
 
 __all__ = [
+    "RUNTIME_VERSION",
     "BroadcastNotice",
     "BroadcastOutcomeInput",
     "DeferredBroadcast",

@@ -11,6 +11,11 @@ from datetime import datetime
 
 from workflows.payloads.signals import BroadcastNotice, SalesFeedback
 
+# What current starters put in `JourneyInput.runtime_version` (see `workflows.runtime_version`). Version 2
+# (December 2026): the runtime patches "phase-ended-on-close", "lifecycle-stage-sa" and
+# "topics-upsert-on-preferences" without their markers, and one coalesced search-attribute upsert at the end.
+RUNTIME_VERSION = 2
+
 
 @dataclass(frozen=True)
 class InboxEvent:
@@ -114,6 +119,10 @@ class JourneyInput:
     min_gap_seconds: float = 3 * 86400.0
     history_limit: int = 0  # >0: also continue-as-new past this many history events (server suggests at ~4-10k)
     carry: JourneyCarry | None = None
+    # The runtime behaviour this journey was started with (`workflows.runtime_version`); kept across
+    # continue-as-new. 1, the default, is every journey started before the field existed: its runtime changes are
+    # decided by `workflow.patched` markers. Starters set `RUNTIME_VERSION`.
+    runtime_version: int = 1
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,86 @@
+"""A journey started at the current runtime version records no marker for the runtime's own changes and ends with
+one search-attribute upsert; a journey started before the version existed (version 1) still goes through the
+patch markers it always had. Both histories replay on the current code."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from nurture import search_attributes, temporal_names
+from tests.workflows.fakes import Recorder
+from tests.workflows.scenario import running_worker, start_journey
+from workers.journey_worker import sandbox_runner
+from workflows.journey_workflow import JourneyWorkflow
+from workflows.payloads import RUNTIME_VERSION, ExitRequest
+
+B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
+ENDED = {search_attributes.SA_PHASE.name: "ended", search_attributes.SA_NEXT_DROP_AT.name: None}
+
+
+async def _ended_history(env: WorkflowEnvironment, task_queue: str, engine: Engine, contact: int, version: int) -> Any:
+    rec = Recorder(scores=[30.0])
+    async with running_worker(env, task_queue, engine, rec):
+        handle = await start_journey(env, task_queue, "b2b_drip", contact, runtime_version=version, **B2B)
+        await env.sleep(timedelta(days=20))
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        assert (await handle.result()).outcome == "unsubscribe"
+        assert rec.sent(contact), "the scenario must have sent a drop before the exit"
+        return await env.client.get_workflow_handle(handle.id).fetch_history()
+
+
+def _patch_markers(history: History) -> list[str]:
+    return [
+        str(e.marker_recorded_event_attributes)
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == "core_patch"
+    ]
+
+
+def _upserts(history: History) -> list[dict[str, Any]]:
+    return [
+        {
+            name: json.loads(p.data) if p.data else None
+            for name, p in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields.items()
+        }
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    ]
+
+
+async def _replays(history: WorkflowHistory) -> bool:
+    replayer = Replayer(workflows=[JourneyWorkflow], workflow_runner=sandbox_runner())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    return result.replay_failure is None
+
+
+async def test_a_current_journey_has_no_runtime_patch_markers_and_ends_with_one_upsert(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    history = await _ended_history(time_skipping_env, task_queue, sqlite_engine, 341, RUNTIME_VERSION)
+    assert _patch_markers(history) == []
+    upserts = _upserts(history)
+    assert all("TemporalChangeVersion" not in u for u in upserts), "no patch, so no change-version upsert"
+    assert upserts[-1].items() >= ENDED.items(), "the last upsert says ended and promises no wake-up"
+    assert all(u.get(search_attributes.SA_PHASE.name) != "ended" for u in upserts[:-1]), "ended is said once"
+    assert await _replays(history)
+
+
+async def test_a_journey_started_before_runtime_versions_keeps_its_patch_markers(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    history = await _ended_history(time_skipping_env, task_queue, sqlite_engine, 342, 1)
+    markers = _patch_markers(history)
+    assert len(markers) == 1 and search_attributes.PATCH_PHASE_ENDED in markers[0]
+    last = {k: v for k, v in _upserts(history)[-1].items() if k != "TemporalChangeVersion"}
+    assert last == ENDED, "the old path: its own upsert after the closing flush"
+    assert await _replays(history)
