@@ -1,25 +1,26 @@
 """Uplift from the database: a journey against its holdout, or an experiment's arm against its control.
 
 A contact's arm is what its touches recorded, never recomputed: held out when the journey recorded its touches
-as `held_out`, treated when it made any other touch; in experiment `key`, the arm its first touch carrying that
-key recorded in `touch.variants` (the journalled arm, kept even if the weights were edited since). A contact
+as `held_out`, treated when it made any other touch; in experiment `key`, the arm its latest touch recorded in
+`touch.variants` (the journalled arm, kept even if the weights were edited since). A contact
 with no touch in the journey yet is in no arm. It converted when the outcome (`nurture.measure.outcomes`: an
 event kind or a lifecycle stage) was first reached within `window_days` of its enrollment. Only contacts
 enrolled at least `window_days` ago count: a contact enrolled yesterday has not had its window yet and would
 dilute every arm alike.
 
 `cohort` reads every enrolled contact once (one query: the journey's enrollments, `ix_enrollment_journey_ended`,
-with correlated lookups of their first touch, `ix_touch_contact_journey`, and their first outcome); the holdout
-comparison and every experiment are tallies over that one read.
+with correlated lookups of their latest touch, `ix_touch_contact_journey`, and their first outcome,
+`ix_event_contact_kind`); the holdout comparison and every experiment are tallies over that one read.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table, select
+from sqlalchemy import String, Table, cast, func, literal, select, text
 from sqlalchemy.engine import Connection
 
 from nurture.clock import utcnow
@@ -32,6 +33,7 @@ from workflows.experiments import HOLDOUT, TREATED, Experiment
 __all__ = ["CLICK", "EventOutcome", "Member", "Outcome", "StageOutcome", "cohort", "comparisons"]
 
 TOUCH: Table = Touch.__table__  # type: ignore[attr-defined]
+LAST = TOUCH.alias("last_touch")
 N, T = ENROLLMENT.c, TOUCH.c
 
 
@@ -53,34 +55,38 @@ def cohort(
     keys: Iterable[str] = (),
     now: datetime | None = None,
 ) -> list[Member]:
-    """Every contact enrolled in `journey` at least `window_days` before `now`, with its recorded arms."""
+    """Every contact enrolled in `journey` at least `window_days` before `now`, with its recorded arms.
+
+    Per enrollment, two index probes: the first outcome after enrolling, and the contact's latest touch in the
+    journey (`ix_touch_contact_journey`, index only), read by primary key for its status and arms. The latest
+    touch is enough: a journey sends the arms it has so far with every drop (`carry.variants`: journalled,
+    never changed, only added to), and the holdout holds every drop or none."""
     if window_days <= 0:
         raise ValueError("window_days must be positive")
     keys = list(keys)
     window = timedelta(days=window_days)
-    mine = (T.contact_id == N.contact_id) & (T.journey == journey)
-    first_status = select(T.status).where(mine).order_by(T.id).limit(1).correlate(ENROLLMENT).scalar_subquery()
-    recorded = [
-        select(T.variants[k].as_string())
-        .where(mine, T.variants[k].as_string().is_not(None))
-        .order_by(T.id)
-        .limit(1)
+    latest = select(func.max(T.id)).where(T.contact_id == N.contact_id, T.journey == journey).scalar_subquery()
+    last = (
+        select(LAST.c.status + literal(" ") + cast(LAST.c.variants, String))
+        .where(LAST.c.id == latest.correlate(ENROLLMENT))
         .correlate(ENROLLMENT)
         .scalar_subquery()
-        for k in keys
-    ]
-    rows = conn.execute(
-        select(N.contact_id, N.enrolled_at, outcome.first_reached(), first_status, *recorded).where(
-            N.journey == journey, N.enrolled_at <= (now or utcnow()) - window
-        )
-    ).all()
+    )
+    query = select(N.contact_id, N.enrolled_at, outcome.first_reached(), last).where(
+        N.journey == journey, N.enrolled_at <= (now or utcnow()) - window
+    )
+    if conn.dialect.name == "postgresql":  # its JIT compiles this many-probe query for longer than it runs
+        conn.execute(text("SET LOCAL jit = off"))  # (to the end of the caller's transaction, a read)
     out = []
-    for contact_id, enrolled_at, first, status, *arms in rows:
+    rows = conn.execute(query).all()
+    for contact_id, enrolled_at, first, recorded in rows:
+        status, _, variants = (recorded or "").partition(" ")
+        arms = json.loads(variants) if variants else {}
         out.append(
             Member(
                 contact_id=int(contact_id),
-                held_out=None if status is None else status == TouchStatus.HELD_OUT.value,
-                arms={k: str(a) for k, a in zip(keys, arms, strict=True) if a is not None},
+                held_out=None if recorded is None else status == TouchStatus.HELD_OUT.value,
+                arms={k: str(arms[k]) for k in keys if arms.get(k) is not None},
                 converted=first is not None and _utc(first) - _utc(enrolled_at) <= window,
             )
         )

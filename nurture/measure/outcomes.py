@@ -1,7 +1,7 @@
 """What counts as converting, for uplift: an event a person caused, or a lifecycle stage reached.
 
 Each outcome gives the moment a contact first reached it after enrolling, as a correlated scalar subquery on the
-enrollment row: `EventOutcome` from the event table (`ix_event_contact_occurred`), people's events only,
+enrollment row: `EventOutcome` from the event table (`ix_event_contact_kind`), people's events only,
 optionally on a URL prefix; `StageOutcome` from the stage history (`stage_change`, `ix_stage_change_contact_at`),
 where reaching a stage means moving to it or to any later stage of the main line (a lead sales accepted and then
 qualified as an opportunity in one afternoon reached "sal" too). `parse_outcome` reads the word the CLI and the
@@ -37,8 +37,8 @@ class EventOutcome:
         return f"{self.kind} {self.url_prefix}*" if self.url_prefix else self.kind
 
     def first_reached(self) -> ColumnElement[Any]:
-        on = and_(E.contact_id == N.contact_id, E.occurred_at >= N.enrolled_at, E.kind == self.kind)
-        on = and_(on, E.machine == false())
+        on = and_(E.contact_id == N.contact_id, E.kind == self.kind, E.machine == false())
+        on = and_(on, E.occurred_at >= N.enrolled_at)  # ix_event_contact_kind: the first entry is the answer
         if self.url_prefix:
             on = and_(on, E.url.startswith(self.url_prefix, autoescape=True))
         return select(func.min(E.occurred_at)).where(on).correlate(ENROLLMENT).scalar_subquery()

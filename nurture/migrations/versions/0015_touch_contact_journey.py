@@ -1,7 +1,8 @@
-"""touch: index (contact_id, journey, id), the uplift's lookup of a contact's first touches in a journey
+"""uplift indexes: touch (contact_id, journey, id) and event (contact_id, kind, machine, occurred_at)
 
-Arms come from what touches recorded (`touch.variants`, `held_out`): each enrolled contact's first touch in the
-journey is read through this index instead of every touch of the journey being grouped.
+Arms come from what touches recorded (`touch.variants`, `held_out`): each enrolled contact's latest touch in the
+journey is found in the first index (index only) instead of every touch of the journey being grouped; its first
+outcome event is the first entry of the second.
 
 Revision ID: 0015
 Revises: 0012
@@ -20,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index("ix_touch_contact_journey", "touch", ["contact_id", "journey", "id"])
+    op.create_index("ix_event_contact_kind", "event", ["contact_id", "kind", "machine", "occurred_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_event_contact_kind", table_name="event")
     op.drop_index("ix_touch_contact_journey", table_name="touch")
