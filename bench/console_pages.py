@@ -257,6 +257,14 @@ async def main() -> None:
                 page_s = await median_seconds(get(path), args.repeat)
                 bare_s = await median_seconds(bare(work), args.repeat)
                 print(f"{label:<18} {page_s:>9.4f} {bare_s:>9.4f} {page_s / bare_s:>7.2f}")
+            parts = [  # where the journey page's bare time goes
+                ("funnel.funnel", lambda c: funnel.funnel(c, JOURNEYS[0])),
+                ("uplift, click", lambda c: console_panel(c, JOURNEYS[0])),
+                ("uplift, mql", lambda c: console_panel(c, JOURNEYS[0], StageOutcome("mql"))),
+                ("stage_counts", lambda c: stage_counts(c, JOURNEYS[0])),
+            ]
+            for label, work in parts:
+                print(f"  {label:<16} {'':>9} {await median_seconds(bare(work), args.repeat):>9.4f}")
         server.should_exit = True
         await task
         engine.dispose()
