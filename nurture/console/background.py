@@ -54,7 +54,7 @@ class ConsoleBackground:
     async def fold_rollup(self) -> None:
         while True:
             try:
-                await asyncio.to_thread(self._fold)
+                await asyncio.to_thread(self.fold_once)
             except Exception:  # a database hiccup: the next fold catches up (the watermark did not move)
                 log.exception("console.rollup_failed")
             await asyncio.sleep(self.fold_every)
@@ -88,6 +88,7 @@ class ConsoleBackground:
             log.info("console.bulk_batch", operation_id=operation_id, done=done.done, total=done.total)
         return bool(running)
 
-    def _fold(self) -> None:
+    def fold_once(self) -> None:
+        """One round of the rollup folder."""
         with self._engine.begin() as conn:
             rollup.refresh(conn, utcnow())
