@@ -100,7 +100,8 @@ class DropSender:
         touch, contact = claimed
         assert touch.id is not None
         try:
-            rendered = self._renderer.render(Drop(contact, item, touch.id, inp.journey, inp.broadcast_id, inp.now))
+            as_sent = item.for_variants(inp.variants)  # the subject of the contact's experiment arm, if any
+            rendered = self._renderer.render(Drop(contact, as_sent, touch.id, inp.journey, inp.broadcast_id, inp.now))
         except Exception:
             self._settle(touch.id, TouchStatus.RETRYING, inp, error="rendering failed")
             raise

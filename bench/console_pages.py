@@ -10,15 +10,17 @@ What it measures
     against the median of the same number of direct calls of the database work behind it:
 
     - journeys index      vs `funnel.summary` for each journey
-    - journey (funnel)    vs `rollup.refresh` (nothing new) + `funnel.funnel` for the journey
+    - journey + uplift    vs `funnel.funnel`, the uplift panel (`console_panel`: b2b_drip's holdout and
+                            subject-line arms from the touches, clicks within 30 days) and the lifecycle counts
+    - journey, mql        the same with the outcome "reached mql" (from `stage_change`)
     - contact timeline    vs `timeline_of` (touches, events, enrollments, scores computed, consent)
     - contact search      vs the email prefix query
     - broadcasts list     vs the recent broadcasts query
 
 How to read the output
     Seconds per page and per bare query, and their ratio: what templates, HTTP, sessions and (for the journey
-    page) Temporal visibility add. The rollup's one-off catch-up over all rows is printed apart; after it, a page
-    folds only what arrived since the last one. Nothing is asserted.
+    page) Temporal visibility add. The rollup's one-off catch-up over all rows is printed apart; after it, the
+    API's background task folds only what arrived since (pages never fold). Nothing is asserted.
 
 Run: `.venv/bin/python -m bench.console_pages [--contacts 100000] [--touches-per-contact 10] [--repeat 5]`
 (PostgreSQL at 127.0.0.1:5432, or `--admin-url`).
@@ -49,10 +51,13 @@ from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.console import passwords, store
 from nurture.console.contacts import timeline_of
+from nurture.console.leads import stage_counts
 from nurture.context import AppContext
 from nurture.db import Broadcast, Contact
 from nurture.db.engine import make_engine, migrate, session_scope
 from nurture.measure import funnel, rollup
+from nurture.measure.outcomes import StageOutcome
+from nurture.measure.panel import console_panel
 
 JOURNEYS = ("b2b_drip", "b2c_cultivation")
 PASSWORD = "bench password, long enough"
@@ -71,13 +76,17 @@ SEED = [
          CASE i %% 10 WHEN 8 THEN 'unsubscribed' WHEN 9 THEN 'customer' END
        FROM (SELECT i, CASE i %% 2 WHEN 0 THEN 'b2b_drip' ELSE 'b2c_cultivation' END AS j
              FROM generate_series(1, %(contacts)s) AS i) c""",
-    # a drop every two weeks; one contact in fifty suppressed
+    # a drop every two weeks; one contact in fifty suppressed; b2b_drip as shipped: a tenth held out, every
+    # contact's subject-line arm recorded on its touches
     """INSERT INTO touch (idempotency_key, contact_id, journey, workflow_id, step, item_id, channel, sender, status,
-         reason, created_at, sent_at)
+         reason, created_at, sent_at, variants)
        SELECT 'journey/' || j || '/contact-' || i || ':item-' || k, i, j, 'journey/' || j || '/contact-' || i,
-         'drop ' || k, 'item-' || k, 'email', 'outbox', CASE WHEN i %% 50 = 0 THEN 'suppressed' ELSE 'sent' END, '',
+         'drop ' || k, 'item-' || k, 'email', 'outbox',
+         CASE WHEN j = 'b2b_drip' AND i %% 20 = 6 THEN 'held_out' WHEN i %% 50 = 0 THEN 'suppressed' ELSE 'sent' END,
+         '', %(t0)s + k * interval '14 days' + (i %% 600) * interval '1 minute',
          %(t0)s + k * interval '14 days' + (i %% 600) * interval '1 minute',
-         %(t0)s + k * interval '14 days' + (i %% 600) * interval '1 minute'
+         CASE WHEN j = 'b2b_drip' THEN json_build_object('subject-line', CASE WHEN i %% 4 = 0 THEN 'a' ELSE 'b' END)
+              ELSE '{}'::json END
        FROM (SELECT i, CASE i %% 2 WHEN 0 THEN 'b2b_drip' ELSE 'b2c_cultivation' END AS j
              FROM generate_series(1, %(contacts)s) AS i) c, generate_series(1, %(per_contact)s) AS k""",
     # engagement: 60%% delivered, 35%% opened (a third by machines), 6%% clicked; r is a fixed pseudo-random draw
@@ -91,6 +100,13 @@ SEED = [
              FROM generate_series(1, %(contacts)s) AS i, generate_series(1, %(per_contact)s) AS k) d,
             LATERAL (VALUES ('delivered', 60), ('opened', 35), ('clicked', 6)) AS e(kind, below)
        WHERE r < below""",
+    # lifecycle: everyone a subscriber at opt-in; one in five reaches mql a month in, one in twenty customer later
+    """INSERT INTO stage_change (contact_id, from_stage, to_stage, at, why, actor_kind, actor_id)
+       SELECT i, s.from_stage, s.to_stage, %(t0)s + s.after, 'bench', 'journey_step', ''
+       FROM generate_series(1, %(contacts)s) AS i,
+            LATERAL (VALUES (NULL, 'subscriber', interval '0 days', 0), ('subscriber', 'mql', interval '30 days', 5),
+                            ('mql', 'customer', interval '60 days', 20)) AS s(from_stage, to_stage, after, every)
+       WHERE s.every = 0 OR i %% s.every = 1""",
 ]
 
 
@@ -98,7 +114,7 @@ def seed(url: str, contacts: int, per_contact: int) -> dict[str, int]:
     """Generate the rows in the database (generate_series: no round trips); returns row counts."""
     params = {"t0": utcnow() - timedelta(days=400), "contacts": contacts, "per_contact": per_contact}
     plain = url.replace("postgresql+psycopg://", "postgresql://")
-    tables = ("contact", "enrollment", "touch", "event")
+    tables = ("contact", "enrollment", "touch", "event", "stage_change")
     with psycopg.connect(plain, autocommit=True) as conn:
         # Plain indexes are dropped for the load and rebuilt after it (constraint indexes stay): much faster.
         indexes = conn.execute(
@@ -201,9 +217,22 @@ async def main() -> None:
             pages = [
                 ("journeys index", "/console/journeys", lambda c: [funnel.summary(c, j) for j in JOURNEYS]),
                 (
-                    "journey funnel",
+                    "journey + uplift",
                     f"/console/journeys/{JOURNEYS[0]}",
-                    lambda c: (rollup.refresh(c, utcnow()), funnel.funnel(c, JOURNEYS[0])),
+                    lambda c: (
+                        funnel.funnel(c, JOURNEYS[0]),
+                        console_panel(c, JOURNEYS[0]),
+                        stage_counts(c, JOURNEYS[0]),
+                    ),
+                ),
+                (
+                    "journey, mql",
+                    f"/console/journeys/{JOURNEYS[0]}?outcome=mql",
+                    lambda c: (
+                        funnel.funnel(c, JOURNEYS[0]),
+                        console_panel(c, JOURNEYS[0], StageOutcome("mql")),
+                        stage_counts(c, JOURNEYS[0]),
+                    ),
                 ),
                 (
                     "contact timeline",
@@ -228,6 +257,14 @@ async def main() -> None:
                 page_s = await median_seconds(get(path), args.repeat)
                 bare_s = await median_seconds(bare(work), args.repeat)
                 print(f"{label:<18} {page_s:>9.4f} {bare_s:>9.4f} {page_s / bare_s:>7.2f}")
+            parts = [  # where the journey page's bare time goes
+                ("funnel.funnel", lambda c: funnel.funnel(c, JOURNEYS[0])),
+                ("uplift, click", lambda c: console_panel(c, JOURNEYS[0])),
+                ("uplift, mql", lambda c: console_panel(c, JOURNEYS[0], StageOutcome("mql"))),
+                ("stage_counts", lambda c: stage_counts(c, JOURNEYS[0])),
+            ]
+            for label, work in parts:
+                print(f"  {label:<16} {'':>9} {await median_seconds(bare(work), args.repeat):>9.4f}")
         server.should_exit = True
         await task
         engine.dispose()

@@ -6,16 +6,21 @@ Readiness: checked gently every third drop, or at once after a pricing-page visi
 just under the threshold) gets a phone call first (seed 001: "most effectively via telephone"): interested on
 the phone goes to sales; not now, no answer or no outcome within a week keeps the rhythm.
 Exits: unsubscribe, bounce or complaint (at any moment); sales accepts the lead; the catalog runs out.
+Measured: 10% of contacts are held out (enrolled, tracked and scored, sent nothing) so `nurture report uplift`
+can say whether the drip changes anything; the rest split evenly between the catalog's subject lines (a) and
+questions (b) in the "subject-line" test. Both apply to journeys begun after they were introduced.
 """
 
 from definitions.catalogs.ledgerline import LEDGERLINE
-from workflows.dsl import EMAIL_CLICKED, PAGE_VIEW, EntryRule, Journey, journey, weeks
+from workflows.dsl import EMAIL_CLICKED, PAGE_VIEW, EntryRule, Experiment, Journey, journey, weeks
 
 CADENCE = weeks(2)
 PRICING_PAGE = PAGE_VIEW("/pricing*")
 THRESHOLD = 45
 NEARLY_READY = 36  # a score this close under the threshold is worth a call (a higher one was refused on fit)
 CALL_TIMEOUT = weeks(1)
+HOLDOUT = 0.1
+SUBJECT_LINE = Experiment.of("subject-line", ["a", "b"])  # a: the catalog's subjects; b: its questions
 
 
 @journey(
@@ -24,9 +29,13 @@ CALL_TIMEOUT = weeks(1)
     threshold=THRESHOLD,
     entry=EntryRule(personas={"finance-lead", "it-lead"}),  # newsletter and whitepaper opt-ins
     holidays=True,  # no drop on a public holiday of the contact's country or a company closure date
+    holdout=HOLDOUT,
+    experiments=[SUBJECT_LINE],
 )
 async def b2b_drip(j: Journey) -> None:
     """B2B drip: informational drops every two weeks, gentle readiness checks, handoff to sales."""
+    if j.changed("subject-line-test"):  # journeys begun before the test keep the subjects they were getting
+        await j.variant(SUBJECT_LINE.key, SUBJECT_LINE.arms, SUBJECT_LINE.weights)  # every drop records the arm
     while not j.catalog_exhausted:
         await j.until_send_window()
         sent_at = j.now

@@ -55,6 +55,7 @@ class JourneyWorkflow:
         rt = self._rt
         rt.shown.publish(flush=False)
         try:
+            rt.begin()
             await rt.spec.storyboard(rt)
             outcome = rt.outcome_of_return()
         except JourneyEnded as ended:

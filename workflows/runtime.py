@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.calendar import next_window_start
     from workflows.calls import Calls
     from workflows.ending import check_exit
+    from workflows.experiments import in_holdout
     from workflows.inbox import Inbox, decode_happened, encode_happened
     from workflows.journal import Journal
     from workflows.offers import Offers
@@ -33,6 +34,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.timers import Timers
     from workflows.variants import variant
     from workflows.visibility import Visibility, human
+
+
+PATCH_HOLDOUT = "holdout"  # journal + workflow.patched id of the journey's holdout (`JourneyRuntime.begin`)
 
 
 class JourneyRuntime:
@@ -53,6 +57,18 @@ class JourneyRuntime:
         self.sales = Sales(inp, spec, self.carry, self.shown, self.timers, self._tend)
         self.calls = Calls(inp, spec, self.carry, self.shown, self.timers, self._tend)
         self.rhythm = RhythmKeeper(spec, self.carry)
+
+    def begin(self) -> None:
+        """Before the storyboard's first step: whether this contact is in the journey's holdout.
+
+        Versioned like a storyboard change (`Journal.changed`, patch id `PATCH_HOLDOUT`): a journey that began
+        before holdouts existed (its saved history or its journal has no such mark) keeps being sent what it was
+        being sent; every journey beginning afterwards is assigned from its contact id and the declared share.
+        The mark is recorded whatever the share, so declaring, changing or removing a holdout later never
+        changes which commands a running journey replays.
+        """
+        if self.journal.changed(PATCH_HOLDOUT) and self.spec.holdout > 0:
+            self.sender.held_out = in_holdout(self.spec.key, self.spec.holdout, self.inp.contact_id)
 
     # ---- storyboard-visible state ----------------------------------------------------------------------
 

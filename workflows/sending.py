@@ -8,7 +8,6 @@ with workflow.unsafe.imports_passed_through():
     from nurture import temporal_names
     from workflows import dsl
     from workflows.ending import JourneyEnded, check_exit
-    from workflows.experiments import in_holdout
     from workflows.metrics import count_drop
     from workflows.payloads import JournalEntry, JourneyCarry, JourneyInput, SendDropInput, SendDropResult
     from workflows.retry import HEARTBEAT_TIMEOUT, SEND_RETRY, SEND_TIMEOUT
@@ -28,7 +27,7 @@ class Sender:
         self._carry = carry
         self._shown = shown
         self._timers = timers
-        self._held_out = bool(spec.holdout) and in_holdout(spec.key, spec.holdout, inp.contact_id)
+        self.held_out = False  # set by `JourneyRuntime.begin`: the holdout applies only to journeys begun under it
         # From runtime version 2 a broadcast drop records the broadcast's outcome row in the same local activity
         # (`drop_broadcast`): one marker, one dispatch and one database round of work fewer per journey acting.
         self.records_broadcasts = inp.runtime_version >= 2
@@ -109,7 +108,7 @@ class Sender:
                 time_scale=self._inp.time_scale,
                 priority=priority,
                 variants=dict(carry.variants),
-                held_out=self._held_out,
+                held_out=self.held_out,
             )
             if broadcast_id is None:
                 result: SendDropResult = await workflow.execute_activity(

@@ -1,7 +1,8 @@
 """The HTTP service: SendGrid Event Webhook, web tracking, identity, contacts, unsubscribe, broadcasts.
 
 `create_app(ctx)` takes an `AppContext` (or a factory of one, entered at startup) and keeps it in
-`app.state.ctx`, where every router finds it. The lifespan runs the outbox relay next to the server.
+`app.state.ctx`, where every router finds it. The lifespan runs the outbox relay next to the server, and the
+console's background work (`nurture.console.background`: the funnel rollup, bulk operations).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from nurture.api import metrics as api_metrics
 from nurture.api.browser import BrowserDoors
 from nurture.api.limits import BodyLimit
 from nurture.console import mount as mount_console
+from nurture.console.background import ConsoleBackground
 from nurture.context import AppContext
 from nurture.inbound.outbox import OUTBOX
 from nurture.inbound.signature import load_public_key
@@ -65,7 +67,11 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             context = ctx if isinstance(ctx, AppContext) else await stack.enter_async_context(ctx())
             _attach(app, context)
-            tasks = []
+            app.state.console_background = ConsoleBackground(context.engine)  # rollup folds, bulk batches
+            tasks = [
+                asyncio.create_task(app.state.console_background.fold_rollup(), name="funnel-rollup"),
+                asyncio.create_task(app.state.console_background.run_bulk(), name="bulk-runner"),
+            ]
             if relay:
                 app.state.relay = OutboxRelay(context, **(relay_options or {}))
                 tasks.append(asyncio.create_task(app.state.relay.run(), name="outbox-relay"))
@@ -91,6 +97,7 @@ def create_app(
     app.state.time_scale = time_scale
     app.state.relay = None
     app.state.mailer = None
+    app.state.console_background = None  # set in the lifespan
     if isinstance(ctx, AppContext):
         _attach(app, ctx)
     errors.install(app)

@@ -11,8 +11,9 @@ from nurture.cli import app
 from nurture.cli.common import console, err_console, settings_for_cli
 from nurture.context import open_engine
 from nurture.measure import charts
-from nurture.measure.arms import Outcome, comparisons
+from nurture.measure.arms import comparisons
 from nurture.measure.funnel import funnel
+from nurture.measure.outcomes import parse_outcome
 from workflows import dsl
 from workflows.experiments import Experiment
 
@@ -47,42 +48,41 @@ def funnel_command(journey: str = typer.Argument(..., help="journey key"), out: 
 def uplift_command(
     journey: str = typer.Argument(..., help="journey key"),
     out: Path = OUT,
-    outcome: str = typer.Option("clicked", help="event kind that counts as converting (people's only)"),
+    outcome: str = typer.Option(
+        "clicked", help="what counts as converting: an event kind (people's only) or a stage (mql, accepted, customer)"
+    ),
     url_prefix: str | None = typer.Option(None, help="only events on URLs starting with this (a goal page)"),
     window_days: int = typer.Option(14, min=1, help="days after enrollment an outcome counts"),
-    holdout: float | None = typer.Option(
-        None, min=0.0, max=0.99, help="holdout share; default: the journey's @journey(holdout=...)"
+    holdout: bool | None = typer.Option(
+        None, "--holdout/--no-holdout", help="compare against the holdout; default: when the journey declares one"
     ),
-    experiment: str | None = typer.Option(None, help="experiment key, compared arm by arm against its first arm"),
-    arms: str = typer.Option("a,b", help="the experiment's arms, control first (comma-separated)"),
-    weights: str | None = typer.Option(None, help="the experiment's weights (comma-separated, as declared)"),
+    experiment: str | None = typer.Option(None, help="one experiment key; default: every experiment declared"),
+    arms: str = typer.Option("a,b", help="an undeclared experiment's arms, control first (comma-separated)"),
 ) -> None:
-    """Each arm's conversion within the window, the difference with its 95% interval, and a verdict."""
+    """Each arm's conversion within the window, the difference with its 95% interval, and a verdict. Arms are
+    what the journey's touches recorded (held out, and `touch.variants`)."""
     _checked(out)
-    goal = Outcome(outcome, url_prefix)
-    if holdout is None:
-        spec = dsl.REGISTRY.get(journey)
-        holdout = spec.holdout if spec is not None else 0.0
+    spec = dsl.REGISTRY.get(journey)
     try:
-        exp = None
+        goal = parse_outcome(outcome, url_prefix)
+        exps = list(spec.experiments) if spec is not None and experiment is None else []
         if experiment:
-            names = [a.strip() for a in arms.split(",") if a.strip()]
-            w = [float(x) for x in weights.split(",")] if weights else None
-            exp = Experiment.of(experiment, names, w)
+            declared = spec.experiment(experiment) if spec is not None else None
+            exps = [declared or Experiment.of(experiment, [a.strip() for a in arms.split(",") if a.strip()])]
     except ValueError as err:
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from err
+    if holdout is None:
+        holdout = spec is not None and spec.holdout > 0
+    if not holdout and not exps:
+        err_console.print("[red]nothing to compare: the journey declares no holdout or experiment[/red]")
+        raise typer.Exit(2)
     engine = open_engine(settings_for_cli())
     try:
         with engine.connect() as conn:
-            found = comparisons(
-                conn, journey, goal, window_days, holdout_share=holdout, experiments=[exp] if exp else []
-            )
+            found = comparisons(conn, journey, goal, window_days, holdout=holdout, experiments=exps)
     finally:
         engine.dispose()
-    if not found:
-        err_console.print("[red]nothing to compare: give --holdout SHARE and/or --experiment KEY[/red]")
-        raise typer.Exit(2)
     charts.write(charts.uplift_report(journey, found), out)
     for u in found:
         console.print(f"{u.treatment.name} vs {u.control.name}: {u.verdict}")

@@ -1,8 +1,10 @@
 """Bulk operations page: pause, resume or end the running journeys an audience form names, with a reason.
 
 Preview (count and a sample, nothing changes), then start: the operation is `nurture.inbound.bulk` (the same
-one the HTTP door `POST /journeys/bulk` and the CLI use), snapshotted and processed in batches through the signal
-outbox. Its page shows the progress; an operation a crash interrupted is finished with "Continue" (idempotent).
+one the HTTP door `POST /journeys/bulk` and the CLI use). The POST only records it (its audience snapshotted) and
+wakes the API's bulk runner (`nurture.console.background`), which processes it in batches through the signal
+outbox with the cursor in the database; the operation's page polls `/bulk/{id}/progress` and shows the bar
+moving. An operation a crash interrupted is picked up by the runner again; "Continue" wakes it at once.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -18,6 +20,7 @@ from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
 from nurture.console import store
+from nurture.console.background import ConsoleBackground
 from nurture.console.web import PREFIX, checked_form, db, page, signed_in
 from nurture.db import BulkAction, BulkOperation
 from nurture.inbound import bulk
@@ -94,11 +97,10 @@ async def bulk_page(request: Request, user: store.SignedIn = Depends(signed_in))
     return _form_page(request, user, form, recent, preview=seen)
 
 
-async def _run(request: Request, operation_id: int) -> bulk.Progress:
-    while True:
-        done = await in_transaction(request, lambda conn: bulk.process_batch(conn, operation_id, utcnow()))
-        if done.finished:
-            return done
+def _nudge(request: Request) -> None:
+    runner: ConsoleBackground | None = request.app.state.console_background
+    if runner is not None:
+        runner.nudge()
 
 
 @router.post("/bulk")
@@ -115,7 +117,7 @@ async def start_bulk(request: Request, user: store.SignedIn = Depends(signed_in)
     operation_id = await in_transaction(request, lambda conn: bulk.create(conn, action, audience, reason, by, now))
     detail = {"audience": audience.as_dict(), "reason": reason}
     await db(request, lambda s: store.audit(s, user.username, f"bulk.{action}", f"bulk:{operation_id}", detail, now))
-    await _run(request, operation_id)
+    _nudge(request)
     return RedirectResponse(f"{PREFIX}/bulk/{operation_id}", status_code=303)
 
 
@@ -137,9 +139,29 @@ async def operation_page(
     request: Request, operation_id: int = Path(ge=1, le=2**63 - 1), user: store.SignedIn = Depends(signed_in)
 ) -> HTMLResponse:
     op, progress = await _operation(request, operation_id)
-    percent = 100 if progress.finished else (round(100 * progress.done / progress.total) if progress.total else 0)
     trail = await db(request, lambda s: store.audit_trail(s, f"bulk:{operation_id}"))
-    return page(request, "bulk_operation.html", user, op=op, progress=progress, percent=percent, trail=trail)
+    return page(request, "bulk_operation.html", user, op=op, progress=progress, percent=_percent(progress), trail=trail)
+
+
+def _percent(progress: bulk.Progress) -> int:
+    return 100 if progress.finished else (round(100 * progress.done / progress.total) if progress.total else 0)
+
+
+@router.get("/bulk/{operation_id}/progress")
+async def operation_progress(
+    request: Request, operation_id: int = Path(ge=1, le=2**63 - 1), user: store.SignedIn = Depends(signed_in)
+) -> JSONResponse:
+    """What the page's bar polls: done out of total, the state, whether it finished."""
+    _, progress = await _operation(request, operation_id)
+    return JSONResponse(
+        {
+            "percent": _percent(progress),
+            "state": progress.state,
+            "done": progress.done,
+            "total": progress.total,
+            "finished": progress.finished,
+        }
+    )
 
 
 @router.post("/bulk/{operation_id}/continue")
@@ -148,7 +170,7 @@ async def continue_operation(
 ) -> Response:
     await checked_form(request, user)
     await _operation(request, operation_id)
-    await _run(request, operation_id)
+    _nudge(request)
     now = utcnow()
     await db(request, lambda s: store.audit(s, user.username, "bulk.continue", f"bulk:{operation_id}", {}, now))
     return RedirectResponse(f"{PREFIX}/bulk/{operation_id}", status_code=303)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
@@ -21,13 +20,12 @@ from temporalio.service import RPCError
 from nurture import search_attributes
 from nurture.api.errors import ApiError
 from nurture.broadcasts.audience import PHASES, RUNNING_JOURNEYS
-from nurture.clock import utcnow
 from nurture.console import store
 from nurture.console.leads import stage_counts
 from nurture.console.web import PREFIX, ctx_of, db, page, signed_in
 from nurture.measure import funnel as fn
-from nurture.measure import rollup
-from nurture.measure.panel import console_panel
+from nurture.measure.outcomes import Outcome, parse_outcome
+from nurture.measure.panel import WINDOW_DAYS, PanelEntry, console_panel
 from workflows.dsl import REGISTRY, STAGES
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -55,11 +53,18 @@ async def visibility_counts(client: Client, journey: str) -> dict[str, dict[str,
     return out
 
 
-def experiments_panel(session: Session, journey: str) -> list[dict[str, Any]]:
-    """Experiments and holdout uplift for the journey (`nurture.measure.panel`): each entry has "name", "verdict",
-    "headers" and "rows" (lists of strings). A journey that declares nothing gives an empty list: the page says
-    so, with no numbers."""
-    return list(console_panel(session.connection(), journey))
+def uplift_question(request: Request) -> tuple[Outcome, int]:
+    """The panel's outcome and window from the page's query (`?outcome=mql&window=30`), as `nurture report
+    uplift --outcome --window-days` takes them; a bad one is a 422 that says what is allowed."""
+    word = request.query_params.get("outcome") or "clicked"
+    raw = request.query_params.get("window") or str(WINDOW_DAYS)
+    try:
+        window = int(raw)
+        if not 1 <= window <= 3650:
+            raise ValueError("window: 1 to 3650 days")
+        return parse_outcome(word[:64], request.query_params.get("url_prefix") or None), window
+    except ValueError as err:
+        raise ApiError(422, f"outcome {word[:64]!r}, window {raw[:10]!r}: {err}") from err
 
 
 @router.get("/journeys", response_class=HTMLResponse)
@@ -84,9 +89,11 @@ async def journey_page(
         if journey not in known:
             raise ApiError(404, f"no journey {journey!r}")
 
-    def read(s: Session) -> tuple[fn.Funnel, list[dict[str, Any]], list[tuple[str, str, int]]]:
-        rollup.refresh(s.connection(), utcnow())  # folds what arrived since the last page: a few rows, usually
-        return fn.funnel(s.connection(), journey), experiments_panel(s, journey), stage_counts(s.connection(), journey)
+    outcome, window = uplift_question(request)
+
+    def read(s: Session) -> tuple[fn.Funnel, list[PanelEntry], list[tuple[str, str, int]]]:
+        conn = s.connection()  # read only: the rollup is folded in the background (nurture.console.background)
+        return fn.funnel(conn, journey), console_panel(conn, journey, outcome, window), stage_counts(conn, journey)
 
     (funnel, experiments, lifecycle), counts = await asyncio.gather(
         db(request, read), visibility_counts(ctx_of(request).client, journey)
@@ -113,5 +120,7 @@ async def journey_page(
         stages=STAGES,
         phases=PHASES,
         experiments=experiments,
+        request_outcome=request.query_params.get("outcome") or "clicked",
+        window=window,
         lifecycle=lifecycle,
     )

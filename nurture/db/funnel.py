@@ -25,6 +25,8 @@ FUNNEL_INDEXES = (
     Index("ix_touch_journey_step", _T.journey, _T.step, _T.status),  # touches per step and status
     Index("ix_touch_contact_item", _T.contact_id, _T.item_id),  # an event's touch
     Index("ix_enrollment_journey_ended", _N.journey, _N.ended_at),  # entered, running, exited
+    Index("ix_touch_contact_journey", _T.contact_id, _T.journey, _T.id),  # a contact's recorded arms (uplift)
+    Index("ix_event_contact_kind", _E.contact_id, _E.kind, _E.machine, _E.occurred_at),  # first outcome (uplift)
 )
 
 

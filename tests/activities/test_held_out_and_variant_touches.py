@@ -1,5 +1,5 @@
-"""send_drop records experiment arms on every touch, and for a held-out contact records a `held_out` touch and
-sends nothing (on SQLite and PostgreSQL); a retry finds the same touch."""
+"""send_drop records experiment arms on every touch and sends the subject of the contact's arm, and for a held-out
+contact records a `held_out` touch and sends nothing (on SQLite and PostgreSQL); a retry finds the same touch."""
 
 from __future__ import annotations
 
@@ -28,7 +28,17 @@ def test_a_sent_touch_records_the_contacts_arms(engine: Engine) -> None:
     assert result.status == "sent"
     [touch] = _touches(engine, cid)
     assert (touch.status, touch.variants) == ("sent", {"subject-line": "b"})
-    assert len(_outbox(engine)) == 1
+    [email] = _outbox(engine)
+    assert email.subject.startswith("Is your approval workflow quietly costing"), "arm b gets its subject variant"
+
+
+def test_arm_a_and_an_unknown_arm_get_the_catalog_subject(engine: Engine) -> None:
+    a, other = add_contact(engine), add_contact(engine, email="other@example.com")
+    with outbox_activities(engine) as acts:
+        acts.send_drop(drop(a, variants={"subject-line": "a"}))
+        acts.send_drop(drop(other, variants={"another-test": "b"}))
+    subjects = {e.subject for e in _outbox(engine)}
+    assert subjects == {"Five signs your approval workflow costs more than it should"}
 
 
 def test_a_held_out_contact_gets_a_held_out_touch_and_no_email(engine: Engine) -> None:

@@ -29,6 +29,7 @@ from nurture.config import Settings
 from nurture.db import BroadcastDelivery, Contact, ContactStatus, Touch, TouchStatus
 from nurture.db.engine import session_scope
 from nurture.journey_client import enroll
+from tests.fixtures.measurement import next_treated
 from workers.journey_worker import build_worker
 
 _ranges = itertools.count((1 + uuid.uuid4().int % 1000) * 1_000_000, 10_000)  # fresh per session
@@ -60,7 +61,8 @@ class Rig:
 
     def contact(self, persona: str, topics: list[str], status: str = ContactStatus.ACTIVE) -> int:
         self._n += 1
-        cid = self.base + self._n
+        cid = next_treated(self.base + self._n)  # worker subprocesses hold out a tenth of b2b_drip's contacts
+        self._n = cid - self.base
         now = utcnow()
         with session_scope(self.engine) as s:
             s.add(

@@ -16,8 +16,11 @@ from nurture.cli import _register, app
 from nurture.clock import utcnow
 from nurture.db import Touch
 from nurture.db.engine import make_engine
-from nurture.measure.arms import CLICK, experiment_uplift, journey_uplift
+from nurture.measure.arms import CLICK, comparisons
+from nurture.measure.outcomes import StageOutcome
 from tests.measure import seeded
+
+pytestmark = pytest.mark.measured  # b2b_drip with its shipped holdout
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -32,20 +35,7 @@ def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
             conn.execute(
                 insert(Touch.__table__),  # type: ignore[attr-defined]
                 [
-                    {
-                        "idempotency_key": f"t-{i}",
-                        "contact_id": i,
-                        "journey": seeded.JOURNEY,
-                        "workflow_id": f"journey/{seeded.JOURNEY}/contact-{i}",
-                        "step": "drop 1",
-                        "item_id": "intro",
-                        "channel": "email",
-                        "sender": "outbox",
-                        "status": "sent",
-                        "reason": "",
-                        "created_at": now - timedelta(days=29),
-                        "sent_at": now - timedelta(days=29),
-                    }
+                    seeded.touch(i, now - timedelta(days=16), step="drop 2", item_id="b2b-approval-costs")
                     for i in range(1, 1235)
                 ],
             )
@@ -81,15 +71,14 @@ def test_funnel_report_as_svg_png_and_html(cli: CliRunner, tmp_path: Path) -> No
 
 
 def test_uplift_report_shows_each_arm_the_interval_and_the_verdict(cli: CliRunner, tmp_path: Path, db_url: str) -> None:
-    args = ["--holdout", "0.1", "--experiment", "subject-line", "--arms", "a,b", "--window-days", "14"]
+    args = ["--window-days", "14"]  # the holdout and the experiment b2b_drip declares
     for name in ("uplift.svg", "uplift.png", "uplift.html"):
         done = cli.invoke(app, ["report", "uplift", seeded.JOURNEY, "--out", str(tmp_path / name), *args])
         assert done.exit_code == 0, done.output
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            held = journey_uplift(conn, seeded.JOURNEY, CLICK, 14, holdout_share=0.1)
-            ab = experiment_uplift(conn, seeded.JOURNEY, seeded.SUBJECT, CLICK, 14, holdout_share=0.1)
+            held, ab = comparisons(conn, seeded.JOURNEY, CLICK, 14, holdout=True, experiments=seeded.SPEC.experiments)
     finally:
         engine.dispose()
     text = _svg_text(tmp_path / "uplift.svg")
@@ -102,11 +91,30 @@ def test_uplift_report_shows_each_arm_the_interval_and_the_verdict(cli: CliRunne
     assert held.verdict in done.output
 
 
+def test_uplift_report_on_a_lifecycle_stage(cli: CliRunner, tmp_path: Path, db_url: str) -> None:
+    out = tmp_path / "mql.html"
+    done = cli.invoke(app, ["report", "uplift", seeded.JOURNEY, "--out", str(out), "--outcome", "mql"])
+    assert done.exit_code == 0, done.output
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            [held, ab] = comparisons(
+                conn, seeded.JOURNEY, StageOutcome("mql"), 14, holdout=True, experiments=seeded.SPEC.experiments
+            )
+    finally:
+        engine.dispose()
+    page = out.read_text(encoding="utf-8")
+    assert f"{held.treatment.converted}/{held.treatment.entered}" in page and held.verdict in page
+    assert held.verdict in done.output and ab.verdict in done.output
+
+
 def test_report_refusals(cli: CliRunner, tmp_path: Path) -> None:
     wrong = cli.invoke(app, ["report", "funnel", seeded.JOURNEY, "--out", str(tmp_path / "f.pdf")])
     assert wrong.exit_code == 2 and not (tmp_path / "f.pdf").exists()
-    nothing = cli.invoke(app, ["report", "uplift", seeded.JOURNEY, "--out", str(tmp_path / "u.svg")])
+    nothing = cli.invoke(app, ["report", "uplift", "b2c_cultivation", "--out", str(tmp_path / "u.svg")])
     assert nothing.exit_code == 2 and "nothing to compare" in nothing.output
+    side = cli.invoke(app, ["report", "uplift", seeded.JOURNEY, "--out", str(tmp_path / "u.svg"), "--outcome", "lost"])
+    assert side.exit_code == 2 and "lifecycle line" in side.output
     bad = cli.invoke(
         app, ["report", "uplift", seeded.JOURNEY, "--out", str(tmp_path / "u.svg"), "--experiment", "x", "--arms", "a"]
     )

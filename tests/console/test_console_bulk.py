@@ -1,9 +1,11 @@
 """The bulk page previews a pause without changing anything, refuses a start without the CSRF token or a reason,
-then pauses exactly the audience (one outbox signal per journey), shows it done at 100% with the reason, and
-answers bad input with a 422 page."""
+then records the operation (the POST signals nothing itself), the background runner pauses exactly the audience
+(one outbox signal per journey), the progress door follows it to 100% and the page shows it done with the
+reason; bad input gets a 422 page."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -38,10 +40,21 @@ async def test_a_bulk_pause_is_previewed_then_started_with_its_reason(api: Serve
             assert refused.status_code == 422, bad
         assert api.count(BulkOperation) == 0
 
+        assert api.background is not None
+        api.background.bulk_batch, api.background.bulk_pause = 1, 0.3  # one journey per batch: progress to watch
         started = await http.post("/console/bulk", data={**form, "csrf_token": csrf})
         assert started.status_code == 303
         location = started.headers["location"]
         assert re.fullmatch(r"/console/bulk/\d+", location)
+        seen = []
+        for _ in range(100):
+            p = (await http.get(f"{location}/progress")).json()
+            seen.append(p["done"])
+            if p["finished"]:
+                break
+            await asyncio.sleep(0.1)
+        assert p["finished"] and p["percent"] == 100 and p["total"] == 2 and seen[-1] == 2
+        assert seen[0] < 2, "the POST recorded the operation; the runner did the work after it returned"
         done = await http.get(location)
         assert re.search(r'id="bulk-percent">100<', done.text) and re.search(r'id="bulk-state">done<', done.text)
         assert "pricing &lt;change&gt;" in done.text and "bulk.pause" in done.text

@@ -26,6 +26,7 @@ from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.inbound.contacts import ContactIn, upsert_contact
 from nurture.journey_client import enroll
 from tests.fixtures.api import api_settings, free_port, served_api
+from tests.fixtures.measurement import treated_by_b2b_drip
 from tests.integration.test_journeys_on_dev_server import add_people, eventually
 from workflows.payloads import JourneyResult
 
@@ -59,11 +60,15 @@ async def test_kill_dash_nine_loses_no_journey_and_sends_no_drop_twice(
     db_url = str(sqlite_engine.url)
     settings = sendgrid_settings.model_copy(update={"task_queue": task_queue, "database_url": db_url})
     ids = add_people(sqlite_engine)  # Ada (B2B) and Sam (B2C), plus more finance leads:
+    ids = [c for n, c in enumerate(ids) if n == 1 or treated_by_b2b_drip(c)]  # Sam is B2C: no holdout there
     with sqlite_engine.begin() as conn:
-        for n in range(CONTACTS - len(ids)):
+        n = 0
+        while len(ids) < CONTACTS:  # the worker's b2b_drip holds out a tenth: only leads it sends to
             contact = ContactIn(email=f"lead{n}@corp{n}.example", consent_source="test", consent_at=utcnow(),
                                 first_name=f"Lead{n}", persona="finance-lead", time_zone="UTC")  # fmt: skip
-            ids.append(upsert_contact(conn, contact, utcnow()).contact_id)
+            n, cid = n + 1, upsert_contact(conn, contact, utcnow()).contact_id
+            if treated_by_b2b_drip(cid):
+                ids.append(cid)
     journeys = {cid: ("b2c_cultivation" if n == 1 else "b2b_drip") for n, cid in enumerate(ids)}
 
     env = {

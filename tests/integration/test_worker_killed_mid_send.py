@@ -27,6 +27,7 @@ from nurture.db import Contact, Touch
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.journey_client import enroll
 from tests.fixtures.api import api_settings, free_port, served_api
+from tests.fixtures.measurement import next_treated
 from tests.integration.test_journeys_on_dev_server import eventually
 
 DAY = 0.05  # seconds per journey day
@@ -71,7 +72,7 @@ async def test_a_worker_killed_mid_send_continues_within_seconds_and_the_drop_en
         now = utcnow()
         # The session's dev server is shared: an id of its own, so no earlier test's journey/b2b_drip/contact-N
         # (ended, never restarted) stands in the way.
-        cid = 1_000_000 + uuid.uuid4().int % 1_000_000
+        cid = next_treated(1_000_000 + uuid.uuid4().int % 1_000_000)  # the worker's b2b_drip holds out a tenth
         with sqlite_engine.begin() as conn:
             conn.execute(
                 insert(Contact.__table__),  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
@@ -12,6 +13,8 @@ from nurture.clock import utcnow
 from nurture.db import Contact, Enrollment, Event, Touch
 from nurture.measure import rollup
 from nurture.measure.funnel import funnel, journeys
+
+pytestmark = pytest.mark.measured  # b2b_drip with its shipped holdout
 
 T0 = utcnow().replace(microsecond=0) - timedelta(days=30)
 

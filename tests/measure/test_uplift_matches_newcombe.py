@@ -7,6 +7,8 @@ import pytest
 
 from nurture.measure.uplift import Arm, Call, compare
 
+pytestmark = pytest.mark.measured  # b2b_drip with its shipped holdout
+
 # (treatment converted, entered, control converted, entered) -> (lower, upper), Newcombe 1998, Table II, method 10.
 NEWCOMBE_1998_METHOD_10 = [
     ((56, 70, 48, 80), (0.0524, 0.3339)),

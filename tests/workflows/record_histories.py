@@ -105,6 +105,43 @@ async def rollover_story(env: WorkflowEnvironment, engine: object) -> str:
     return workflow_ids.journey_workflow_id("b2b_drip", 9003)
 
 
+async def measured_story(env: WorkflowEnvironment, engine: object, contact_id: int) -> str:
+    """b2b_drip as shipped with its holdout and subject-line test (both behind patches): a few drops, a pricing
+    visit, a rejection, an unsubscribe. Contact 9004 is treated (arm a), 9002 held out."""
+    rec = Recorder(scores=[60.0, 10.0])
+    async with running_worker(env, "rec-measured", engine, rec):  # type: ignore[arg-type]
+        h = await start_journey(env, "rec-measured", "b2b_drip", contact_id, persona="finance-lead",
+                                time_zone="Europe/Paris", topics=["compliance"])  # fmt: skip
+        await env.sleep(timedelta(days=3))
+        now = await env.get_current_time()
+        await h.signal(temporal_names.SIGNAL_PAGE_VIEW, PageView("p-1", "https://ledgerline.example/pricing", now))
+        await env.sleep(timedelta(hours=2))
+        await h.signal(temporal_names.SIGNAL_SALES_FEEDBACK, SalesFeedback(False, "not this quarter"))
+        await env.sleep(timedelta(days=50))
+        await h.signal(temporal_names.SIGNAL_EXIT, ExitRequest("unsubscribe"))
+        await h.result()
+    return workflow_ids.journey_workflow_id("b2b_drip", contact_id)
+
+
+async def record_measured() -> None:
+    """Only the measured histories: `python -m tests.workflows.record_histories measured` (the older histories
+    stay as they are: they are what journeys begun before the holdout and the subject test look like)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/rec.db"
+        migrate(url)
+        engine = make_engine(url)
+        env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server())
+        await register_search_attributes(env.client)
+        try:
+            for contact_id, name in ((9004, "b2b_drip-measured-treated"), (9002, "b2b_drip-measured-held")):
+                workflow_id = await measured_story(env, engine, contact_id)
+                history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+                (HISTORIES / f"{name}.json").write_text(history.to_json())
+                print("saved", name)
+        finally:
+            await env.shutdown()
+
+
 async def main() -> None:
     HISTORIES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,4 +169,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    import sys
+
+    asyncio.run(record_measured() if sys.argv[1:] == ["measured"] else main())

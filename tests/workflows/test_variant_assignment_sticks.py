@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from definitions.b2b_drip import b2b_drip
+from definitions.b2b_drip import SUBJECT_LINE, b2b_drip
 from nurture import temporal_names
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
@@ -51,9 +51,10 @@ async def test_each_contact_gets_its_arm_and_status_shows_it(
             c: await h.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus) for c, h in handles.items()
         }
     for c, arm in contacts.items():
-        assert statuses[c].variants == {"welcome": arm}
+        assert statuses[c].variants == {"welcome": arm, SUBJECT_LINE.key: SUBJECT_LINE.arm(c)}  # b2b_drip's own
         first = rec.sent(c)[0].item_id
-        assert all(s.variants == {"welcome": arm} for s in rec.sent(c)), "every drop carries the arm"
+        assert all(s.variants["welcome"] == arm for s in rec.sent(c)), "every drop carries the arm"
+        assert rec.sent(c)[-1].variants == statuses[c].variants, "a drop after both carries both"
         assert (first == WELCOME) == (arm == "b"), (c, arm, first)
 
 
@@ -71,6 +72,6 @@ async def test_an_assignment_survives_continue_as_new_and_a_weights_edit(
         result = await handle.result()
         status = await handle.query(temporal_names.QUERY_STATUS, result_type=JourneyStatus)
     assert status.run > 1, "the journey must have continued as new"
-    assert status.variants == {"welcome": "a"}
+    assert status.variants == {"welcome": "a", SUBJECT_LINE.key: SUBJECT_LINE.arm(contact)}
     items = [s.item_id for s in rec.sent(contact)]
     assert WELCOME not in items[:1] and result.items == items

@@ -50,6 +50,7 @@ from workflows.dsl.spec import (
     register_catalog,
     scoring_for,
 )
+from workflows.experiments import Experiment
 from workflows.lead_rules import MqlRule, SlaPolicy, register_readiness, register_slas, register_stage_model
 from workflows.lifecycle import StageModel
 
@@ -74,6 +75,7 @@ __all__ = [
     "DropResult",
     "Engagement",
     "EntryRule",
+    "Experiment",
     "Happened",
     "Journey",
     "JourneySpec",

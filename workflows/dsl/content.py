@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 STAGES = ("awareness", "consideration", "decision")
@@ -23,7 +24,11 @@ def stage_for(score: float, thresholds: dict[str, float] = DEFAULT_STAGE_THRESHO
 
 @dataclass(frozen=True)
 class ContentItem:
-    """One drop. `body` is a `string.Template` over the contact's fields ($first_name, $company, ...)."""
+    """One drop. `body` is a `string.Template` over the contact's fields ($first_name, $company, ...).
+
+    `subjects` are subject-line variants for experiments, keyed "experiment:arm" (`{"subject-line:b": "..."}`):
+    a contact whose recorded arm of that experiment matches gets that subject instead of `subject`.
+    """
 
     id: str
     subject: str
@@ -32,11 +37,17 @@ class ContentItem:
     personas: frozenset[str] = frozenset()  # empty: every persona
     topics: frozenset[str] = frozenset()
     kind: str = "article"
+    subjects: Mapping[str, str] | tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
             raise ValueError(f"item {self.id}: stage {self.stage!r} is not one of {STAGES}")
-        for text in (self.subject, self.body):
+        pairs = tuple(sorted(self.subjects.items() if isinstance(self.subjects, Mapping) else self.subjects))
+        object.__setattr__(self, "subjects", pairs)  # a tuple: the item stays hashable
+        if any(k.count(":") != 1 or "" in k.split(":") for k, _ in pairs):
+            keys = [k for k, _ in pairs]
+            raise ValueError(f"item {self.id}: subject variants are keyed 'experiment:arm', got {keys}")
+        for text in (self.subject, self.body, *(v for _, v in pairs)):
             unknown = {
                 name
                 for _, name, braced, _ in string.Template.pattern.findall(text)
@@ -48,6 +59,15 @@ class ContentItem:
 
     def fits(self, persona: str) -> bool:
         return not self.personas or persona in self.personas
+
+    def for_variants(self, variants: Mapping[str, str]) -> ContentItem:
+        """This item as a contact in these experiment arms receives it (its subject variant, if one applies)."""
+        alternatives = dict(self.subjects)
+        for key, arm in sorted(variants.items()):
+            subject = alternatives.get(f"{key}:{arm}")
+            if subject is not None:
+                return dataclasses.replace(self, subject=subject, subjects=())
+        return self
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from workflows.dsl.content import DEFAULT_STAGE_THRESHOLDS, STAGES, Catalog, Con
 from workflows.dsl.journey import BUSINESS_HOURS, Relevance, SendWindow, Storyboard, same_topic
 from workflows.dsl.rhythm import Rhythm
 from workflows.dsl.scoring import DEFAULT_SCORING, ScoringRules
+from workflows.experiments import Experiment
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,17 @@ class JourneySpec:
     sales_feedback_timeout: timedelta = timedelta(days=14)
     stages: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STAGE_THRESHOLDS))
     holdout: float = 0.0  # share of contacts enrolled, tracked and scored but sent nothing (workflows.experiments)
+    experiments: tuple[Experiment, ...] = ()  # what the storyboard's `j.variant` calls ask, for reports and console
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.holdout < 1.0:
             raise ValueError(f"journey {self.key}: holdout must be in [0, 1), got {self.holdout}")
+        keys = [e.key for e in self.experiments]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"journey {self.key}: experiment keys must be unique, got {keys}")
+
+    def experiment(self, key: str) -> Experiment | None:
+        return next((e for e in self.experiments if e.key == key), None)
         if set(self.stages) != set(STAGES):
             raise ValueError(f"journey {self.key}: stages must give a threshold for each of {STAGES}")
 
@@ -119,6 +127,7 @@ def journey(
     cooldown_after_rejection: timedelta = timedelta(days=30),
     sales_feedback_timeout: timedelta = timedelta(days=14),
     holdout: float = 0.0,
+    experiments: Iterable[Experiment] = (),
 ) -> Callable[[Storyboard], Storyboard]:
     """Register a storyboard under `key` (which must equal its file name in definitions/), with all its settings."""
 
@@ -143,6 +152,7 @@ def journey(
             sales_feedback_timeout=sales_feedback_timeout,
             stages=dict(stages) if stages is not None else dict(DEFAULT_STAGE_THRESHOLDS),
             holdout=holdout,
+            experiments=tuple(experiments),
         )
         return fn
 

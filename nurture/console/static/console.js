@@ -1,4 +1,4 @@
-// nurture console: the funnel chart and the broadcast progress bar. Plain JavaScript, no build step.
+// nurture console: the funnel chart, the broadcast and bulk progress bars. Plain JavaScript, no build step.
 (function () {
   "use strict";
 
@@ -42,6 +42,32 @@
     setTimeout(poll, 1000);
   }
 
+  function watchBulk() {
+    var box = document.getElementById("bulk-progress");
+    if (!box || box.dataset.finished === "true") return;
+    function set(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
+    function poll() {
+      fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (p) {
+          box.querySelector(".fill").style.width = p.percent + "%";
+          box.querySelector(".bar").setAttribute("aria-valuenow", p.percent);
+          set("bulk-percent", p.percent); set("bulk-state", p.state);
+          set("bulk-done", p.done); set("bulk-total", p.total);
+          if (p.finished) {
+            box.dataset.finished = "true";
+            var more = document.getElementById("bulk-continue-button");
+            if (more) more.closest("form").remove();
+            return;
+          }
+          setTimeout(poll, 500);
+        })
+        .catch(function () { setTimeout(poll, 2000); });
+    }
+    setTimeout(poll, 500);
+  }
+
   drawFunnel();
   watchProgress();
+  watchBulk();
 })();

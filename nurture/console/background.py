@@ -1,0 +1,94 @@
+"""Work the console's pages start but never do inside a request: the funnel rollup and bulk operations.
+
+Both run as tasks in the API's lifespan (`nurture.api.app`), so a GET only reads and a POST only records:
+- `fold_rollup` folds new touches and events into the funnel counters (`nurture.measure.rollup.refresh`) every
+  `fold_every` seconds; the journey page reads the counters as of the last fold (a few seconds old at most).
+- `run_bulk` processes every running bulk operation one batch at a time (`nurture.inbound.bulk.process_batch`,
+  its cursor in the database), each batch its own transaction, so the operation's page shows progress as it
+  happens. A POST wakes it (`nudge`); an operation a crash interrupted is picked up again at the next start.
+Several API processes may run these at once: the rollup moves its watermark by compare-and-set, and a batch
+locks its operation row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from nurture.clock import utcnow
+from nurture.db import BulkOperation, BulkState
+from nurture.inbound import bulk
+from nurture.measure import rollup
+
+log = structlog.get_logger(__name__)
+OPERATIONS = BulkOperation.__table__  # type: ignore[attr-defined]
+
+
+class ConsoleBackground:
+    """The rollup folder and the bulk runner of one API process."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        fold_every: float = 2.0,
+        bulk_poll: float = 5.0,
+        bulk_batch: int = 200,
+        bulk_pause: float = 0.0,
+    ) -> None:
+        self._engine = engine
+        self.fold_every = fold_every
+        self.bulk_poll = bulk_poll  # how often to look for interrupted operations when nobody nudges
+        self.bulk_batch = bulk_batch
+        self.bulk_pause = bulk_pause  # seconds between batches (spreads a big operation's signals out)
+        self._wake = asyncio.Event()
+
+    def nudge(self) -> None:
+        """A bulk operation was recorded: start on it now."""
+        self._wake.set()
+
+    async def fold_rollup(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.fold_once)
+            except Exception:  # a database hiccup: the next fold catches up (the watermark did not move)
+                log.exception("console.rollup_failed")
+            await asyncio.sleep(self.fold_every)
+
+    async def run_bulk(self) -> None:
+        while True:
+            try:
+                worked = await asyncio.to_thread(self.bulk_round)
+            except Exception:
+                log.exception("console.bulk_failed")
+                worked = False
+            if worked and self.bulk_pause <= 0:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.bulk_pause if worked else self.bulk_poll)
+            self._wake.clear()
+
+    def bulk_round(self) -> bool:
+        """One batch of each running operation; whether any was running."""
+        with self._engine.connect() as conn:
+            running = list(
+                conn.execute(
+                    select(OPERATIONS.c.id)
+                    .where(OPERATIONS.c.state == BulkState.RUNNING.value)
+                    .order_by(OPERATIONS.c.id)
+                ).scalars()
+            )
+        for operation_id in running:
+            with self._engine.begin() as conn:
+                done = bulk.process_batch(conn, int(operation_id), utcnow(), batch=self.bulk_batch)
+            log.info("console.bulk_batch", operation_id=operation_id, done=done.done, total=done.total)
+        return bool(running)
+
+    def fold_once(self) -> None:
+        """One round of the rollup folder."""
+        with self._engine.begin() as conn:
+            rollup.refresh(conn, utcnow())
