@@ -1,7 +1,9 @@
 """`POST /contacts` (opt-in with consent, optional double opt-in) and `/confirm/{token}` (GET a page, POST confirms).
 
 Knowing an email address gives a stranger nothing: the public answer is the same for a new and a known address
-(no id, no token), and a known contact is never changed by it (see `nurture.inbound.contacts.upsert_contact`).
+(no id, no token), it comes before any work is done (`nurture.api.signups`: nothing to time), a known contact is
+never changed by it (see `nurture.inbound.contacts.upsert_contact`), and a stranger's opt-in is always confirmed
+by the address's owner (single opt-in is for the API token: integrations that hold the consent already).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from nurture.api.auth import has_api_token
 from nurture.api.deps import in_transaction, verified
 from nurture.api.errors import ApiError
 from nurture.api.pages import page
+from nurture.api.signups import Signup
 from nurture.clock import utcnow
 from nurture.inbound.confirmation import offer_confirmation
 from nurture.inbound.contacts import (
@@ -58,7 +61,9 @@ class ContactCreate(BaseModel):
     persona: str | None = Field(default=None, min_length=1, max_length=60)
     time_zone: str | None = Field(default=None, max_length=60)
     topics: list[str] = Field(default_factory=list, max_length=50)
-    double_opt_in: bool = False
+    double_opt_in: bool = Field(
+        default=False, description="ask the address to confirm; always so without the API token (public forms)"
+    )
     anonymous_id: str | None = Field(default=None, min_length=1, max_length=128)
     contact_token: str | None = Field(
         default=None, max_length=500, description="from a link the contact received: lets it change its profile"
@@ -114,8 +119,9 @@ def _caller(request: Request, body: ContactCreate) -> tuple[Caller, int | None]:
     },
 )
 async def create_contact(request: Request, body: ContactCreate, response: Response) -> dict[str, Any]:
-    """Opt in. A public caller (a form) gets the same 202 answer whether or not the address is known, and never
-    changes a known contact; the API token or the contact's own token may change its profile."""
+    """Opt in. A public caller (a form) gets the same 202 answer whether or not the address is known, before any
+    work is done (`nurture.api.signups`: no timing to learn from), never changes a known contact and always has
+    to confirm; the API token or the contact's own token may change its profile."""
     now = utcnow()
     settings = request.app.state.ctx.settings
     caller, for_contact = _caller(request, body)
@@ -136,6 +142,10 @@ async def create_contact(request: Request, body: ContactCreate, response: Respon
         double_opt_in=body.double_opt_in,
         anonymous_id=body.anonymous_id,
     )
+
+    if caller is Caller.PUBLIC:  # the same answer, after the same work, for a new and a known address
+        request.app.state.signups.accept(Signup(inp, now, request.app.state.time_scale))
+        return {"accepted": True, "double_opt_in": True, "message": PUBLIC_ANSWER}
 
     def save(conn: Connection) -> dict[str, Any]:
         outcome = upsert_contact(
@@ -158,8 +168,6 @@ async def create_contact(request: Request, body: ContactCreate, response: Respon
     mailer = request.app.state.mailer
     if result["confirmation_sent"] and mailer is not None:
         mailer.nudge()  # send the confirmation now rather than at the mailer's next idle pass
-    if caller is Caller.PUBLIC:  # the same answer for a new and a known address: nothing to learn from it
-        return {"accepted": True, "double_opt_in": body.double_opt_in, "message": PUBLIC_ANSWER}
     response.status_code = 201 if result["created"] else 200
     return {**result, "contact_token": contact_token(settings, result["contact_id"])}
 

@@ -48,6 +48,12 @@ class Caller(StrEnum):
     def may_change_existing(self) -> bool:
         return self is not Caller.PUBLIC
 
+    @property
+    def may_skip_confirmation(self) -> bool:
+        """Single opt-in is for callers that already hold the contact's consent (an integration, an operator).
+        A stranger at a public form only knows an address: it always has to be confirmed by its owner."""
+        return self is not Caller.PUBLIC
+
 
 @dataclass(frozen=True)
 class ContactIn:
@@ -146,7 +152,8 @@ def upsert_contact(
         owner = conn.execute(select(c.email).where(c.id == for_contact)).scalar()
         if owner != email:
             raise ProofMismatchError("the contact token is for another address")
-    action = ConsentAction.REQUESTED if inp.double_opt_in else ConsentAction.GRANTED
+    double_opt_in = inp.double_opt_in or not caller.may_skip_confirmation
+    action = ConsentAction.REQUESTED if double_opt_in else ConsentAction.GRANTED
     new_row = {
         "persona": "general",
         "time_zone": "UTC",
@@ -186,7 +193,7 @@ def upsert_contact(
         # a stranger knows the address: no score, no stitching, no enrollment; only the owner can act on it
         outcome.needs_confirmation = status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED)
         return outcome
-    audit = {"source": inp.consent_source, "ip": inp.consent_ip, "double_opt_in": inp.double_opt_in}
+    audit = {"source": inp.consent_source, "ip": inp.consent_ip, "double_opt_in": double_opt_in}
     _audit(conn, contact_id, "form_fill", now, audit)  # a form fill counts toward the score
     if status in (ContactStatus.ACTIVE, ContactStatus.CUSTOMER):
         outcome.journeys = enroll_by_rules(conn, contact_id, persona, topics, now, time_scale)
