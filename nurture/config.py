@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     )
     sendgrid_webhook_max_age_seconds: int = 600
     webhook_max_body_bytes: int = 8 * 1024 * 1024
+    import_max_body_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        gt=0,
+        description="Largest CSV a CRM sync may POST to /imports/* (API token only; others get the 64 KB limit)",
+    )
 
     # CRM handoff
     crm_webhook_url: str | None = None
