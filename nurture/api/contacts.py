@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.engine import Connection
 
 from nurture.api.auth import has_api_token
@@ -69,6 +69,11 @@ class ContactCreate(BaseModel):
         default=None, max_length=500, description="from a link the contact received: lets it change its profile"
     )
 
+    @model_validator(mode="after")
+    def _all_storable(self) -> ContactCreate:
+        _storable(self)
+        return self
+
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
@@ -95,6 +100,24 @@ class ContactCreate(BaseModel):
             except (ZoneInfoNotFoundError, ValueError) as err:
                 raise ValueError(f"unknown time zone {value!r}") from err
         return value
+
+
+def _storable(value: Any) -> None:
+    """Refuse what no database column can hold (a NUL, a lone surrogate) before answering: a public opt-in is
+    stored after its answer (`nurture.api.signups`), so the database's own refusal would come too late."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValueError("text must be valid Unicode (no lone surrogates)") from err
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _storable(item)
+    elif isinstance(value, BaseModel):
+        for item in value.__dict__.values():
+            _storable(item)
 
 
 PUBLIC_ANSWER = "Thank you. If this address needs to confirm its subscription, a confirmation email is on its way."
@@ -149,7 +172,13 @@ async def create_contact(request: Request, body: ContactCreate, response: Respon
 
     def save(conn: Connection) -> dict[str, Any]:
         outcome = upsert_contact(
-            conn, inp, now, time_scale=request.app.state.time_scale, caller=caller, for_contact=for_contact
+            conn,
+            inp,
+            now,
+            time_scale=request.app.state.time_scale,
+            caller=caller,
+            for_contact=for_contact,
+            redactor=settings.url_redactor,
         )
         sent = outcome.needs_confirmation and offer_confirmation(conn, settings, outcome.contact_id, now)
         return {

@@ -83,8 +83,9 @@ class PublicSignups:
                 await self._open.wait()
                 sent = await run_in_threadpool(self._store, signup)
                 self._nudge(sent)
-            except Exception:  # noqa: BLE001  one bad opt-in must not stop the others
-                log.exception("signup.failed")
+            except Exception as err:  # one bad opt-in must not stop the others
+                # the class and first line only: a traceback's locals would carry the address into the logs
+                log.error("signup.failed", error=type(err).__name__, detail=str(err).splitlines()[0][:200])
             finally:
                 self.pending -= 1
                 self._queue.task_done()
@@ -93,7 +94,12 @@ class PublicSignups:
         ctx = self._context()
         with ctx.engine.begin() as conn:
             outcome = upsert_contact(
-                conn, signup.inp, signup.received_at, time_scale=signup.time_scale, caller=Caller.PUBLIC
+                conn,
+                signup.inp,
+                signup.received_at,
+                time_scale=signup.time_scale,
+                caller=Caller.PUBLIC,
+                redactor=ctx.settings.url_redactor,
             )
             return outcome.needs_confirmation and offer_confirmation(
                 conn, ctx.settings, outcome.contact_id, signup.received_at
