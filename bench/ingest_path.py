@@ -41,6 +41,7 @@ from nurture.db.engine import make_engine, migrate, session_scope
 from nurture.inbound import signature
 from nurture.inbound.sendgrid_events import parse_batch
 from nurture.inbound.store import EVENT, event_row, store_sendgrid_batch
+from nurture.redaction import Redactor
 
 PG_ADMIN_URL = os.environ.get("NURTURE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -103,7 +104,7 @@ def nurture_side(engine: Engine, bodies: list[bytes]) -> tuple[float, list[float
         )
         batch = parse_batch(body)
         with engine.begin() as conn:
-            store_sendgrid_batch(conn, batch, now)
+            store_sendgrid_batch(conn, batch, now, redactor=Redactor.of())
 
     return timed(signed, one)
 

@@ -4,8 +4,9 @@ Containers start in any order and dependencies restart under them; exiting at on
 restart the process in a loop with no useful message. `start_process` is the one way the long-running processes
 (`nurture api`, `nurture worker`, `python -m workers.journey_worker`) start: settings unfit for production are
 refused before anything is touched (the same checks for every process, so they cannot drift apart), then the
-database and Temporal are awaited. `nurture migrate` waits for the database only. Each attempt that fails is logged (`startup.waiting`) with what is awaited and why, and
-the wait gives up (raising `StartupTimeoutError`) after `timeout_seconds`.
+database and Temporal are awaited. `nurture migrate` waits for the database only. Each attempt that fails is
+logged (`startup.waiting`) with what is awaited and why, and the wait gives up
+(raising `StartupTimeoutError`) after `timeout_seconds`.
 """
 
 from __future__ import annotations

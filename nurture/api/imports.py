@@ -1,8 +1,9 @@
 """`POST /imports/{kind}` (API token): a CRM sync sends the same CSV the CLI imports (contacts, orders, attendance).
 
 The body is the CSV itself (`Content-Type: text/csv`, UTF-8), at most `NURTURE_IMPORT_MAX_BODY_BYTES` (20 MB by
-default; read in chunks and refused with a 413 past the limit by `nurture.api.limits`, before this handler). All or nothing: any bad line is a 422 naming every
-bad line (`detail`: "line N: reason"), and nothing is stored. Sending the same file again changes nothing.
+default; read in chunks and refused with a 413 past the limit by `nurture.api.limits`, before this handler).
+All or nothing: any bad line is a 422 naming every bad line (`detail`: "line N: reason"), and nothing is stored.
+Sending the same file again changes nothing.
 """
 
 from __future__ import annotations

@@ -25,7 +25,10 @@ from nurture.inbound import outbox, privacy
 from nurture.inbound.routing import Action, Routable
 from nurture.inbound.store import CONTACT, Stored, event_row, insert_events, insert_ignoring_duplicates, route
 from nurture.inbound.web import VISITOR, identify
+from nurture.redaction import Redactor
 from workflows.dsl import journeys_for
+
+NO_URL = Redactor.of()  # an unsubscribe event carries no URL: nothing for the configured patterns to take out
 
 
 class ConfirmRefusedError(ValueError):
@@ -138,6 +141,7 @@ def upsert_contact(
     time_scale: float = 1.0,
     caller: Caller = Caller.CLI,
     for_contact: int | None = None,
+    redactor: Redactor,
 ) -> ContactOutcome:
     """Create the contact with its consent, or (for a caller with proof) update it; enroll it or ask it to confirm.
 
@@ -200,7 +204,7 @@ def upsert_contact(
     else:
         outcome.needs_confirmation = True
     if inp.anonymous_id and (caller.may_change_existing or not _linked_elsewhere(conn, inp.anonymous_id, contact_id)):
-        outcome.stitched = identify(conn, inp.anonymous_id, contact_id, now)
+        outcome.stitched = identify(conn, inp.anonymous_id, contact_id, now, redactor=redactor)
     return outcome
 
 
@@ -280,6 +284,6 @@ def unsubscribe(
     if event_id is None:  # the same click twice within a minute: already handled
         return Stored(received=1, duplicates=1)
     ev = Routable(event_id=event_id, contact_id=contact_id, kind="unsubscribe", action=Action.EXIT, occurred_at=now)
-    result = route(conn, [ev], now, {contact_id: status})
+    result = route(conn, [ev], now, {contact_id: status}, redactor=NO_URL)
     result.received, result.stored, result.event_ids = 1, 1, [event_id]
     return result
