@@ -26,6 +26,7 @@ from nurture.inbound.contacts import Caller, ContactIn, upsert_contact
 from nurture.logging import get_logger
 
 log = get_logger(__name__)
+MAX_PENDING = 5000  # a flood of opt-ins must not grow memory without end: past this, the door says "retry"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,10 @@ class Signup:
 class PublicSignups:
     """A queue of public opt-ins and the task that works it; `accept` never touches the database."""
 
-    def __init__(self, context: Callable[[], AppContext], nudge: Callable[[bool], None]) -> None:
+    def __init__(
+        self, context: Callable[[], AppContext], nudge: Callable[[bool], None], max_pending: int = MAX_PENDING
+    ) -> None:
+        self.max_pending = max_pending
         self._context = context  # read when a job runs: the context arrives at startup
         self._nudge = nudge  # after a commit: the relay, and the mailer when a confirmation was written
         self._queue: asyncio.Queue[Signup] = asyncio.Queue()
@@ -47,12 +51,16 @@ class PublicSignups:
         self._task: asyncio.Task[None] | None = None
         self.pending = 0  # accepted, not yet stored
 
-    def accept(self, signup: Signup) -> None:
-        """Queue the opt-in; the same few instructions for every address."""
+    def accept(self, signup: Signup) -> bool:
+        """Queue the opt-in (the same few instructions for every address); False when the queue is full."""
+        if self.pending >= self.max_pending:
+            log.warning("signup.queue_full", pending=self.pending)
+            return False
         self._queue.put_nowait(signup)
         self.pending += 1
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._work(), name="public-signups")
+        return True
 
     async def settled(self) -> None:
         """Wait until every accepted opt-in is stored (at once while paused: nothing will move)."""

@@ -73,3 +73,15 @@ async def test_the_public_answer_comes_before_any_work_for_known_and_new_address
     known = contact(api, VICTIM)
     assert known is not None and known.status == "active" and known.first_name == "Ada"
     assert mails_to(api, VICTIM) == []  # an active contact is not mailed because a stranger typed its address
+
+
+async def test_a_flood_of_opt_ins_is_told_to_retry_instead_of_growing_memory(api: ServedApi) -> None:
+    assert api.signups is not None
+    api.signups.max_pending = 2
+    async with api.signups.paused():
+        answers = [await api.http.post("/contacts", json=opt_in(f"flood-{n}@ledgerline.example")) for n in range(3)]
+    assert [a.status_code for a in answers] == [202, 202, 503]
+    assert answers[2].headers["retry-after"] == "60"
+    await api.signups.settled()
+    assert contact(api, "flood-0@ledgerline.example") is not None
+    assert contact(api, "flood-2@ledgerline.example") is None
