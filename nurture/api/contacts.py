@@ -79,6 +79,8 @@ class ContactCreate(BaseModel):
     def _email(cls, value: str) -> str:
         if not EMAIL.match(value.strip()):
             raise ValueError("not an email address")
+        if len(value.strip().lower()) > 320:  # stored lower-cased: some characters grow (İ -> i̇)
+            raise ValueError("email address longer than 320 characters")
         return value.strip()
 
     @field_validator("first_name", "last_name")
