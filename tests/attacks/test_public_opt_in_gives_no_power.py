@@ -85,3 +85,17 @@ async def test_a_flood_of_opt_ins_is_told_to_retry_instead_of_growing_memory(api
     await api.signups.settled()
     assert contact(api, "flood-0@ledgerline.example") is not None
     assert contact(api, "flood-2@ledgerline.example") is None
+
+
+async def test_what_no_column_can_hold_is_refused_before_the_answer(api: ServedApi) -> None:
+    """The opt-in is stored after its answer: text the database would refuse must be a 422 at the door."""
+    bodies = [
+        b'{"email": "\\ud800@x.example", "consent": {"source": "form"}}',
+        b'{"email": "a@x.example", "consent": {"source": "form", "wording": "\\u0000"}}',
+        b'{"email": "a@x.example", "consent": {"source": "form"}, "topics": ["\\u0000"]}',
+        ("{" + '"email": "' + "\u0130" * 300 + '@x.example", "consent": {"source": "form"}}').encode(),
+    ]
+    for body in bodies:
+        answer = await api.http.post("/contacts", content=body, headers={"Content-Type": "application/json"})
+        assert answer.status_code == 422, (body[:60], answer.status_code, answer.text[:200])
+    assert api.signups is not None and api.signups.pending == 0
