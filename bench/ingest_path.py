@@ -42,6 +42,7 @@ from nurture.db.engine import make_engine, migrate, session_scope
 from nurture.inbound import signature, store
 from nurture.inbound.sendgrid_events import parse_batch
 from nurture.inbound.store import EVENT, event_row
+from nurture.redaction import Redactor
 
 PG_ADMIN_URL = os.environ.get("NURTURE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -157,7 +158,7 @@ def nurture_side(engine: Engine, bodies: list[bytes], stages: Stages) -> Side:
         with stages.clock("parse + validate"):
             batch = parse_batch(body)
         with stages.clock("transaction"), engine.begin() as conn:
-            store.store_sendgrid_batch(conn, batch, now)
+            store.store_sendgrid_batch(conn, batch, now, redactor=Redactor.of())
 
     return signed, one
 

@@ -16,6 +16,9 @@ from typing import Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from nurture import redaction
+from nurture.redaction import Redactor
+
 PLACEHOLDERS = {"changeme", "change-me", "secret", "xxx", "todo"}
 DEV_TRACKING_SECRET = "dev-only-tracking-secret-change-in-production"  # published: fine for `nurture dev` only
 _INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
@@ -92,6 +95,11 @@ class Settings(BaseSettings):
     )
     sendgrid_webhook_max_age_seconds: int = 600
     webhook_max_body_bytes: int = 8 * 1024 * 1024
+    import_max_body_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        gt=0,
+        description="Largest CSV a CRM sync may POST to /imports/* (API token only; others get the 64 KB limit)",
+    )
 
     # CRM handoff
     crm_webhook_url: str | None = None
@@ -149,6 +157,11 @@ class Settings(BaseSettings):
         problems = self.production_problems()
         if problems:
             raise UnsafeSettingsError("refusing to start: " + "; ".join(problems))
+
+    @property
+    def url_redactor(self) -> Redactor:
+        """The one redactor for URLs on their way to Temporal: emails and `pii_url_patterns` taken out."""
+        return redaction.configured(tuple(self.pii_url_patterns))
 
     @field_validator("pii_url_patterns")
     @classmethod

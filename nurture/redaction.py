@@ -4,6 +4,10 @@ Journeys match page views on the URL path (`workflows.dsl.PAGE_VIEW("/pricing*")
 scheme, host and path only: no query or fragment (`?email=...`, tokens), no user info. Email addresses are
 always redacted from the path (`/pricing/for/someone@example.org`), and so is every pattern configured in
 `NURTURE_PII_URL_PATTERNS` (a JSON list of regular expressions). The full URL stays in the database.
+
+One redactor per configuration: `Settings.url_redactor` (built here, once per list of patterns). Every writer
+that routes events (`nurture.inbound.store.route` and the functions that call it) takes it as a required
+argument, so a door, the CLI or a worker cannot fall back to a redactor without the configured patterns.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 EMAIL = r"[^/\s@]+@[^/\s@]+"
@@ -48,4 +53,7 @@ class Redactor:
         return f"{parts.scheme}://{host}{port}{path}"
 
 
-DEFAULT = Redactor.of()
+@lru_cache(maxsize=16)
+def configured(patterns: tuple[str, ...]) -> Redactor:
+    """The redactor for these configured patterns (`Settings.url_redactor`)."""
+    return Redactor.of(patterns)

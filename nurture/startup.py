@@ -1,9 +1,12 @@
 """Start-up that waits: a process started while PostgreSQL or Temporal is down says so and retries.
 
 Containers start in any order and dependencies restart under them; exiting at once only makes the orchestrator
-restart the process in a loop with no useful message. The worker, the API and `nurture migrate` call these
-before anything else. Each attempt that fails is logged (`startup.waiting`) with what is awaited and why, and
-the wait gives up (raising `StartupTimeoutError`) after `timeout_seconds`.
+restart the process in a loop with no useful message. `start_process` is the one way the long-running processes
+(`nurture api`, `nurture worker`, `python -m workers.journey_worker`) start: settings unfit for production are
+refused before anything is touched (the same checks for every process, so they cannot drift apart), then the
+database and Temporal are awaited. `nurture migrate` waits for the database only. Each attempt that fails is
+logged (`startup.waiting`) with what is awaited and why, and the wait gives up
+(raising `StartupTimeoutError`) after `timeout_seconds`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
 from typing import TypeVar
 
 from sqlalchemy import text
@@ -84,3 +89,41 @@ async def wait_for_database(settings: Settings, *, timeout_seconds: float = DEFA
 async def wait_for_temporal(settings: Settings, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> Client:
     """A connected client (search attributes registered) once the Temporal frontend answers."""
     return await _retry("temporal", settings.effective_temporal_address, lambda: connect(settings), timeout_seconds)
+
+
+class TemporalWait(Enum):
+    LAZY = "lazy"  # the API: accept events while Temporal is down, the relay retries until it answers
+    WAIT = "wait"  # the worker: nothing to do without Temporal, so wait for it (with a message)
+
+
+@dataclass(frozen=True)
+class Started:
+    engine: Engine
+    client: Client
+
+
+async def start_process(
+    settings: Settings,
+    temporal: TemporalWait,
+    *,
+    before_connect: Callable[[], None] = lambda: None,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> Started:
+    """Refuse unsafe settings (`Settings.refuse_unsafe`: the published tracking secret, a SendGrid key without
+    its webhook key), then wait for the database (migrated) and connect to Temporal. `before_connect` runs
+    between the two (the worker's metrics runtime must exist before its client). The caller disposes the
+    engine."""
+    settings.refuse_unsafe()  # first: an unfit process touches nothing, not even its home
+    settings.home.mkdir(parents=True, exist_ok=True)  # the embedded SQLite database lives there
+    before_connect()
+    engine = await wait_for_database(settings, timeout_seconds=timeout_seconds)
+    try:
+        if temporal is TemporalWait.LAZY:
+            address, namespace = settings.effective_temporal_address, settings.temporal_namespace
+            client = await Client.connect(address, namespace=namespace, lazy=True)
+        else:
+            client = await wait_for_temporal(settings, timeout_seconds=timeout_seconds)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Started(engine, client)

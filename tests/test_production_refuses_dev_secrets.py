@@ -44,10 +44,29 @@ def test_the_api_and_the_worker_refuse_the_default_tracking_secret(command: list
 
 
 @pytest.mark.slow
-def test_the_api_refuses_a_sendgrid_key_without_the_webhook_key(tmp_path: Path) -> None:
-    done = run([NURTURE, "api"], tmp_path, NURTURE_TRACKING_SECRET=GOOD_SECRET, NURTURE_SENDGRID_API_KEY="SG.real-key")
+@pytest.mark.parametrize("command", [[NURTURE, "api"], [NURTURE, "worker"]])
+def test_the_api_and_the_worker_refuse_a_sendgrid_key_without_the_webhook_key(
+    command: list[str], tmp_path: Path
+) -> None:
+    done = run(command, tmp_path, NURTURE_TRACKING_SECRET=GOOD_SECRET, NURTURE_SENDGRID_API_KEY="SG.real-key")
     assert done.returncode != 0
     assert "NURTURE_SENDGRID_WEBHOOK_PUBLIC_KEY" in done.stdout + done.stderr
+    assert not (tmp_path / "never.db").exists() and not (tmp_path / "home").exists()
+
+
+def test_every_process_refuses_through_one_start_up_function() -> None:
+    """The checks cannot drift apart: product code calls `refuse_unsafe` in `nurture.startup` only, and the API
+    and both worker entry points start through `start_process`."""
+    callers = sorted(
+        str(path.relative_to(ROOT))
+        for package in ("nurture", "workers", "activities", "workflows", "definitions")
+        for path in (ROOT / package).rglob("*.py")
+        if ".refuse_unsafe()" in path.read_text()
+    )
+    assert callers == ["nurture/startup.py"]
+    assert "start_process(" in (ROOT / "nurture/cli/api.py").read_text()
+    assert "start_process(" in (ROOT / "workers/journey_worker.py").read_text()
+    assert "run_worker(" in (ROOT / "nurture/cli/worker.py").read_text()  # nurture worker is the same start
 
 
 def test_settings_say_what_is_unsafe() -> None:

@@ -19,7 +19,7 @@ from activities import build_activities
 from definitions import load_definitions
 from nurture.config import Settings, UnsafeSettingsError
 from nurture.logging import configure_logging, get_logger
-from nurture.startup import wait_for_database, wait_for_temporal
+from nurture.startup import TemporalWait, start_process
 from nurture.worker_metrics import install as install_worker_metrics
 from workflows.registry import WORKFLOWS
 
@@ -79,23 +79,43 @@ def build_worker(
     )
 
 
-async def run_worker(settings: Settings) -> None:
-    """Refuse unsafe settings, wait for the database and Temporal (a worker started before them retries with a
-    message), then run."""
-    settings.refuse_unsafe()  # the default tracking secret, or a SendGrid key without its webhook key
-    install_worker_metrics(settings.worker_metrics_address)  # before the client: it reports through the runtime
-    engine = await wait_for_database(settings)
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Start through `nurture.startup.start_process` (unsafe settings refused, then the database and Temporal
+    awaited with a message), then run until `stop` is set (a signal) or the worker fails."""
+    started = await start_process(
+        settings,
+        TemporalWait.WAIT,
+        before_connect=lambda: install_worker_metrics(settings.worker_metrics_address),  # the runtime reports
+    )
     try:
-        client = await wait_for_temporal(settings)
-        worker = build_worker(client, settings, engine)
+        worker = build_worker(started.client, settings, started.engine)
         log.info("worker.started", task_queue=settings.task_queue, temporal=settings.effective_temporal_address)
         beat = asyncio.create_task(_liveness(settings.home / LIVENESS_FILE))
         try:
-            await worker.run()
+            await _run_until(worker, stop or asyncio.Event())
         finally:
             beat.cancel()
     finally:
-        engine.dispose()
+        started.engine.dispose()
+
+
+STOP_SECONDS = 5.0
+
+
+async def _run_until(worker: Worker, stop: asyncio.Event) -> None:
+    """Run; on `stop`, shut down within STOP_SECONDS (what was running is retried by another worker)."""
+    running = asyncio.create_task(worker.run())
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait([running, stopped], return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if running.done():
+        running.result()  # a worker that failed says why
+        return
+    try:
+        await asyncio.wait_for(worker.shutdown(), STOP_SECONDS)
+    except TimeoutError:
+        log.warning("worker.shutdown_slow", seconds=STOP_SECONDS)
+    running.cancel()
 
 
 LIVENESS_FILE = "worker.alive"  # touched every few seconds while the worker runs: the container healthcheck
@@ -112,10 +132,9 @@ def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
     try:
-        settings.refuse_unsafe()
+        asyncio.run(run_worker(settings))
     except UnsafeSettingsError as err:
         sys.exit(f"nurture worker: {err}")  # a clear message and exit status 1, not a traceback
-    asyncio.run(run_worker(settings))
 
 
 if __name__ == "__main__":

@@ -38,8 +38,10 @@ from nurture.api import (
 from nurture.api import imports as imports_api
 from nurture.api import lifecycle as lifecycle_api
 from nurture.api import metrics as api_metrics
+from nurture.api.auth import TokenCheck, check_header
 from nurture.api.browser import BrowserDoors
 from nurture.api.limits import BodyLimit
+from nurture.api.signups import PublicSignups
 from nurture.console import mount as mount_console
 from nurture.console.background import ConsoleBackground
 from nurture.context import AppContext
@@ -83,6 +85,7 @@ def create_app(
             try:
                 yield
             finally:
+                await app.state.signups.close()  # the opt-ins already answered are stored before we stop
                 for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -98,6 +101,7 @@ def create_app(
     app.state.relay = None
     app.state.mailer = None
     app.state.console_background = None  # set in the lifespan
+    app.state.signups = PublicSignups(lambda: app.state.ctx, lambda sent: _nudge(app, sent))
     if isinstance(ctx, AppContext):
         _attach(app, ctx)
     errors.install(app)
@@ -105,6 +109,8 @@ def create_app(
     app.add_middleware(
         BodyLimit,
         limits=lambda: {"/webhooks/": app.state.ctx.settings.webhook_max_body_bytes},
+        trusted=lambda: {"/imports/": app.state.ctx.settings.import_max_body_bytes},
+        is_trusted=lambda header: check_header(app.state.ctx.settings, header) is TokenCheck.VALID,
     )
     for module in (webhooks, tracking, identity, contacts, history, unsubscribe, broadcasts, sales):
         app.include_router(module.router)
@@ -129,6 +135,13 @@ def create_app(
         return {"ok": True, "outbox_pending": await run_in_threadpool(pending)}
 
     return app
+
+
+def _nudge(app: FastAPI, confirmation_written: bool) -> None:
+    if app.state.relay is not None:
+        app.state.relay.nudge()
+    if confirmation_written and app.state.mailer is not None:
+        app.state.mailer.nudge()  # send the confirmation now rather than at the mailer's next idle pass
 
 
 def _attach(app: FastAPI, ctx: AppContext) -> None:

@@ -36,18 +36,25 @@ def configured_token(settings: Settings) -> bytes | None:
     return None if blank(value) else value.encode()
 
 
-def check_token(request: Request) -> TokenCheck:
-    expected = configured_token(request.app.state.ctx.settings)
+def check_header(settings: Settings, header: bytes) -> TokenCheck:
+    """An `Authorization` header's bytes, as they came, against the configured token."""
+    expected = configured_token(settings)
     if expected is None:
         return TokenCheck.CLOSED
-    header = request.headers.get("authorization", "").encode("latin-1")  # the bytes as they came
     scheme, _, given = header.partition(b" ")
     if scheme.lower() != b"bearer" or not given:
         return TokenCheck.MISSING
     if not hmac.compare_digest(given, expected):
-        log.warning("api.bad_token", path=request.url.path, client=request.client.host if request.client else None)
         return TokenCheck.WRONG
     return TokenCheck.VALID
+
+
+def check_token(request: Request) -> TokenCheck:
+    header = request.headers.get("authorization", "").encode("latin-1")  # the bytes as they came
+    check = check_header(request.app.state.ctx.settings, header)
+    if check is TokenCheck.WRONG:
+        log.warning("api.bad_token", path=request.url.path, client=request.client.host if request.client else None)
+    return check
 
 
 def has_api_token(request: Request) -> bool:

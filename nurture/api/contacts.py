@@ -1,7 +1,9 @@
 """`POST /contacts` (opt-in with consent, optional double opt-in) and `/confirm/{token}` (GET a page, POST confirms).
 
 Knowing an email address gives a stranger nothing: the public answer is the same for a new and a known address
-(no id, no token), and a known contact is never changed by it (see `nurture.inbound.contacts.upsert_contact`).
+(no id, no token), it comes before any work is done (`nurture.api.signups`: nothing to time), a known contact is
+never changed by it (see `nurture.inbound.contacts.upsert_contact`), and a stranger's opt-in is always confirmed
+by the address's owner (single opt-in is for the API token: integrations that hold the consent already).
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.engine import Connection
 
 from nurture.api.auth import has_api_token
 from nurture.api.deps import in_transaction, verified
 from nurture.api.errors import ApiError
 from nurture.api.pages import page
+from nurture.api.signups import Signup
 from nurture.clock import utcnow
 from nurture.inbound.confirmation import offer_confirmation
 from nurture.inbound.contacts import (
@@ -58,17 +61,26 @@ class ContactCreate(BaseModel):
     persona: str | None = Field(default=None, min_length=1, max_length=60)
     time_zone: str | None = Field(default=None, max_length=60)
     topics: list[str] = Field(default_factory=list, max_length=50)
-    double_opt_in: bool = False
+    double_opt_in: bool = Field(
+        default=False, description="ask the address to confirm; always so without the API token (public forms)"
+    )
     anonymous_id: str | None = Field(default=None, min_length=1, max_length=128)
     contact_token: str | None = Field(
         default=None, max_length=500, description="from a link the contact received: lets it change its profile"
     )
+
+    @model_validator(mode="after")
+    def _all_storable(self) -> ContactCreate:
+        _storable(self)
+        return self
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
         if not EMAIL.match(value.strip()):
             raise ValueError("not an email address")
+        if len(value.strip().lower()) > 320:  # stored lower-cased: some characters grow (İ -> i̇)
+            raise ValueError("email address longer than 320 characters")
         return value.strip()
 
     @field_validator("first_name", "last_name")
@@ -90,6 +102,24 @@ class ContactCreate(BaseModel):
             except (ZoneInfoNotFoundError, ValueError) as err:
                 raise ValueError(f"unknown time zone {value!r}") from err
         return value
+
+
+def _storable(value: Any) -> None:
+    """Refuse what no database column can hold (a NUL, a lone surrogate) before answering: a public opt-in is
+    stored after its answer (`nurture.api.signups`), so the database's own refusal would come too late."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValueError("text must be valid Unicode (no lone surrogates)") from err
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _storable(item)
+    elif isinstance(value, BaseModel):
+        for item in value.__dict__.values():
+            _storable(item)
 
 
 PUBLIC_ANSWER = "Thank you. If this address needs to confirm its subscription, a confirmation email is on its way."
@@ -114,8 +144,9 @@ def _caller(request: Request, body: ContactCreate) -> tuple[Caller, int | None]:
     },
 )
 async def create_contact(request: Request, body: ContactCreate, response: Response) -> dict[str, Any]:
-    """Opt in. A public caller (a form) gets the same 202 answer whether or not the address is known, and never
-    changes a known contact; the API token or the contact's own token may change its profile."""
+    """Opt in. A public caller (a form) gets the same 202 answer whether or not the address is known, before any
+    work is done (`nurture.api.signups`: no timing to learn from), never changes a known contact and always has
+    to confirm; the API token or the contact's own token may change its profile."""
     now = utcnow()
     settings = request.app.state.ctx.settings
     caller, for_contact = _caller(request, body)
@@ -137,9 +168,20 @@ async def create_contact(request: Request, body: ContactCreate, response: Respon
         anonymous_id=body.anonymous_id,
     )
 
+    if caller is Caller.PUBLIC:  # the same answer, after the same work, for a new and a known address
+        if not request.app.state.signups.accept(Signup(inp, now, request.app.state.time_scale)):
+            raise ApiError(503, "too many opt-ins at once: retry in a minute", headers={"Retry-After": "60"})
+        return {"accepted": True, "double_opt_in": True, "message": PUBLIC_ANSWER}
+
     def save(conn: Connection) -> dict[str, Any]:
         outcome = upsert_contact(
-            conn, inp, now, time_scale=request.app.state.time_scale, caller=caller, for_contact=for_contact
+            conn,
+            inp,
+            now,
+            time_scale=request.app.state.time_scale,
+            caller=caller,
+            for_contact=for_contact,
+            redactor=settings.url_redactor,
         )
         sent = outcome.needs_confirmation and offer_confirmation(conn, settings, outcome.contact_id, now)
         return {
@@ -158,8 +200,6 @@ async def create_contact(request: Request, body: ContactCreate, response: Respon
     mailer = request.app.state.mailer
     if result["confirmation_sent"] and mailer is not None:
         mailer.nudge()  # send the confirmation now rather than at the mailer's next idle pass
-    if caller is Caller.PUBLIC:  # the same answer for a new and a known address: nothing to learn from it
-        return {"accepted": True, "double_opt_in": body.double_opt_in, "message": PUBLIC_ANSWER}
     response.status_code = 201 if result["created"] else 200
     return {**result, "contact_token": contact_token(settings, result["contact_id"])}
 

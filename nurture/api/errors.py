@@ -59,8 +59,8 @@ def safe_text(text: object) -> str:
 class ApiError(HTTPException):
     """An expected refusal with a message for the caller."""
 
-    def __init__(self, status_code: int, message: str) -> None:
-        super().__init__(status_code=status_code, detail=message)
+    def __init__(self, status_code: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code=status_code, detail=message, headers=headers)
 
 
 def _validation_messages(err: RequestValidationError) -> list[str]:

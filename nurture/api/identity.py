@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
-from nurture.api.deps import acting_contact, in_transaction
+from nurture.api.deps import acting_contact, ctx_of, in_transaction
 from nurture.api.errors import ApiError
 from nurture.api.params import BodyId
 from nurture.clock import utcnow
@@ -33,10 +33,10 @@ async def identify_visitor(request: Request, body: IdentifyIn) -> dict[str, Any]
     contact_id = acting_contact(request, body.contact_id, body.contact_token)
     if contact_id is None:
         raise ApiError(422, "identify needs a contact_token, or a contact_id with the API token")
-    now = utcnow()
+    now, redactor = utcnow(), ctx_of(request).settings.url_redactor  # the configured patterns, as /track
 
     def link(conn: Connection) -> dict[str, Any]:
-        stitched = identify(conn, body.anonymous_id, contact_id, now)
+        stitched = identify(conn, body.anonymous_id, contact_id, now, redactor=redactor)
         return {
             "contact_id": contact_id,
             "events_attributed": len(stitched.event_ids),

@@ -17,7 +17,6 @@ from nurture.api.errors import ApiError
 from nurture.api.params import BodyId
 from nurture.clock import utcnow
 from nurture.inbound.web import PageViewIn, UnknownContactError, WebClient, store_page_view, store_web_engagement
-from nurture.redaction import Redactor
 
 router = APIRouter(tags=["tracking"])
 
@@ -74,7 +73,7 @@ async def track(request: Request, body: TrackIn) -> dict[str, Any]:
     if contact_id is None and body.anonymous_id is None:
         raise ApiError(422, "a page view needs an anonymous_id or a contact")
     now = utcnow()
-    redactor = Redactor.of(ctx_of(request).settings.pii_url_patterns)
+    redactor = ctx_of(request).settings.url_redactor
     view = PageViewIn(
         url=body.url,
         occurred_at=_when(body.occurred_at, now),
@@ -87,7 +86,7 @@ async def track(request: Request, body: TrackIn) -> dict[str, Any]:
     )
 
     def store(conn: Connection) -> dict[str, Any]:
-        return store_page_view(conn, view, now, redactor).as_dict()
+        return store_page_view(conn, view, now, redactor=redactor).as_dict()
 
     try:
         return await in_transaction(request, store)
@@ -128,6 +127,7 @@ async def _engage(request: Request, kind: str, token: str, fields: dict[str, str
             item_id=fields.get("item_id"),
             url=url,
             now=now,
+            redactor=ctx_of(request).settings.url_redactor,
             client=WebClient(request.method, request.headers.get("user-agent")),
         )
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
-from nurture.api.deps import in_transaction
+from nurture.api.deps import ctx_of, in_transaction
 from nurture.api.errors import ApiError
 from nurture.api.metrics import count_webhook_events
 from nurture.clock import utcnow
@@ -72,7 +72,7 @@ async def sendgrid_events(request: Request) -> dict[str, Any]:
         return WebhookOutcome().model_dump()
 
     def store(conn: Connection) -> dict[str, Any]:
-        return store_sendgrid_batch(conn, batch, now).as_dict()
+        return store_sendgrid_batch(conn, batch, now, redactor=ctx_of(request).settings.url_redactor).as_dict()
 
     outcome = await in_transaction(request, store)
     count_webhook_events(request, (e.kind for e in batch.events))

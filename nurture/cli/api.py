@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import typer
-from temporalio.client import Client
 
 from nurture.api.server import serve_api
 from nurture.cli import app
 from nurture.cli.common import console, run_and_exit, settings_for_cli
 from nurture.config import Settings
 from nurture.context import AppContext
-from nurture.startup import wait_for_database
+from nurture.startup import TemporalWait, start_process
 
 
 @app.command("api")
@@ -24,11 +23,10 @@ def api(
 
 
 async def _serve(settings: Settings, host: str, port: int) -> int:
-    settings.refuse_unsafe()  # the default tracking secret, or a SendGrid key without its webhook key
-    settings.home.mkdir(parents=True, exist_ok=True)  # the embedded SQLite database lives there
-    engine = await wait_for_database(settings)  # started before the database: wait with a message, do not exit
-    # lazy: the API must accept events while Temporal is unreachable; the relay retries until it answers
-    client = await Client.connect(settings.effective_temporal_address, namespace=settings.temporal_namespace, lazy=True)
+    # refuses unsafe settings first; started before the database, it waits with a message rather than exit;
+    # Temporal is connected lazily: the API accepts events while it is unreachable, the relay retries
+    started = await start_process(settings, TemporalWait.LAZY)
+    engine, client = started.engine, started.client
     if not settings.sendgrid_webhook_public_key:
         console.print("[yellow]NURTURE_SENDGRID_WEBHOOK_PUBLIC_KEY is not set: the SendGrid webhook refuses all posts")
     console.print(f"nurture api on http://{host}:{port} (temporal {settings.effective_temporal_address})")

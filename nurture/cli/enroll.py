@@ -78,7 +78,9 @@ async def _enroll(settings: Any, rows: list[ContactRow], journey: str | None, ti
         planned: list[tuple[int, str]] = []
         with ctx.engine.begin() as conn:  # one transaction: the whole file or nothing
             for row in rows:
-                outcome = upsert_contact(conn, row.to_contact_in(now), now, time_scale=time_scale)
+                outcome = upsert_contact(
+                    conn, row.to_contact_in(now), now, time_scale=time_scale, redactor=settings.url_redactor
+                )
                 cid = outcome.contact_id
                 if outcome.status != "active":
                     console.print(f"contact {cid}: {outcome.status}, not enrolled")

@@ -56,14 +56,17 @@ async def _event(
                 if kind == "page_view":
                     assert url is not None
                     stored = store_page_view(
-                        conn, PageViewIn(url=url, occurred_at=now, contact_id=contact_id, topic=topic), now
+                        conn,
+                        PageViewIn(url=url, occurred_at=now, contact_id=contact_id, topic=topic),
+                        now,
+                        redactor=settings.url_redactor,  # the configured patterns, as the API's doors
                     )
                 elif kind == "unsubscribe":
                     stored = unsubscribe(conn, contact_id, now, how="cli")
                 else:
                     stored = store_web_engagement(
                         conn, contact_id=contact_id, kind=kind, token=f"cli:{now.isoformat()}", touch_id=None,
-                        item_id=item, url=url, now=now,
+                        item_id=item, url=url, now=now, redactor=settings.url_redactor,
                     )  # fmt: skip
         except LookupError as err:
             err_console.print(f"[red]{err}[/red]")

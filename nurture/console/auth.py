@@ -2,7 +2,8 @@
 
 The session cookie holds a random token (the database keeps its hash): HttpOnly, SameSite=Lax, Secure over
 https. The sign-in form carries its own CSRF token (a double-submit cookie), every later POST the session's.
-Failures are limited per client address and per user name (`throttle`).
+Failures are limited per client address and per user name (`throttle`), counted by the app's own throttle
+(`app.state.login_throttle`, made by `nurture.console.mount`): two apps in one process never share counts.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from nurture.logging import get_logger
 log = get_logger(__name__)
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 PRE_COOKIE = "nurture_console_signin"
-THROTTLE = LoginThrottle()
+
+
+def throttle_of(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
 
 
 def _safe_next(value: str | None) -> str:
@@ -57,7 +62,8 @@ async def login(request: Request) -> Response:
         return _login_page(request, next_path, "The form expired: please sign in again.", 403)
     client = request.client.host if request.client else "?"
     keys = (f"ip:{client}", f"user:{username.lower()}")
-    wait = THROTTLE.retry_after(*keys)
+    throttle = throttle_of(request)
+    wait = throttle.retry_after(*keys)
     if wait > 0:
         log.warning("console.login_throttled", username=username[:120], client=client)
         response = _login_page(request, next_path, f"Too many failed attempts: try again in {int(wait) + 1} s.", 429)
@@ -66,10 +72,10 @@ async def login(request: Request) -> Response:
     settings = ctx_of(request).settings
     stored = await db(request, lambda s: store.password_hash_of(s, username, settings.console_users))
     if not username or not passwords.verify(stored, password):
-        THROTTLE.failed(*keys)
+        throttle.failed(*keys)
         log.warning("console.login_failed", username=username[:120], client=client)
         return _login_page(request, next_path, "Wrong user name or password.", 401)
-    THROTTLE.succeeded(*keys)
+    throttle.succeeded(*keys)
     now, lifetime = utcnow(), timedelta(hours=settings.console_session_hours)
 
     def open_it(s: Session) -> str:

@@ -25,7 +25,10 @@ from nurture.inbound import outbox, privacy
 from nurture.inbound.routing import Action, Routable
 from nurture.inbound.store import CONTACT, Stored, event_row, insert_events, insert_ignoring_duplicates, route
 from nurture.inbound.web import VISITOR, identify
+from nurture.redaction import Redactor
 from workflows.dsl import journeys_for
+
+NO_URL = Redactor.of()  # an unsubscribe event carries no URL: nothing for the configured patterns to take out
 
 
 class ConfirmRefusedError(ValueError):
@@ -46,6 +49,12 @@ class Caller(StrEnum):
 
     @property
     def may_change_existing(self) -> bool:
+        return self is not Caller.PUBLIC
+
+    @property
+    def may_skip_confirmation(self) -> bool:
+        """Single opt-in is for callers that already hold the contact's consent (an integration, an operator).
+        A stranger at a public form only knows an address: it always has to be confirmed by its owner."""
         return self is not Caller.PUBLIC
 
 
@@ -132,6 +141,7 @@ def upsert_contact(
     time_scale: float = 1.0,
     caller: Caller = Caller.CLI,
     for_contact: int | None = None,
+    redactor: Redactor,
 ) -> ContactOutcome:
     """Create the contact with its consent, or (for a caller with proof) update it; enroll it or ask it to confirm.
 
@@ -146,7 +156,8 @@ def upsert_contact(
         owner = conn.execute(select(c.email).where(c.id == for_contact)).scalar()
         if owner != email:
             raise ProofMismatchError("the contact token is for another address")
-    action = ConsentAction.REQUESTED if inp.double_opt_in else ConsentAction.GRANTED
+    double_opt_in = inp.double_opt_in or not caller.may_skip_confirmation
+    action = ConsentAction.REQUESTED if double_opt_in else ConsentAction.GRANTED
     new_row = {
         "persona": "general",
         "time_zone": "UTC",
@@ -186,14 +197,14 @@ def upsert_contact(
         # a stranger knows the address: no score, no stitching, no enrollment; only the owner can act on it
         outcome.needs_confirmation = status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED)
         return outcome
-    audit = {"source": inp.consent_source, "ip": inp.consent_ip, "double_opt_in": inp.double_opt_in}
+    audit = {"source": inp.consent_source, "ip": inp.consent_ip, "double_opt_in": double_opt_in}
     _audit(conn, contact_id, "form_fill", now, audit)  # a form fill counts toward the score
     if status in (ContactStatus.ACTIVE, ContactStatus.CUSTOMER):
         outcome.journeys = enroll_by_rules(conn, contact_id, persona, topics, now, time_scale)
     else:
         outcome.needs_confirmation = True
     if inp.anonymous_id and (caller.may_change_existing or not _linked_elsewhere(conn, inp.anonymous_id, contact_id)):
-        outcome.stitched = identify(conn, inp.anonymous_id, contact_id, now)
+        outcome.stitched = identify(conn, inp.anonymous_id, contact_id, now, redactor=redactor)
     return outcome
 
 
@@ -273,6 +284,6 @@ def unsubscribe(
     if event_id is None:  # the same click twice within a minute: already handled
         return Stored(received=1, duplicates=1)
     ev = Routable(event_id=event_id, contact_id=contact_id, kind="unsubscribe", action=Action.EXIT, occurred_at=now)
-    result = route(conn, [ev], now, {contact_id: status})
+    result = route(conn, [ev], now, {contact_id: status}, redactor=NO_URL)
     result.received, result.stored, result.event_ids = 1, 1, [event_id]
     return result

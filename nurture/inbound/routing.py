@@ -18,7 +18,7 @@ from typing import Any
 from nurture import temporal_names
 from nurture.inbound.interest import wants
 from nurture.inbound.sendgrid_events import ParsedEvent
-from nurture.redaction import DEFAULT, Redactor
+from nurture.redaction import Redactor
 
 
 class Action(StrEnum):
@@ -81,13 +81,13 @@ class OutboxSignal:
     payload: dict[str, Any]
 
 
-def temporal_url(url: str | None, redactor: Redactor = DEFAULT) -> str | None:
+def temporal_url(url: str | None, redactor: Redactor) -> str | None:
     """The URL as a journey may see it: scheme, host and path, with email addresses (and the configured
     patterns) redacted (`nurture.redaction`). The full URL stays in the database."""
     return redactor.url(url)
 
 
-def signals_for(event: Routable, journeys: Sequence[str], redactor: Redactor = DEFAULT) -> list[OutboxSignal]:
+def signals_for(event: Routable, journeys: Sequence[str], redactor: Redactor) -> list[OutboxSignal]:
     """The signals `event` owes to the contact's running `journeys` (only those whose decisions depend on it)."""
     if event.action is Action.STORE:
         return []

@@ -25,7 +25,7 @@ from nurture.inbound import outbox
 from nurture.inbound.routing import Action, OutboxSignal, Routable, action_for, exit_reason, signals_for
 from nurture.inbound.sendgrid_events import Batch, ParsedEvent, RejectedIn
 from nurture.outbound.evidence import Evidence, evidence_from, settle_by_evidence
-from nurture.redaction import DEFAULT, Redactor
+from nurture.redaction import Redactor
 
 EVENT = outbox.table(Event)
 CONTACT = outbox.table(Contact)
@@ -140,7 +140,8 @@ def route(
     events: Sequence[Routable],
     now: datetime,
     statuses: dict[int, str],
-    redactor: Redactor = DEFAULT,
+    *,
+    redactor: Redactor,
 ) -> Stored:
     """Suppress contacts with exit events and queue the signals new events owe their journeys (URLs in them
     reduced by `redactor`)."""
@@ -161,7 +162,7 @@ def route(
     return result
 
 
-def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Stored:
+def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime, *, redactor: Redactor) -> Stored:
     """Store a parsed batch (its rejected events too) and route its new events. Call inside one transaction."""
     events = batch.events
     unique: dict[str, ParsedEvent] = {}
@@ -217,7 +218,7 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime) -> Store
                 url=ev.url,
             )
         )
-    result = route(conn, routable, now, statuses)
+    result = route(conn, routable, now, statuses, redactor=redactor)  # click URLs carry PII too
     settle_by_evidence(conn, _evidence(contacts))  # sends of unknown outcome become sent
     result.rejected = store_rejected(conn, batch.rejected, "sendgrid", now)
     result.received, result.stored = len(events) + len(batch.rejected), len(inserted)

@@ -20,7 +20,7 @@ from nurture.inbound import outbox
 from nurture.inbound.routing import Routable, action_for_kind
 from nurture.inbound.scanners import machine_reason
 from nurture.inbound.store import EVENT, Stored, contact_statuses, event_row, insert_events, route
-from nurture.redaction import DEFAULT, Redactor
+from nurture.redaction import Redactor
 
 VISITOR = outbox.table(Visitor)
 TOUCH = outbox.table(Touch)
@@ -72,15 +72,15 @@ def _require_contact(conn: Connection, contact_id: int) -> dict[int, str]:
     return statuses
 
 
-def store_page_view(conn: Connection, view: PageViewIn, now: datetime, redactor: Redactor = DEFAULT) -> Stored:
+def store_page_view(conn: Connection, view: PageViewIn, now: datetime, *, redactor: Redactor) -> Stored:
     """Store a page view; attributed to the contact when known (directly or through a linked visitor).
 
-    `redactor` (built from the settings) reduces the URL its signals carry to Temporal."""
+    `redactor` (`Settings.url_redactor`) reduces the URL its signals carry to Temporal."""
     contact_id = view.contact_id
     result = Stored(received=1)
     if view.anonymous_id is not None:
         if contact_id is not None:
-            result = identify(conn, view.anonymous_id, contact_id, now, redactor)
+            result = identify(conn, view.anonymous_id, contact_id, now, redactor=redactor)
             result.received = 1
         else:
             contact_id = _upsert_visitor(conn, view.anonymous_id, now)
@@ -114,14 +114,12 @@ def store_page_view(conn: Connection, view: PageViewIn, now: datetime, redactor:
             url=view.url,
             topic=view.topic,
         )
-        routed = route(conn, [ev], now, statuses, redactor)
+        routed = route(conn, [ev], now, statuses, redactor=redactor)
         result.signals += routed.signals
     return result
 
 
-def identify(
-    conn: Connection, anonymous_id: str, contact_id: int, now: datetime, redactor: Redactor = DEFAULT
-) -> Stored:
+def identify(conn: Connection, anonymous_id: str, contact_id: int, now: datetime, *, redactor: Redactor) -> Stored:
     """Link the visitor to the contact; its earlier anonymous events become the contact's, and are routed."""
     statuses = _require_contact(conn, contact_id)
     _upsert_visitor(conn, anonymous_id, now)
@@ -151,7 +149,7 @@ def identify(
         )
         for r in earlier
     ]
-    result = route(conn, routable, now, statuses, redactor)
+    result = route(conn, routable, now, statuses, redactor=redactor)
     result.event_ids = ids
     return result
 
@@ -166,6 +164,7 @@ def store_web_engagement(
     item_id: str | None,
     url: str | None,
     now: datetime,
+    redactor: Redactor,
     client: WebClient | None = None,
 ) -> Stored:
     """An open (tracking pixel) or click (redirect) on a link nurture rendered. Counted once per link a minute.
@@ -218,6 +217,6 @@ def store_web_engagement(
         item_id=item_id,
         url=url,
     )
-    result = route(conn, [ev], now, statuses)
+    result = route(conn, [ev], now, statuses, redactor=redactor)
     result.received, result.stored, result.event_ids = 1, 1, [inserted[key]]
     return result

@@ -26,6 +26,7 @@ from nurture.db.engine import session_scope
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.inbound.sendgrid_events import parse_batch
 from nurture.inbound.store import store_sendgrid_batch
+from nurture.redaction import Redactor
 from tests.activities.helpers import TRACKING_SECRET, add_contact, drop, journey_activities
 
 
@@ -159,7 +160,7 @@ def test_timeout_waits_for_sendgrids_processed_event_and_is_settled_sent_without
         [message] = fake_sendgrid.messages
         body = json.dumps(fake_sendgrid.events(message, "processed", "delivered")).encode()
         with engine.begin() as conn:  # ...and says so through the Event Webhook
-            store_sendgrid_batch(conn, parse_batch(body), utcnow())
+            store_sendgrid_batch(conn, parse_batch(body), utcnow(), redactor=Redactor.of())
         settled = acts.send_drop(drop(cid))
 
     assert settled.status == "sent"

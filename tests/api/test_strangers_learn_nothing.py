@@ -76,11 +76,12 @@ async def test_public_opt_in_for_a_known_email_answers_like_a_new_one_and_change
     assert "contact_token" not in known.text and "contact_id" not in known.text
     assert "contact_token" not in new.text and "contact_id" not in new.text
     after = snapshot(engine, cid)
-    assert after["outbox"] == before["outbox"] + 1  # only the new address's own enrollment
-    assert {k: v for k, v in after.items() if k not in ("outbox", "consent_rows")} == {
-        k: v for k, v in before.items() if k not in ("outbox", "consent_rows")
+    assert after["outbox"] == before["outbox"]  # no enrollment: a stranger's opt-in waits for its confirmation
+    assert after["mail"] == before["mail"] + 1  # the new address's confirmation email, none for Ada
+    assert {k: v for k, v in after.items() if k not in ("mail", "consent_rows")} == {
+        k: v for k, v in before.items() if k not in ("mail", "consent_rows")
     }  # profile, consent fields, status, journeys and visitors of the known contact untouched
-    assert after["consent_rows"] == before["consent_rows"] + 1  # the new address's grant, none for Ada
+    assert after["consent_rows"] == before["consent_rows"] + 1  # the new address's request, none for Ada
     assert api.count(kind="form_fill", contact_id=cid) == 1  # no score from a stranger's form fill
 
 

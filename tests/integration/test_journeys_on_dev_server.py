@@ -26,8 +26,12 @@ from nurture.inbound.contacts import ContactIn, upsert_contact
 from nurture.inbound.web import PageViewIn, store_page_view
 from nurture.journey_client import enroll
 from nurture.outbound.relay import signal_arg
+from nurture.redaction import Redactor
 from workers.journey_worker import build_worker
 from workflows.payloads import JourneyStatus
+
+REDACTOR = Redactor.of()
+
 
 DAY = 0.25  # seconds of real time per journey day
 SCALE = 86400 / DAY
@@ -47,7 +51,7 @@ def add_people(engine: Engine) -> list[int]:
                 email=email, consent_source="test", consent_at=now, first_name=first, last_name=last,
                 company=company, persona=persona, time_zone="Europe/Paris", topics=tuple(topics),
             )  # fmt: skip
-            ids.append(upsert_contact(conn, contact, now).contact_id)
+            ids.append(upsert_contact(conn, contact, now, redactor=REDACTOR).contact_id)
     return ids
 
 
@@ -118,7 +122,9 @@ async def test_search_attributes_status_and_no_pii_in_any_history(
         email = PEOPLE[0][0]
         url = f"https://ledgerline.example/pricing/for/{email}?email={email}&name=Ada"
         with sqlite_engine.begin() as conn:
-            store_page_view(conn, PageViewIn(url=url, occurred_at=utcnow(), contact_id=ada), utcnow())
+            store_page_view(
+                conn, PageViewIn(url=url, occurred_at=utcnow(), contact_id=ada), utcnow(), redactor=REDACTOR
+            )
         with Session(sqlite_engine) as session:
             row = session.exec(select(SignalOutbox).where(SignalOutbox.signal == temporal_names.SIGNAL_PAGE_VIEW)).one()
         assert row.payload["url"] == "https://ledgerline.example/pricing/for/redacted"

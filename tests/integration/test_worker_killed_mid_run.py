@@ -25,6 +25,7 @@ from nurture.db import Touch
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.inbound.contacts import ContactIn, upsert_contact
 from nurture.journey_client import enroll
+from nurture.redaction import Redactor
 from tests.fixtures.api import api_settings, free_port, served_api
 from tests.fixtures.measurement import treated_by_b2b_drip
 from tests.integration.test_journeys_on_dev_server import add_people, eventually
@@ -66,7 +67,7 @@ async def test_kill_dash_nine_loses_no_journey_and_sends_no_drop_twice(
         while len(ids) < CONTACTS:  # the worker's b2b_drip holds out a tenth: only leads it sends to
             contact = ContactIn(email=f"lead{n}@corp{n}.example", consent_source="test", consent_at=utcnow(),
                                 first_name=f"Lead{n}", persona="finance-lead", time_zone="UTC")  # fmt: skip
-            n, cid = n + 1, upsert_contact(conn, contact, utcnow()).contact_id
+            n, cid = n + 1, upsert_contact(conn, contact, utcnow(), redactor=Redactor.of()).contact_id
             if treated_by_b2b_drip(cid):
                 ids.append(cid)
     journeys = {cid: ("b2c_cultivation" if n == 1 else "b2b_drip") for n, cid in enumerate(ids)}

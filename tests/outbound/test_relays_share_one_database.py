@@ -21,6 +21,7 @@ from nurture.inbound.contacts import ContactIn, upsert_contact
 from nurture.inbound.outbox import OUTBOX
 from nurture.inbound.routing import OutboxSignal
 from nurture.outbound.relay import OutboxRelay, Outcome, Row
+from nurture.redaction import Redactor
 
 CONTACTS = 12
 ROWS_EACH = 8
@@ -48,7 +49,10 @@ def seed_outbox(engine: Engine) -> dict[int, list[int]]:
     with engine.begin() as conn:
         ids = [
             upsert_contact(
-                conn, ContactIn(email=f"c{n}@corp.example", consent_source="test", consent_at=now), now
+                conn,
+                ContactIn(email=f"c{n}@corp.example", consent_source="test", consent_at=now),
+                now,
+                redactor=Redactor.of(),
             ).contact_id
             for n in range(CONTACTS)
         ]
