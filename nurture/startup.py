@@ -106,7 +106,7 @@ async def start_process(
     settings: Settings,
     temporal: TemporalWait,
     *,
-    before_connect: Callable[[], None] = lambda: None,
+    before_connect: Callable[[], object] = lambda: None,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> Started:
     """Refuse unsafe settings (`Settings.refuse_unsafe`: the published tracking secret, a SendGrid key without
