@@ -10,6 +10,14 @@ from sqlalchemy.engine import Connection
 from nurture.lifecycle.tables import CONTACT, CONTACT_FACT, EVENT
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# Profile facts: a decision maker at a mid-market software company in a served country (A+), and a student (D-).
+STRONG = {"role": "VP Finance", "company_size": "350", "industry": "Software", "country": "GB"}
+POOR = {"role": "Student", "company_size": "3", "industry": "education", "country": "ZZ"}
+
+
+def profile_csv(email: str, facts: dict[str, str]) -> str:
+    """A one-contact CRM import (`POST /imports/contacts`, `nurture import contacts`) carrying profile facts."""
+    return f"email,{','.join(facts)}\n{email},{','.join(facts.values())}\n"
 
 
 def add_contact(conn: Connection, email: str, at: datetime = T0, **facts: str) -> int:
