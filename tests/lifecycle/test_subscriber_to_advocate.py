@@ -20,13 +20,11 @@ from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from nurture import temporal_names
-from nurture.config import Settings
 from nurture.context import AppContext
 from nurture.lifecycle.imports import import_file
 from nurture.lifecycle.routing import OwnerSpec, upsert_owner
 from nurture.lifecycle.stages import StageRecord, stage_history
 from nurture.lifecycle.tables import HANDOFF, OWNER
-from nurture.outbound.relay import OutboxRelay
 from nurture.workflow_ids import journey_workflow_id
 from tests.api.test_journeys_hear_events import start_contact_ids_high
 from tests.fixtures.api import AUTH, api_settings, free_port, served_api
@@ -35,6 +33,7 @@ from tests.workflows.scenario import (
     LifecycleRecorder,
     click_email,
     journey_handle,
+    relay_to,
     running_worker,
     start_journey,
     status_of,
@@ -112,7 +111,7 @@ async def test_a_subscriber_becomes_an_advocate_and_every_stage_is_stored_with_w
         upsert_owner(conn, OwnerSpec("amy", "emea", name="Amy Rep", time_zone="Europe/London"), start)
         lead = profile_csv(EMAIL, STRONG | {"lifecycle_stage": "lead"})  # the CRM sync: who they are, a lead
         assert import_file(conn, "contacts", lead, name="crm.csv (contacts)", now=start).stages_moved == 1
-    relay = OutboxRelay(AppContext(Settings(_env_file=None, task_queue=task_queue), engine, env.client))  # type: ignore[call-arg]
+    relay = relay_to(env, task_queue, engine)
     care = journey_handle(env, "customer_care", cid)
     async with running_worker(env, task_queue, engine, rec):
         drip = await start_journey(env, task_queue, "b2b_drip", cid, **B2B)

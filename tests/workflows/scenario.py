@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -17,7 +18,10 @@ from activities.email import OutboxSender
 from activities.journey import JourneyActivities
 from nurture import temporal_names, workflow_ids
 from nurture.config import Settings
+from nurture.context import AppContext
+from nurture.inbound.outbox import ENROLLMENT
 from nurture.journey_client import initial_search_attributes
+from nurture.outbound.relay import OutboxRelay
 from tests.lifecycle.helpers import add_event
 from tests.workflows.fakes import Recorder
 from workers.journey_worker import build_worker
@@ -87,8 +91,10 @@ async def start_journey(
 
 
 def journey_handle(env: WorkflowEnvironment, journey: str, contact_id: int) -> WorkflowHandle[Any, JourneyResult]:
-    """A handle on a journey something else started (the relay's enrollment), like `start_journey`'s."""
+    """A handle on a journey something else started (the relay's enrollment), like `start_journey`'s; inside
+    `running_worker` it is terminated on the way out like the journeys started there."""
     workflow_id = workflow_ids.journey_workflow_id(journey, contact_id)
+    _started.append(workflow_id)
     return _FollowingHandle(env, env.client.get_workflow_handle(workflow_id, result_type=JourneyResult))
 
 
@@ -142,3 +148,21 @@ async def until_phase(
             return st
         await env.sleep(step)
     raise AssertionError(f"journey never reached phase {phase!r} (last: {st.phase}, {st.last_decision})")
+
+
+async def enrolled_journey(
+    env: WorkflowEnvironment, task_queue: str, engine: Engine, journey: str, contact_id: int, **fields: Any
+) -> WorkflowHandle[Any, JourneyResult]:
+    """Start a journey and record the enrollment the doors read (a purchase ends the journeys enrolled here)."""
+    now = await env.get_current_time()
+    workflow_id = workflow_ids.journey_workflow_id(journey, contact_id)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(ENROLLMENT).values(contact_id=contact_id, journey=journey, workflow_id=workflow_id, enrolled_at=now)
+        )
+    return await start_journey(env, task_queue, journey, contact_id, **fields)
+
+
+def relay_to(env: WorkflowEnvironment, task_queue: str, engine: Engine) -> OutboxRelay:
+    """The real outbox relay, delivering to the test's server and task queue (`deliver_pending()` runs one pass)."""
+    return OutboxRelay(AppContext(Settings(_env_file=None, task_queue=task_queue), engine, env.client))  # type: ignore[call-arg]
