@@ -86,4 +86,3 @@ async def test_a_purchase_through_the_door_ends_the_contacts_other_journeys_in_t
     assert set(ended_at) == {"b2b_drip", "b2c_cultivation"} and None not in ended_at.values(), ended_at
     naive = bought.replace(tzinfo=None)
     assert all(at.replace(tzinfo=None) - naive < timedelta(hours=1) for at in ended_at.values()), "ended at once"
-
