@@ -6,18 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from nurture.api.app import create_app
 from nurture.context import AppContext
 from nurture.inbound.outbox import ENROLLMENT, OUTBOX
 from tests.activities.helpers import add_contact
 from tests.api.test_journeys_hear_events import start_contact_ids_high
-from tests.fixtures.api import API_TOKEN, ServedApi, api_settings, free_port
+from tests.fixtures.api import API_TOKEN, ServedApi, api_settings, free_port, served_api
 from tests.workflows.scenario import (
     LifecycleRecorder,
     enrolled_journey,
@@ -25,6 +23,7 @@ from tests.workflows.scenario import (
     relay_to,
     running_worker,
     status_of,
+    until_phase,
 )
 
 B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
@@ -50,28 +49,24 @@ async def test_the_purchase_door_makes_a_customer_once_per_order(api: ServedApi)
 
 @pytest.mark.slow
 async def test_a_purchase_through_the_door_ends_the_contacts_other_journeys_in_temporal(
-    time_skipping_env: WorkflowEnvironment, task_queue: str, engine: Engine, webhook_key: tuple[Any, str]
+    ingest_temporal: WorkflowEnvironment, task_queue: str, engine: Engine, webhook_key: tuple[Any, str]
 ) -> None:
     """Not just a stage and an outbox row: both running nurture journeys end (goal reached) in Temporal, at once,
-    and the customer journey starts."""
-    env, rec = time_skipping_env, LifecycleRecorder(engine=engine)
+    and the customer journey starts. On a dev server of its own (real clock): the door runs in this event loop
+    while the worker does, which stalled the shared time-skipping server's clock for later tests."""
+    env, rec = ingest_temporal, LifecycleRecorder(engine=engine)
     start_contact_ids_high(engine)  # the time-skipping server outlives each test's database
     cid = add_contact(engine, persona="finance-lead")
     settings = api_settings(free_port(), webhook_key[1], task_queue=task_queue)
     async with running_worker(env, task_queue, engine, rec):
         drip = await enrolled_journey(env, task_queue, engine, "b2b_drip", cid, **B2B)
         lawn = await enrolled_journey(env, task_queue, engine, "b2c_cultivation", cid, persona="homeowner")
-        await env.sleep(timedelta(days=5))  # both wait for their next drop or a signal
+        for handle in (drip, lawn):
+            await until_phase(env, handle, "nurturing", timedelta(seconds=0.2))  # both running, waiting
         bought = await env.get_current_time()
-        app = create_app(AppContext(settings, engine, env.client), relay=False)
-        # The app in-process (ASGI, its lifespan entered): a uvicorn server in this event loop while the worker
-        # runs stalls the time-skipping server's clock for the tests after this one.
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://nurture.test") as http,
-        ):
+        async with served_api(AppContext(settings, engine, env.client), webhook_key[0]) as api:
             order = {"order_id": "T-1", "amount": 900, "currency": "EUR"}
-            answer = await http.post(f"/contacts/{cid}/purchases", json=order, headers=AUTH)
+            answer = await api.http.post(f"/contacts/{cid}/purchases", json=order, headers=AUTH)
         assert answer.status_code == 200, answer.text
         assert len((await relay_to(env, task_queue, engine).deliver_pending()).delivered) == 3  # 2 exits, 1 enroll
         ended = {key: await handle.result() for key, handle in (("b2b_drip", drip), ("b2c_cultivation", lawn))}
