@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import insert
@@ -20,10 +21,18 @@ def profile_csv(email: str, facts: dict[str, str]) -> str:
     return f"email,{','.join(facts)}\n{email},{','.join(facts.values())}\n"
 
 
-def add_contact(conn: Connection, email: str, at: datetime = T0, **facts: str) -> int:
+def unique_contact_id() -> int:
+    """A contact id no other test uses: the shared Temporal servers outlive each test's database, and workflow ids
+    carry contact ids (an explicit id also keeps PostgreSQL's sequence out of it)."""
+    return 10_000_000 + secrets.randbelow(2_000_000_000)
+
+
+def add_contact(conn: Connection, email: str, at: datetime = T0, contact_id: int | None = None, **facts: str) -> int:
+    chosen = {} if contact_id is None else {"id": contact_id}
     cid = conn.execute(
         insert(CONTACT)
         .values(
+            **chosen,
             email=email,
             first_name="",
             last_name="",

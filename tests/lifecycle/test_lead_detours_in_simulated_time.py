@@ -17,8 +17,7 @@ from nurture.inbound.sales import record_verdict
 from nurture.lifecycle.routing import OwnerSpec, upsert_owner
 from nurture.lifecycle.stages import stage_history
 from nurture.lifecycle.tables import HANDOFF, OWNER
-from tests.api.test_journeys_hear_events import start_contact_ids_high
-from tests.lifecycle.helpers import STRONG, add_contact
+from tests.lifecycle.helpers import STRONG, add_contact, unique_contact_id
 from tests.workflows.scenario import (
     LifecycleRecorder,
     relay_to,
@@ -34,10 +33,9 @@ B2B = {"persona": "finance-lead", "time_zone": "Europe/London", "topics": ["comp
 async def _handed_off(
     env: WorkflowEnvironment, task_queue: str, engine: Engine, email: str
 ) -> tuple[int, WorkflowHandle[Any, Any]]:
-    start_contact_ids_high(engine)  # the time-skipping server outlives each test's database
     now = await env.get_current_time()
     with engine.begin() as conn:
-        cid = add_contact(conn, email, at=now, **STRONG)
+        cid = add_contact(conn, email, at=now, contact_id=unique_contact_id(), **STRONG)
         for key in ("amy", "bob"):
             upsert_owner(conn, OwnerSpec(key, "emea", time_zone="Europe/London"), now)
     drip = await start_journey(env, task_queue, "b2b_drip", cid, **B2B)

@@ -26,9 +26,8 @@ from nurture.lifecycle.routing import OwnerSpec, upsert_owner
 from nurture.lifecycle.stages import StageRecord, stage_history
 from nurture.lifecycle.tables import HANDOFF, OWNER
 from nurture.workflow_ids import journey_workflow_id
-from tests.api.test_journeys_hear_events import start_contact_ids_high
 from tests.fixtures.api import AUTH, api_settings, free_port, served_api
-from tests.lifecycle.helpers import STRONG, add_contact, profile_csv
+from tests.lifecycle.helpers import STRONG, add_contact, profile_csv, unique_contact_id
 from tests.workflows.scenario import (
     LifecycleRecorder,
     click_email,
@@ -104,10 +103,9 @@ async def test_a_subscriber_becomes_an_advocate_and_every_stage_is_stored_with_w
     tmp_path: Path,
 ) -> None:
     env, rec = time_skipping_env, LifecycleRecorder(engine=engine)
-    start_contact_ids_high(engine)  # the time-skipping server outlives each test's database
     start = await env.get_current_time()
     with engine.begin() as conn:
-        cid = add_contact(conn, EMAIL, at=start)
+        cid = add_contact(conn, EMAIL, at=start, contact_id=unique_contact_id())
         upsert_owner(conn, OwnerSpec("amy", "emea", name="Amy Rep", time_zone="Europe/London"), start)
         lead = profile_csv(EMAIL, STRONG | {"lifecycle_stage": "lead"})  # the CRM sync: who they are, a lead
         assert import_file(conn, "contacts", lead, name="crm.csv (contacts)", now=start).stages_moved == 1
