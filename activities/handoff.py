@@ -62,7 +62,7 @@ class SalesHandoff:
     def hand_off(self, inp: HandoffInput) -> HandoffResult:
         result = self._hand_off(inp)
         with self._engine.connect() as conn:  # the SLA clock runs from the handoff, in its owner's business hours
-            deadline = handoff_deadline(conn, result.handoff_id, inp.journey, inp.now)
+            deadline = handoff_deadline(conn, result.handoff_id, inp.journey, inp.now) if inp.sla else None
             stage = conn.execute(select(LEAD.c.stage).where(LEAD.c.contact_id == inp.contact_id)).scalar()
         return replace(result, sla_deadline=deadline, lifecycle_stage=stage)
 

@@ -13,7 +13,7 @@ from nurture.db.engine import session_scope
 from nurture.lifecycle.leads import readiness_of, refresh_lead
 from nurture.logging import get_logger
 from workflows import dsl
-from workflows.lead_rules import rule_for
+from workflows.lead_rules import MqlRule, rule_for
 from workflows.payloads import ScoreContribution, ScoreInput, ScoreResult
 
 log = get_logger(__name__)
@@ -58,12 +58,12 @@ class Scorer:
             scored = score_contact_events(s, inp.contact_id, inp.journey, inp.now)
             stage = stage_for(inp.journey, scored.score)
             explanation = [{"kind": c.label, "points": c.points, "count": c.count} for c in scored.contributions]
-            readiness = None
+            readiness, rule = None, rule_for(inp.journey)
             if s.get(Contact, inp.contact_id) is not None:  # an erased contact scores 0 and leaves no row
                 refresh_lead(s.connection(), inp.contact_id, inp.now)  # the ranked list follows behaviour
-                rule = rule_for(inp.journey)
-                if rule is not None:
-                    readiness, _, _ = readiness_of(s.connection(), inp.contact_id, inp.now, inp.journey, rule)
+                if inp.fit:  # grade the contact; the journey's MQL rule decides if it has one
+                    conn, mql = s.connection(), rule or MqlRule()
+                    readiness, _, _ = readiness_of(conn, inp.contact_id, inp.now, inp.journey, mql)
                 s.add(
                     Score(
                         contact_id=inp.contact_id,
@@ -78,4 +78,7 @@ class Scorer:
         top = [ScoreContribution(c.label, c.points, c.count) for c in scored.contributions[:TOP_CONTRIBUTIONS]]
         if readiness is None:
             return ScoreResult(score=scored.score, stage=stage, top=top)
-        return ScoreResult(score=scored.score, stage=stage, top=top, ready=readiness.ready, ready_why=readiness.why)
+        grade = readiness.grade.letter
+        if rule is None:  # graded only: the score against the threshold decides
+            return ScoreResult(score=scored.score, stage=stage, top=top, grade=grade)
+        return ScoreResult(scored.score, stage, top, ready=readiness.ready, ready_why=readiness.why, grade=grade)

@@ -6,8 +6,9 @@ Everything goes through the real paths: `POST /contacts` (consent, entry rules, 
 `List-Unsubscribe` URL of a real drop, and sales feedback as a signal.
 
 Cast (one day of journey time = one second at the default scale):
-- Ada (finance lead): read the blog and the pricing page anonymously, then opted in. She opens and clicks her
-  drops and comes back to pricing: a readiness check hands her to sales, who recycle her ("next quarter").
+- Ada (finance lead, a VP at a mid-market software company: the CRM sync grades her A+): read the blog and the
+  pricing page anonymously, then opted in. She opens and clicks her drops and comes back to pricing: a readiness
+  check on fit and behaviour hands her to sales, who recycle her ("next quarter").
 - Grace (IT lead): Apple Mail opens everything for her (machine opens): stored, never counted as engagement.
 - Sam (homeowner): looked at the Verdant 900; viewing the mower page again brings comparison content.
 - Lin (homeowner): unsubscribes with one click from her first drop; her journey ends at once.
@@ -48,13 +49,16 @@ class Person:
     topics: tuple[str, ...]
     reacts: str  # engaged | machine | unsubscribes
     source: str
+    profile: tuple[tuple[str, str], ...] = ()  # facts the CRM knows (fit grading): role, company_size, ...
 
 
 CAST = (
     Person("ada", "ada@northwind.example", "Ada", "Lovelace", "Northwind Supply", "finance-lead", "Europe/London",
-           ("compliance", "automation"), "engaged", f"{SITE_B2B}/whitepapers/month-end-close"),
+           ("compliance", "automation"), "engaged", f"{SITE_B2B}/whitepapers/month-end-close",
+           (("role", "VP Finance"), ("company_size", "250"), ("industry", "Software"), ("country", "GB"))),
     Person("grace", "grace@contoso.example", "Grace", "Hopper", "Contoso", "it-lead", "America/New_York",
-           ("security",), "machine", f"{SITE_B2B}/newsletter"),
+           ("security",), "machine", f"{SITE_B2B}/newsletter",
+           (("role", "IT Manager"), ("company_size", "80"), ("industry", "Software"), ("country", "US"))),
     Person("sam", "sam@example.net", "Sam", "Gardener", "", "homeowner", "Europe/Dublin",
            ("mowers", "lawn-care"), "engaged", f"{SITE_B2C}/mowers/verdant-900"),
     Person("lin", "lin@example.org", "Lin", "Okafor", "", "homeowner", "Africa/Lagos",
@@ -128,6 +132,15 @@ class Demo:
         self.contacts[person.key] = int(data["contact_id"])
         if data.get("contact_token"):
             self.tokens[person.key] = str(data["contact_token"])
+        if person.profile:  # the CRM sync brings who they are: readiness weighs fit (grade) beside behaviour
+            fields = ",".join(name for name, _ in person.profile)
+            values = ",".join(value for _, value in person.profile)
+            synced = await http.post(
+                "/imports/contacts",
+                content=f"email,{fields}\n{person.email},{values}\n",
+                headers={"Authorization": f"Bearer {self.api_token}", "Content-Type": "text/csv"},
+            )
+            synced.raise_for_status()
         log.info("demo.opt_in", person=person.key, contact_id=data["contact_id"], journeys=data.get("journeys"))
 
     async def _track(

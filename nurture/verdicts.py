@@ -3,7 +3,9 @@
 Every writer calls this module: the doors (the CRM's HTTP call and the CLI, through `nurture.inbound.sales`,
 which also tells the journey) and the journey's activities (`activities/handoff.py`). One conditional write
 decides, on SQLite and PostgreSQL alike: the first verdict for a handoff still waiting wins, a verdict is never
-changed, and the journey's own timeout record loses to a verdict that reached the row first.
+changed, and the journey's own timeout record loses to a verdict that reached the row first. A verdict newly
+recorded moves the contact's lifecycle stage here too (`nurture.lifecycle.acceptance`), so the CRM's door, the CLI
+and a verdict the journey heard directly as a signal all move it, exactly once.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from typing import Any
 from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Connection
 
+from nurture import temporal_names
 from nurture.db import Handoff, HandoffStatus
+from nurture.inbound import outbox
+from nurture.inbound.routing import OutboxSignal
+from nurture.lifecycle.acceptance import after_verdict
 
 HANDOFF: Table = Handoff.__table__  # type: ignore[attr-defined]
 VERDICTS = (HandoffStatus.ACCEPTED.value, HandoffStatus.REJECTED.value)
@@ -51,9 +57,15 @@ def verdict_status(accepted: bool) -> str:
     return HandoffStatus.ACCEPTED.value if accepted else HandoffStatus.REJECTED.value
 
 
-def take_verdict(conn: Connection, handoff_id: int, accepted: bool, reason: str, now: datetime) -> HandoffVerdict:
-    """Record sales' verdict if the handoff still waits for one. Raises `VerdictRefusedError` when another verdict
-    was recorded first or the journey stopped waiting, `UnknownHandoffError` when there is no such handoff."""
+def take_verdict(
+    conn: Connection, handoff_id: int, accepted: bool, reason: str, now: datetime, *, tell_journey: bool = False
+) -> HandoffVerdict:
+    """Record sales' verdict if the handoff still waits for one, then move the contact's stage. Raises
+    `VerdictRefusedError` when another verdict was recorded first or the journey stopped waiting,
+    `UnknownHandoffError` when there is no such handoff.
+
+    `tell_journey` (the doors): queue the verdict for the journey in the outbox, before the customer journey's
+    enrollment (the relay delivers a contact's rows in id order). The journey's own activity heard it already."""
     h = HANDOFF.c
     verdict = verdict_status(accepted)
     taken = conn.execute(
@@ -66,6 +78,11 @@ def take_verdict(conn: Connection, handoff_id: int, accepted: bool, reason: str,
         raise UnknownHandoffError(f"no handoff {handoff_id}")
     contact_id, journey, status = row
     if taken.rowcount == 1:
+        if tell_journey:
+            payload = {"accepted": accepted, "reason": reason, "handoff_id": handoff_id}
+            signal = OutboxSignal(contact_id, None, journey, temporal_names.SIGNAL_SALES_FEEDBACK, payload)
+            outbox.write(conn, [signal], now)
+        after_verdict(conn, contact_id, handoff_id, accepted, reason, now)
         return HandoffVerdict(handoff_id, contact_id, journey, verdict, Taken.RECORDED)
     if status == verdict:
         return HandoffVerdict(handoff_id, contact_id, journey, status, Taken.SAME)

@@ -72,6 +72,7 @@ class Journal:
             catalog_exhausted=self._spec.catalog.next_item(self._inp.persona, carry.stage, carry.offered_items) is None,
             rejection_reason=carry.rejection_reason,
             now=self.clock(),
+            grade=carry.grade,
         )
 
     def _initial_view(self) -> StoryView:

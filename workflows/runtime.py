@@ -94,6 +94,10 @@ class JourneyRuntime:
         return float(self.journal.view().score)
 
     @property
+    def grade(self) -> dsl.FitGrade:
+        return dsl.FitGrade(self.journal.view().grade)
+
+    @property
     def drops_sent(self) -> int:
         return int(self.journal.view().drops_sent)
 

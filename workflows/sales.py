@@ -30,6 +30,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.visibility import Visibility, human
 
 
+# Patches (workflow.patched) for readiness and handoffs: a history recorded before one replays without it.
+PATCH_FIT_READINESS = "readiness-fit-and-behaviour"  # ready() grades the contact and applies the MQL rule
+PATCH_HANDOFF_SLA = "handoff-sla"  # a handoff starts the journey's SLA clock
+
+
 class Sales:
     def __init__(
         self,
@@ -57,13 +62,14 @@ class Sales:
         # workflow task, costs no activity task round trip through the server.
         result: ScoreResult = await workflow.execute_local_activity(
             temporal_names.ACTIVITY_SCORE_CONTACT,
-            ScoreInput(self._inp.contact_id, spec.key, workflow.now()),
+            ScoreInput(self._inp.contact_id, spec.key, workflow.now(), fit=workflow.patched(PATCH_FIT_READINESS)),
             result_type=ScoreResult,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=QUICK_RETRY,
             summary=f"score contact {self._inp.contact_id}",
         )
         carry.score = result.score
+        carry.grade = result.grade
         carry.stage = spec.stage_for(result.score)
         if result.ready is not None:  # the journey's MQL rule over fit and behaviour decided, and says why
             ok, because = result.ready, result.ready_why
@@ -80,6 +86,7 @@ class Sales:
         self._shown.step = "handing off to sales"
         self._shown.publish(flush=True)
         carry.handoffs += 1
+        reason = why or carry.last_why  # no reason given: the readiness check's own explanation
         # Feedback left over from an earlier handoff is stale; feedback that arrives while this handoff is
         # in flight (a rep can answer in the CRM before the activity returns) belongs to this one and is kept.
         carry.sales_feedback.clear()
@@ -91,8 +98,9 @@ class Sales:
                 workflow_id=workflow.info().workflow_id,
                 attempt=carry.handoffs,
                 score=carry.score,
-                reason=why or carry.last_why,
+                reason=reason,
                 now=workflow.now(),
+                sla=workflow.patched(PATCH_HANDOFF_SLA),
             ),
             result_type=HandoffResult,
             start_to_close_timeout=timedelta(seconds=60),
@@ -109,7 +117,7 @@ class Sales:
         carry.sales_feedback[:] = [
             f for f in carry.sales_feedback if f.handoff_id is None or f.handoff_id == result.handoff_id
         ]
-        self._shown.decide("handed to sales", why or f"score {carry.score:.1f} >= {self._spec.threshold:g}")
+        self._shown.decide("handed to sales", reason or f"score {carry.score:.1f} >= {self._spec.threshold:g}")
         return str(result.handoff_id)
 
     async def feedback(self, entry: JournalEntry) -> str:

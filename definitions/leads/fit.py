@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-LADDER = ("D-", "D", "D+", "C-", "C", "C+", "B-", "B", "B+", "A-", "A", "A+")
+from workflows.dsl import GRADE_LADDER as LADDER  # D- .. A+: storyboards compare grades on the same ladder
+
 START = "D+"
 
 

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
-from nurture.api.auth import require_token
-from nurture.api.deps import in_transaction
-from nurture.api.errors import ApiError
+from nurture.api.answers import answer_router, record_answer
 from nurture.api.params import PathId
 from nurture.clock import utcnow
 from nurture.inbound.sales import UnknownHandoffError, VerdictRefusedError, record_verdict
 
-router = APIRouter(tags=["sales"], dependencies=[Depends(require_token)])
+router = answer_router()
 
 
 class FeedbackIn(BaseModel):
@@ -37,12 +35,7 @@ async def sales_feedback(request: Request, body: FeedbackIn, handoff_id: PathId)
     now = utcnow()
 
     def record(conn: Connection) -> dict[str, Any]:
-        try:
-            verdict = record_verdict(conn, handoff_id, body.accepted, body.reason, now)
-        except UnknownHandoffError as err:
-            raise ApiError(404, str(err)) from err
-        except VerdictRefusedError as err:
-            raise ApiError(409, str(err)) from err
+        verdict = record_verdict(conn, handoff_id, body.accepted, body.reason, now)
         return {"handoff_id": verdict.handoff_id, "status": verdict.status, "queued": verdict.queued}
 
-    return await in_transaction(request, record)
+    return await record_answer(request, record, unknown=UnknownHandoffError, refused=VerdictRefusedError)

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
-from nurture.api.auth import require_token
-from nurture.api.deps import in_transaction
-from nurture.api.errors import ApiError
+from nurture.api.answers import answer_router, record_answer
 from nurture.api.params import PathId
 from nurture.clock import utcnow
 from nurture.inbound.call_tasks import record_outcome
 from nurture.lifecycle.call_tasks import OutcomeRefusedError, UnknownCallTaskError
 
-router = APIRouter(tags=["sales"], dependencies=[Depends(require_token)])
+router = answer_router()
 
 
 class OutcomeIn(BaseModel):
@@ -37,12 +35,7 @@ async def call_outcome(request: Request, body: OutcomeIn, task_id: PathId) -> di
     now = utcnow()
 
     def record(conn: Connection) -> dict[str, Any]:
-        try:
-            taken = record_outcome(conn, task_id, body.outcome, body.note, now)
-        except UnknownCallTaskError as err:
-            raise ApiError(404, str(err)) from err
-        except OutcomeRefusedError as err:
-            raise ApiError(409, str(err)) from err
+        taken = record_outcome(conn, task_id, body.outcome, body.note, now)
         return {"task_id": taken.task_id, "outcome": taken.outcome.value, "queued": taken.new}
 
-    return await in_transaction(request, record)
+    return await record_answer(request, record, unknown=UnknownCallTaskError, refused=OutcomeRefusedError)

@@ -52,6 +52,7 @@ async def _status(settings: Any, contact_id: int, journey: str | None) -> int:
         summary = lifecycle_summary(ctx.engine, contact_id, utcnow())
         if summary is not None:
             console.print(lifecycle_table(contact_id, summary).render())
+            console.print(stage_history_table(contact_id, summary).render())
         keys_ = [journey] if journey else await _journeys_of(ctx.client, contact_id)
         if not keys_:
             err_console.print(f"[yellow]contact {contact_id} has no journeys[/yellow]")
@@ -132,6 +133,14 @@ def lifecycle_table(contact_id: int, summary: LifecycleSummary) -> CliTable:
         ("rank", summary.readiness or "-"),
     ):
         table.add_row(name, value)
+    return table
+
+
+def stage_history_table(contact_id: int, summary: LifecycleSummary) -> CliTable:
+    """Every stage change of the contact, oldest first: when, from -> to, why, and who moved it."""
+    table = CliTable("when", "from", "to", "why", "actor", title=f"stage history · contact {contact_id}")
+    for h in summary.history:
+        table.add_row(when(h.at), h.from_stage or "-", h.to_stage, h.why or "-", f"{h.actor_kind}:{h.actor_id}")
     return table
 
 

@@ -37,6 +37,7 @@ class _Probe:
         self.topics = topics
         self.stage = "awareness"
         self.score = 0.0
+        self.grade = dsl.FitGrade()
         self.drops_sent = 0
         self.catalog_exhausted = False
         self.rejection_reason: str | None = None

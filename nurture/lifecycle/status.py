@@ -1,14 +1,15 @@
-"""What `nurture status` can show about a contact's lifecycle: stage, time in stage, fit grade, owner, rank."""
+"""What `nurture status` can show about a contact's lifecycle: stage, time in stage, fit grade, owner, rank, and the
+whole stage history (from, to, when, why, by whom)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from nurture.lifecycle.stages import stage_status
+from nurture.lifecycle.stages import StageRecord, stage_history, stage_status
 from nurture.lifecycle.tables import LEAD, OWNER
 
 
@@ -21,6 +22,7 @@ class LifecycleSummary:
     grade: str
     owner: str | None
     readiness: str  # why the lead ranks where it does
+    history: tuple[StageRecord, ...] = field(default=())  # every stage change, oldest first
 
     def lines(self) -> list[str]:
         """Human lines for a status screen."""
@@ -43,7 +45,8 @@ def lifecycle_summary(engine: Engine, contact_id: int, now: datetime) -> Lifecyc
             .select_from(LEAD.outerjoin(OWNER, OWNER.c.id == LEAD.c.owner_id))
             .where(LEAD.c.contact_id == contact_id)
         ).one()
+        history = tuple(stage_history(conn, contact_id))
     why = str((row.why or {}).get("rank", ""))
     return LifecycleSummary(
-        status.stage, status.label, status.entered_at, status.time_in_stage, row.grade, row.key, why
+        status.stage, status.label, status.entered_at, status.time_in_stage, row.grade, row.key, why, history
     )

@@ -17,6 +17,7 @@ from nurture.db.engine import session_scope
 from tests.activities.helpers import add_event
 from tests.api.test_journeys_hear_events import journey_stack, wait_closed, wait_for_step
 from tests.fixtures.api import API_TOKEN
+from tests.lifecycle.helpers import STRONG, profile_csv
 from workflows.payloads import JourneyResult
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -36,6 +37,10 @@ async def test_the_crm_accepts_a_handed_off_lead_over_http_and_the_journey_ends_
             headers=AUTH,
         )
         cid, token = opted_in.json()["contact_id"], opted_in.json()["contact_token"]
+        crm = await api.http.post(  # the CRM sync brings who Ron is: readiness weighs fit beside behaviour
+            "/imports/contacts", content=profile_csv("ron@acme.example", STRONG), headers=AUTH
+        )
+        assert crm.status_code == 200, crm.text
         handle = ingest_temporal.client.get_workflow_handle(
             workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
         )

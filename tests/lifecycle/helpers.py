@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import insert
@@ -10,12 +11,28 @@ from sqlalchemy.engine import Connection
 from nurture.lifecycle.tables import CONTACT, CONTACT_FACT, EVENT
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# Profile facts: a decision maker at a mid-market software company in a served country (A+), and a student (D-).
+STRONG = {"role": "VP Finance", "company_size": "350", "industry": "Software", "country": "GB"}
+POOR = {"role": "Student", "company_size": "3", "industry": "education", "country": "ZZ"}
 
 
-def add_contact(conn: Connection, email: str, at: datetime = T0, **facts: str) -> int:
+def profile_csv(email: str, facts: dict[str, str]) -> str:
+    """A one-contact CRM import (`POST /imports/contacts`, `nurture import contacts`) carrying profile facts."""
+    return f"email,{','.join(facts)}\n{email},{','.join(facts.values())}\n"
+
+
+def unique_contact_id() -> int:
+    """A contact id no other test uses: the shared Temporal servers outlive each test's database, and workflow ids
+    carry contact ids (an explicit id also keeps PostgreSQL's sequence out of it)."""
+    return 10_000_000 + secrets.randbelow(2_000_000_000)
+
+
+def add_contact(conn: Connection, email: str, at: datetime = T0, contact_id: int | None = None, **facts: str) -> int:
+    chosen = {} if contact_id is None else {"id": contact_id}
     cid = conn.execute(
         insert(CONTACT)
         .values(
+            **chosen,
             email=email,
             first_name="",
             last_name="",

@@ -9,12 +9,9 @@ from sqlalchemy.engine import Engine
 from definitions.leads.fit import DEFAULT_PROFILE, Between, Contains, FitRule, GradingProfile, OneOf
 from definitions.leads.readiness import evaluate_readiness, recent_signals
 from nurture.lifecycle.leads import readiness_of, refresh_lead
-from tests.lifecycle.helpers import T0, add_contact, add_event
+from tests.lifecycle.helpers import POOR, STRONG, T0, add_contact, add_event
 from workflows.dsl import DEFAULT_SCORING as DEFAULT_RULES
 from workflows.dsl import Contribution, Engagement
-
-STRONG = {"role": "VP Finance", "company_size": "350", "industry": "Software", "country": "GB"}
-POOR = {"role": "Student", "company_size": "3", "industry": "education", "country": "ZZ"}
 
 
 def test_grade_moves_by_each_matching_fact_and_names_it() -> None:

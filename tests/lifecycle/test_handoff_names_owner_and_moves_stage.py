@@ -82,3 +82,27 @@ def test_unanswered_handoff_recycles_and_a_requalified_lead_keeps_its_owner(engi
     with engine.connect() as conn:
         queued = conn.execute(select(OUTBOX.c.journey, OUTBOX.c.signal).order_by(OUTBOX.c.id)).all()
     assert [tuple(q) for q in queued][-1] == ("customer_care", ENROLL), "acceptance enrolls the customer journey"
+
+
+@pytest.mark.parametrize("accepted", [True, False])
+def test_a_verdict_the_journey_heard_directly_moves_the_stage_once(engine: Engine, accepted: bool) -> None:
+    """A signal straight to the journey (no door) reaches the verdict writer through the journey's activity: the
+    stage moves as if the CRM had called the door, and the door's same verdict afterwards moves nothing again."""
+    cid = add_contact(engine)
+    with outbox_activities(engine) as acts:
+        handoff = acts.hand_off_to_sales(handoff_input(cid))
+        acts.record_sales_feedback(SalesFeedbackInput(handoff.handoff_id, accepted, "heard on the phone", T0))
+    with engine.begin() as conn:
+        assert not record_verdict(conn, handoff.handoff_id, accepted, "heard on the phone", T0).queued
+        stages = [(h.to_stage, h.actor_kind, h.actor_id, h.why) for h in stage_history(conn, cid)][2:]
+        queued = [tuple(q) for q in conn.execute(select(OUTBOX.c.journey, OUTBOX.c.signal)).all()]
+    actor = f"handoff-{handoff.handoff_id}"
+    if accepted:
+        assert stages == [
+            ("sal", "sales_verdict", actor, "heard on the phone"),
+            ("customer", "sales_verdict", actor, "accepted by sales: heard on the phone"),
+        ]
+        assert queued.count(("customer_care", ENROLL)) == 1
+    else:
+        assert stages == [("recycled", "sales_verdict", actor, "heard on the phone")]
+        assert ("customer_care", ENROLL) not in queued

@@ -4,11 +4,9 @@ high-score, poor-fit lead is not handed off; a strong-fit lead with a pricing vi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-import pytest
 from sqlalchemy.engine import Engine
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
@@ -16,20 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 from activities.scoring import Scorer
 from definitions.leads import readiness
 from nurture import temporal_names
-from tests.lifecycle.helpers import add_contact, add_event
-from tests.lifecycle.test_fit_and_readiness_explain_both_axes import POOR, STRONG
+from tests.lifecycle.helpers import POOR, STRONG, add_contact, add_event
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
 from workflows.payloads import JourneyStatus, PageView, ScoreInput, ScoreResult
 
 B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
-
-
-@pytest.fixture
-def b2b_uses_fit() -> Iterator[None]:
-    readiness.READINESS["b2b_drip"] = readiness.MqlRule()
-    yield
-    del readiness.READINESS["b2b_drip"]
 
 
 @dataclass
@@ -52,7 +42,7 @@ class RealScoring(Recorder):
 
 
 async def test_poor_fit_high_score_waits_and_strong_fit_pricing_visit_is_handed_off(
-    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine, b2b_uses_fit: None
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
 ) -> None:
     env, rec = time_skipping_env, RealScoring(engine=sqlite_engine)
     async with running_worker(env, task_queue, sqlite_engine, rec):
@@ -79,3 +69,5 @@ async def test_poor_fit_high_score_waits_and_strong_fit_pricing_visit_is_handed_
     assert statuses[poor].lead_score > 45 and statuses[poor].last_decision == "not ready yet"
     assert "fit below B" in statuses[poor].why and "not a buyer (role=Student" in statuses[poor].why
     assert statuses[strong].last_decision == "handed to sales"
+    assert readiness.READINESS["b2b_drip"].min_grade == "B", "the shipped b2b_drip decides on fit and behaviour"
+    assert [s.fit for s in rec.scored] == [True, True], "readiness checks ask for the grade (the patched path)"

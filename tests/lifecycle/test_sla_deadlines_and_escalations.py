@@ -3,6 +3,7 @@ stored as stage events, and call for recycling after repeated misses."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
@@ -66,20 +67,17 @@ def test_the_escalation_activity_tells_the_crm_once_per_miss_with_a_new_deadline
     with engine.begin() as conn:
         upsert_owner(conn, OwnerSpec("amy", "americas", time_zone="America/New_York"), now)
         upsert_owner(conn, OwnerSpec("bob", "americas", time_zone="America/New_York"), now)
-    sla.SLAS["b2b_drip"] = sla.SlaPolicy()
-    try:
-        with Receiver() as crm, httpx.Client() as http:
-            settings = Settings(
-                _env_file=None, crm_webhook_url=f"{crm.url}/crm", crm_webhook_secret=SecretStr("k3y-sla")
-            )  # type: ignore[call-arg]
-            handoff = SalesHandoff(settings, engine, http).hand_off(handoff_input(cid))
-            assert handoff.sla_deadline == datetime(2026, 3, 2, 22, 0, tzinfo=UTC)  # 17:00 in New York
-            result = SlaEscalation(settings, engine, http).escalate_handoff(
-                EscalateInput(handoff.handoff_id, cid, "b2b_drip", handoff.sla_deadline)
-            )
-            escalation = [r for r in crm.received if b"sla_escalation" in r.body]
-    finally:
-        del sla.SLAS["b2b_drip"]
+    assert sla.SLAS["b2b_drip"] == sla.SlaPolicy(), "the shipped b2b_drip runs on the default one-day SLA"
+    with Receiver() as crm, httpx.Client() as http:
+        settings = Settings(_env_file=None, crm_webhook_url=f"{crm.url}/crm", crm_webhook_secret=SecretStr("k3y-sla"))  # type: ignore[call-arg]
+        handoffs = SalesHandoff(settings, engine, http)
+        assert handoffs.hand_off(replace(handoff_input(cid), sla=False)).sla_deadline is None, "a pre-SLA history"
+        handoff = handoffs.hand_off(replace(handoff_input(cid, attempt=2), sla=True))
+        assert handoff.sla_deadline == datetime(2026, 3, 2, 22, 0, tzinfo=UTC)  # 17:00 in New York
+        result = SlaEscalation(settings, engine, http).escalate_handoff(
+            EscalateInput(handoff.handoff_id, cid, "b2b_drip", handoff.sla_deadline)
+        )
+        escalation = [r for r in crm.received if b"sla_escalation" in r.body]
     assert not result.recycle and result.owner is not None
     assert result.sla_deadline == datetime(2026, 3, 3, 22, 0, tzinfo=UTC)  # the next business day's close
     [request] = escalation

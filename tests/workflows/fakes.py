@@ -34,6 +34,7 @@ class Recorder:
     """What the fake activities saw. `scores` are returned in order (the last one repeats)."""
 
     scores: list[float] = field(default_factory=lambda: [0.0])
+    grade: str = "B"  # the fit grade scoring reports when asked to grade (a fair fit: the score decides)
     min_gap: bool = True
     suppressed: set[int] = field(default_factory=set)
     refused: set[str] = field(default_factory=set)  # item ids the provider refuses (status failed)
@@ -98,7 +99,8 @@ class Recorder:
         async def score_contact(inp: ScoreInput) -> ScoreResult:
             rec.scored.append(inp)
             score = rec.scores[min(len(rec.scored) - 1, len(rec.scores) - 1)]
-            return ScoreResult(score=score, stage="awareness", top=[ScoreContribution("clicked", score, 1)])
+            top = [ScoreContribution("clicked", score, 1)]
+            return ScoreResult(score=score, stage="awareness", top=top, grade=rec.grade if inp.fit else "")
 
         @activity.defn(name=temporal_names.ACTIVITY_HAND_OFF)
         async def hand_off_to_sales(inp: HandoffInput) -> HandoffResult:

@@ -16,6 +16,7 @@ from workflows.dsl.content import (
     stage_for,
 )
 from workflows.dsl.durations import days, hours, minutes, weeks
+from workflows.dsl.fit import GRADE_LADDER, FitGrade
 from workflows.dsl.journey import (
     BUSINESS_HOURS,
     Journey,
@@ -61,6 +62,7 @@ __all__ = [
     "DEFAULT_STAGE_THRESHOLDS",
     "EMAIL_CLICKED",
     "EMAIL_OPENED",
+    "GRADE_LADDER",
     "PAGE_VIEW",
     "PRODUCT_LAUNCHED",
     "REGISTRY",
@@ -76,6 +78,7 @@ __all__ = [
     "Engagement",
     "EntryRule",
     "Experiment",
+    "FitGrade",
     "Happened",
     "Journey",
     "JourneySpec",

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from workflows.dsl.calls import CallOutcome
 from workflows.dsl.content import ContentItem
+from workflows.dsl.fit import FitGrade
 from workflows.dsl.matchers import Happened, Matcher
 from workflows.dsl.results import DropResult, SalesAnswer
 
@@ -42,6 +43,11 @@ class Journey(Protocol):
     def stage(self) -> str: ...
     @property
     def score(self) -> float: ...
+    @property
+    def grade(self) -> FitGrade:
+        """The fit grade the last `ready()` found (from profile facts: role, company size, industry, country)."""
+        ...
+
     @property
     def drops_sent(self) -> int: ...
     @property
@@ -94,7 +100,8 @@ class Journey(Protocol):
         ...
 
     async def ready(self, why: str = "") -> bool:
-        """Score the contact and compare with the journey's threshold."""
+        """Score and grade the contact; ready by the journey's MQL rule over fit and behaviour if it registered one
+        (`definitions.leads.readiness.READINESS`), else by its score against the threshold."""
         ...
 
     async def hand_off(self, why: str = "") -> SalesAnswer:

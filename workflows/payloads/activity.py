@@ -43,6 +43,9 @@ class ScoreInput:
     contact_id: int
     journey: str
     now: datetime
+    # Grade the contact and apply the journey's MQL rule (if it has one). False in histories recorded before fit
+    # readiness (patch `workflows.sales.PATCH_FIT_READINESS`): those replay on the score alone, as they ran.
+    fit: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class ScoreResult:
     # (and histories recorded before this field replay unchanged).
     ready: bool | None = None
     ready_why: str = ""
+    grade: str = ""  # the fit grade (A+ .. D-) when `ScoreInput.fit`; "" otherwise
 
     def explain(self) -> str:
         parts = ", ".join(f"{c.kind} x{c.count} = {c.points:.1f}" for c in self.top)
@@ -77,6 +81,9 @@ class HandoffInput:
     score: float
     reason: str
     now: datetime
+    # Start the journey's handoff SLA clock (`definitions.leads.sla.SLAS`). False in histories recorded before the
+    # SLA reached shipped journeys (patch `workflows.sales.PATCH_HANDOFF_SLA`): those wait as they did.
+    sla: bool = False
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class StoryView:
     catalog_exhausted: bool = False
     rejection_reason: str | None = None
     now: datetime | None = None  # the journey clock when the step finished
+    grade: str = ""  # the fit grade the last readiness check found ("" before one, and in older journals)
 
 
 @dataclass
@@ -88,6 +89,7 @@ class JourneyCarry:
     sales_feedback: list[SalesFeedback] = field(default_factory=list)
     handoff_id: int | None = None
     score: float = 0.0
+    grade: str = ""  # fit grade (A+ .. D-) from the last readiness check; "" before one
     stage: str = "awareness"
     drops_sent: int = 0
     handoffs: int = 0
