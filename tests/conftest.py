@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.fixtures.temporal",
     "tests.fixtures.sendgrid",
     "tests.fixtures.api",
+    "tests.fixtures.passwords",
 ]
