@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures.sendgrid",
     "tests.fixtures.api",
     "tests.fixtures.measurement",
+    "tests.fixtures.passwords",
 ]

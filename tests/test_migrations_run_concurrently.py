@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import uuid
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def _assert_at_head(url: str) -> None:
 
 @pytest.mark.slow
 def test_two_processes_migrate_one_fresh_postgresql_database_at_once(pg_template: str) -> None:
-    name = "nurture_migrate_race"
+    name = f"nurture_migrate_race_{uuid.uuid4().hex[:8]}"  # parallel runs (xdist, other clones) never collide
     with _pg_admin() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -52,17 +52,22 @@ def _operation_test(operation: Any, mode: GenerationMode, call: Callable[[Any], 
     return run  # type: ignore[no-any-return]
 
 
-def _fuzz(url: str, schema_doc: dict[str, Any], headers: dict[str, str]) -> list[str]:
+def _fuzz(url: str, schema_doc: dict[str, Any], header_sets: list[dict[str, str]]) -> list[str]:
+    """Each generated case goes out once per header set: generating is most of the cost (about 0.6 s a case on
+    the loaded 2-core machine, against 0.05 s for the request), and derandomized generation made the same cases
+    for every header set anyway."""
     schema = schemathesis.openapi.from_dict(schema_doc)
     failures: list[str] = []
     session = requests.Session()
 
     def call(case: Any) -> None:
-        response = case.call(base_url=url, session=session, headers=headers, timeout=30)
-        try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
-        except (AssertionError, BaseExceptionGroup) as err:  # collect every failure, report them together
-            failures.append(f"{case.operation.label} {response.status_code}: {str(err)[:800]}")
+        for headers in header_sets:
+            response = case.call(base_url=url, session=session, headers=headers, timeout=30)
+            try:
+                case.validate_response(response, checks=CHECKS, headers=headers)
+            except (AssertionError, BaseExceptionGroup) as err:  # collect every failure, report them together
+                token = "with token" if headers else "no token"
+                failures.append(f"{case.operation.label} ({token}) {response.status_code}: {str(err)[:800]}")
 
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -87,11 +92,8 @@ async def fuzzed(
 
 async def _fuzz_served(api: ServedApi) -> list[str]:
     schema_doc = (await api.http.get("/openapi.json")).json()
-    failures = []
-    for headers in ({}, {"Authorization": f"Bearer {API_TOKEN}"}):
-        # blocking HTTP on a thread: the served app runs on this test's event loop
-        failures += await asyncio.to_thread(_fuzz, api.url, schema_doc, headers)
-    return failures
+    # blocking HTTP on a thread: the served app runs on this test's event loop
+    return await asyncio.to_thread(_fuzz, api.url, schema_doc, [{}, {"Authorization": f"Bearer {API_TOKEN}"}])
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -11,7 +11,7 @@ from nurture.clock import utcnow
 from nurture.console import passwords, store
 from nurture.db.engine import session_scope
 from tests.broadcasts.conftest import rig  # noqa: F401  (the broadcast rig: worker, dev server)
-from tests.console.browser import browser  # noqa: F401  (Playwright on Debian's chromium)
+from tests.console.browser import browser, chromium  # noqa: F401  (Playwright on Debian's chromium)
 
 USER, PASSWORD = "marketer", "a long enough password"
 
