@@ -35,6 +35,7 @@ from nurture.outbound.relay import OutboxRelay
 from nurture.temporal import register_search_attributes
 from tests.activities.helpers import add_contact, enroll, outbox_settings
 from tests.caps.test_caps_at_the_claim import caps_hold
+from tests.fixtures.temporal import SERVER_STARTUP
 from workers.journey_worker import build_worker
 from workflows.dsl import REGISTRY
 from workflows.payloads import JourneyInput, PauseRequest
@@ -60,7 +61,9 @@ def loop_and_env() -> Iterator[tuple[asyncio.AbstractEventLoop, WorkflowEnvironm
     """One event loop and one time-skipping server for every hypothesis example (hypothesis runs sync tests)."""
     loop = asyncio.new_event_loop()
     env = loop.run_until_complete(
-        WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server())
+        WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=temporal_test_server(), test_server_startup_timeout=SERVER_STARTUP
+        )
     )
     loop.run_until_complete(register_search_attributes(env.client))
     yield loop, env
