@@ -29,4 +29,5 @@ def journey_status(inp: JourneyInput, spec: dsl.JourneySpec, carry: JourneyCarry
         run=carry.runs,
         signals_received=carry.signals_received,
         variants=dict(carry.variants),
+        paused=carry.paused,
     )

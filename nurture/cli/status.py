@@ -148,7 +148,7 @@ def running_table(st: JourneyStatus, workflow_id: str) -> CliTable:
     table = _fields(f"{st.journey} · contact {st.contact_id}")
     for name, value in (
         ("workflow id", workflow_id),
-        ("phase", st.phase),
+        ("phase", f"{st.phase}, paused by an operator" if st.paused else st.phase),
         ("step", st.step),
         ("stage", st.stage),
         ("lead score", f"{st.lead_score:.1f}"),

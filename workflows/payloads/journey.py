@@ -158,3 +158,4 @@ class JourneyStatus:
     signals_received: int = 0
     items_refused: list[str] = field(default_factory=list)
     variants: dict[str, str] = field(default_factory=dict)  # experiment key -> arm
+    paused: bool = False  # by an operator (bulk control): sends nothing, keeps hearing events, until resumed
