@@ -183,6 +183,7 @@ async def main() -> None:
             dev_server_existing_path=temporal_cli(),
             search_attributes=search_attributes.ALL_SEARCH_ATTRIBUTES,
             dev_server_extra_args=["--log-level", "error"],
+            dev_server_startup_timeout=timedelta(seconds=60),  # the SDK's 5 s is too short on busy cores
         )
         port = 18000 + random.randrange(1000)
         settings = Settings(_env_file=None, database_url=url, api_port=port, log_level="WARNING")
