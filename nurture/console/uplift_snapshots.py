@@ -25,6 +25,7 @@ from workflows.dsl import REGISTRY
 
 MAX_AGE = timedelta(minutes=5)  # older than this, a GET asks for fresh figures (and shows the old ones meanwhile)
 MAX_QUESTIONS = 200  # custom questions kept; the least recently computed go first
+MAX_WAITING = 20  # questions waiting to be computed (each takes seconds at scale); more are turned away
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class PanelState:
 
     snapshot: Snapshot | None
     computing: bool
+    busy: bool = False  # not asked: too many questions already wait (the page says to try again shortly)
 
 
 def default_questions() -> list[Question]:
@@ -75,15 +77,16 @@ class UpliftSnapshots:
         with self._lock:
             snapshot = self._snapshots.get(question)
             stale = snapshot is None or now - snapshot.as_of > self.max_age
+            asked = busy = False
             if stale and question not in self._wanted:
-                self._wanted[question] = None
-                asked = True
-            else:
-                asked = False
+                busy = len(self._wanted) >= MAX_WAITING
+                if not busy:
+                    self._wanted[question] = None
+                    asked = True
             computing = question in self._wanted
         if asked:
             self.on_ask()
-        return PanelState(snapshot, computing)
+        return PanelState(snapshot, computing, busy=busy and snapshot is None)
 
     def due(self, now: datetime) -> list[Question]:
         """What to compute next: the questions asked for, then the defaults not computed within `max_age`."""

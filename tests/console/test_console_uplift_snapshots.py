@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from nurture.clock import utcnow
 from nurture.console.background import ConsoleBackground
-from nurture.console.uplift_snapshots import Question, default_questions
+from nurture.console.uplift_snapshots import MAX_WAITING, Question, default_questions
 from nurture.measure.arms import CLICK, comparisons
 from nurture.measure.outcomes import StageOutcome
 from nurture.measure.panel import WINDOW_DAYS, console_panel
@@ -51,6 +51,11 @@ def test_a_question_is_computed_by_the_background_and_read_as_of_then(engine: En
     background.uplift.max_age = timedelta(0)
     stale = background.uplift.read(mql, utcnow() + timedelta(seconds=1))
     assert stale.snapshot == state.snapshot and stale.computing, "old figures shown while fresh ones are computed"
+
+    for days in range(1, MAX_WAITING + 2):  # a queue of questions, each seconds of work at scale: bounded
+        crowd = background.uplift.read(Question(seeded.JOURNEY, CLICK, days), utcnow())
+    assert crowd.busy and not crowd.computing and crowd.snapshot is None
+    assert len(background.uplift.due(utcnow())) <= MAX_WAITING + len(default_questions())
 
 
 @pytest.mark.slow
