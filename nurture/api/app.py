@@ -2,7 +2,7 @@
 
 `create_app(ctx)` takes an `AppContext` (or a factory of one, entered at startup) and keeps it in
 `app.state.ctx`, where every router finds it. The lifespan runs the outbox relay next to the server, and the
-console's background work (`nurture.console.background`: the funnel rollup, bulk operations).
+console's background work (`nurture.console.background`: the funnel rollup, uplift snapshots, bulk operations).
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def create_app(
             tasks = [
                 asyncio.create_task(app.state.console_background.fold_rollup(), name="funnel-rollup"),
                 asyncio.create_task(app.state.console_background.run_bulk(), name="bulk-runner"),
+                asyncio.create_task(app.state.console_background.run_uplift(), name="uplift-snapshots"),
             ]
             if relay:
                 app.state.relay = OutboxRelay(context, **(relay_options or {}))

@@ -1,8 +1,13 @@
-"""Work the console's pages start but never do inside a request: the funnel rollup and bulk operations.
+"""Work the console's pages start but never do inside a request: the funnel rollup, the uplift panel's
+snapshots and bulk operations.
 
-Both run as tasks in the API's lifespan (`nurture.api.app`), so a GET only reads and a POST only records:
+All run as tasks in the API's lifespan (`nurture.api.app`), so a GET only reads and a POST only records:
 - `fold_rollup` folds new touches and events into the funnel counters (`nurture.measure.rollup.refresh`) every
   `fold_every` seconds; the journey page reads the counters as of the last fold (a few seconds old at most).
+- `run_uplift` computes the uplift panel (`nurture.measure.panel.console_panel`, seconds at 50k enrollments)
+  for the questions pages asked for and every journey's default one, into `uplift`
+  (`nurture.console.uplift_snapshots`, in memory: it writes nothing in the database); the page shows the
+  figures with their "as of" time.
 - `run_bulk` processes every running bulk operation one batch at a time (`nurture.inbound.bulk.process_batch`,
   its cursor in the database), each batch its own transaction, so the operation's page shows progress as it
   happens. A POST wakes it (`nudge`); an operation a crash interrupted is picked up again at the next start.
@@ -14,22 +19,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from nurture.clock import utcnow
+from nurture.console.uplift_snapshots import MAX_AGE, Snapshot, UpliftSnapshots
 from nurture.db import BulkOperation, BulkState
 from nurture.inbound import bulk
 from nurture.measure import rollup
+from nurture.measure.panel import console_panel
 
 log = structlog.get_logger(__name__)
 OPERATIONS = BulkOperation.__table__  # type: ignore[attr-defined]
 
 
 class ConsoleBackground:
-    """The rollup folder and the bulk runner of one API process."""
+    """The rollup folder, the uplift panel's computer and the bulk runner of one API process."""
 
     def __init__(
         self,
@@ -39,6 +47,8 @@ class ConsoleBackground:
         bulk_poll: float = 5.0,
         bulk_batch: int = 200,
         bulk_pause: float = 0.0,
+        uplift_poll: float = 30.0,
+        uplift_max_age: timedelta = MAX_AGE,
     ) -> None:
         self._engine = engine
         self.fold_every = fold_every
@@ -46,6 +56,15 @@ class ConsoleBackground:
         self.bulk_batch = bulk_batch
         self.bulk_pause = bulk_pause  # seconds between batches (spreads a big operation's signals out)
         self._wake = asyncio.Event()
+        self.uplift_poll = uplift_poll  # how often to look for stale default questions when no page asks
+        self.uplift = UpliftSnapshots(uplift_max_age)
+        self._uplift_wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.uplift.on_ask = self._ask  # a page asked (from a request's worker thread)
+
+    def _ask(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._uplift_wake.set)
 
     def nudge(self) -> None:
         """A bulk operation was recorded: start on it now."""
@@ -58,6 +77,17 @@ class ConsoleBackground:
             except Exception:  # a database hiccup: the next fold catches up (the watermark did not move)
                 log.exception("console.rollup_failed")
             await asyncio.sleep(self.fold_every)
+
+    async def run_uplift(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        while True:
+            self._uplift_wake.clear()
+            try:
+                await asyncio.to_thread(self.uplift_once)
+            except Exception:
+                log.exception("console.uplift_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._uplift_wake.wait(), self.uplift_poll)
 
     async def run_bulk(self) -> None:
         while True:
@@ -92,3 +122,18 @@ class ConsoleBackground:
         """One round of the rollup folder."""
         with self._engine.begin() as conn:
             rollup.refresh(conn, utcnow())
+
+    def uplift_once(self) -> int:
+        """Compute every question due (asked for, or a default gone stale); how many were computed."""
+        done = 0
+        for question in self.uplift.due(utcnow()):
+            as_of = utcnow()
+            try:
+                with self._engine.begin() as conn:  # a read (begin: the panel's SET LOCAL needs a transaction)
+                    entries = console_panel(conn, question.journey, question.outcome, question.window_days)
+            except Exception:
+                self.uplift.forget(question)
+                raise
+            self.uplift.put(Snapshot(question, tuple(entries), as_of))
+            done += 1
+        return done

@@ -1,5 +1,6 @@
 """Journeys pages: every journey's counts, then one journey's funnel (a chart and a table), running counts by
-stage and phase, and the experiments and uplift panel.
+stage and phase, and the experiments and uplift panel (as of its last computation in the background,
+`nurture.console.uplift_snapshots`: seconds of work at 50k enrollments, never done inside a request).
 
 Counts come from the database (`nurture.measure.funnel`); the stage and phase counts of running journeys are
 Temporal visibility counts (a handful of COUNT queries, shown as unavailable when Temporal does not answer).
@@ -20,12 +21,14 @@ from temporalio.service import RPCError
 from nurture import search_attributes
 from nurture.api.errors import ApiError
 from nurture.broadcasts.audience import PHASES, RUNNING_JOURNEYS
+from nurture.clock import utcnow
 from nurture.console import store
 from nurture.console.leads import stage_counts
+from nurture.console.uplift_snapshots import PanelState, Question, Snapshot
 from nurture.console.web import PREFIX, ctx_of, db, page, signed_in
 from nurture.measure import funnel as fn
 from nurture.measure.outcomes import Outcome, parse_outcome
-from nurture.measure.panel import WINDOW_DAYS, PanelEntry, console_panel
+from nurture.measure.panel import WINDOW_DAYS
 from workflows.dsl import REGISTRY, STAGES
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -91,11 +94,19 @@ async def journey_page(
 
     outcome, window = uplift_question(request)
 
-    def read(s: Session) -> tuple[fn.Funnel, list[PanelEntry], list[tuple[str, str, int]]]:
+    def read(s: Session) -> tuple[fn.Funnel, list[tuple[str, str, int]]]:
         conn = s.connection()  # read only: the rollup is folded in the background (nurture.console.background)
-        return fn.funnel(conn, journey), console_panel(conn, journey, outcome, window), stage_counts(conn, journey)
+        return fn.funnel(conn, journey), stage_counts(conn, journey)
 
-    (funnel, experiments, lifecycle), counts = await asyncio.gather(
+    background = request.app.state.console_background
+    spec, question = REGISTRY.get(journey), Question(journey, outcome, window)
+    if spec is None or (spec.holdout <= 0 and not spec.experiments):  # nothing to compare: nothing to compute
+        uplift = PanelState(Snapshot(question, (), utcnow()), computing=False)
+    elif background is None:
+        uplift = PanelState(None, computing=False)
+    else:
+        uplift = background.uplift.read(question, utcnow())
+    (funnel, lifecycle), counts = await asyncio.gather(
         db(request, read), visibility_counts(ctx_of(request).client, journey)
     )
     chart = {
@@ -119,7 +130,8 @@ async def journey_page(
         counts=counts,
         stages=STAGES,
         phases=PHASES,
-        experiments=experiments,
+        experiments=list(uplift.snapshot.entries) if uplift.snapshot else [],
+        uplift=uplift,
         request_outcome=request.query_params.get("outcome") or "clicked",
         window=window,
         lifecycle=lifecycle,

@@ -6,6 +6,7 @@ pause started in the browser shows its bar moving to 100% without a reload."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -35,8 +36,8 @@ async def _signed_in(browser: Browser, url: str, path: str) -> Page:
 
 
 async def _shows(page: Page, kind: str, u: Uplift) -> None:
-    box = page.locator(f"#experiments [data-kind={kind}]")
-    await expect(box.locator(".verdict")).to_have_text(u.verdict)
+    box = page.locator(f"#experiments [data-kind={kind}]")  # a new question: "computing", reloads until it is in
+    await expect(box.locator(".verdict")).to_have_text(u.verdict, timeout=20_000)
     rows = box.locator("tbody tr")
     for n, arm in enumerate((u.control, u.treatment)):
         cells = [arm.name, str(arm.entered), str(arm.converted), f"{arm.rate:.1%}"]
@@ -50,8 +51,11 @@ async def test_the_journey_page_shows_holdout_and_experiment_figures_and_draws_t
     api: ServedApi, engine: Engine, browser: Browser
 ) -> None:
     add_console_user(engine)
+    assert api.background is not None
     with engine.begin() as conn:
         seeded.seed(conn, utcnow() - timedelta(days=1))  # enrolled 31 days ago: the 30-day window has passed
+    api.background.uplift.max_age = timedelta(0)  # the snapshot taken at start-up, before the seed, is stale
+    await asyncio.to_thread(api.background.uplift_once)  # what the background does on its next round
     with engine.connect() as conn:
         held, subject = comparisons(
             conn, seeded.JOURNEY, CLICK, WINDOW_DAYS, holdout=True, experiments=seeded.SPEC.experiments

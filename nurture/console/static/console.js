@@ -67,7 +67,13 @@
     setTimeout(poll, 500);
   }
 
+  function reloadWhileComputing() {  // the uplift panel is computed in the background: look again shortly
+    var box = document.getElementById("uplift-computing");
+    if (box) setTimeout(function () { window.location.reload(); }, 1500);
+  }
+
   drawFunnel();
+  reloadWhileComputing();
   watchProgress();
   watchBulk();
 })();
