@@ -14,19 +14,21 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows import dsl
-    from workflows.payloads import JourneyCarry
+    from workflows.payloads import JourneyCarry, JourneyInput
+    from workflows.runtime_version import runtime_change
 
 PATCH_RHYTHM = "rhythm-after-deferral"
 
 
 class RhythmKeeper:
-    def __init__(self, spec: dsl.JourneySpec, carry: JourneyCarry) -> None:
+    def __init__(self, inp: JourneyInput, spec: dsl.JourneySpec, carry: JourneyCarry) -> None:
+        self._inp = inp
         self._spec = spec
         self._carry = carry
 
     def _lag(self, rhythm: dsl.Rhythm) -> timedelta:
         lag = self._carry.rhythm_lag_seconds
-        if lag <= 0 or self._spec.rhythm is not rhythm or not workflow.patched(PATCH_RHYTHM):
+        if lag <= 0 or self._spec.rhythm is not rhythm or not runtime_change(self._inp, PATCH_RHYTHM, since=3):
             return timedelta(0)
         return timedelta(seconds=lag)
 

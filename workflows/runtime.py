@@ -56,7 +56,7 @@ class JourneyRuntime:
         self.offers = Offers(inp, spec, self.carry, self.shown, self.sender, self)
         self.sales = Sales(inp, spec, self.carry, self.shown, self.timers, self._tend)
         self.calls = Calls(inp, spec, self.carry, self.shown, self.timers, self._tend)
-        self.rhythm = RhythmKeeper(spec, self.carry)
+        self.rhythm = RhythmKeeper(inp, spec, self.carry)
 
     def begin(self) -> None:
         """Before the storyboard's first step: whether this contact is in the journey's holdout.
@@ -67,7 +67,8 @@ class JourneyRuntime:
         The mark is recorded whatever the share, so declaring, changing or removing a holdout later never
         changes which commands a running journey replays.
         """
-        if self.journal.changed(PATCH_HOLDOUT) and self.spec.holdout > 0:
+        begun_under_it = self.inp.runtime_version >= 3 or self.journal.changed(PATCH_HOLDOUT)  # v3+: no marker
+        if begun_under_it and self.spec.holdout > 0:
             self.sender.held_out = in_holdout(self.spec.key, self.spec.holdout, self.inp.contact_id)
 
     # ---- storyboard-visible state ----------------------------------------------------------------------

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ScoreResult,
     )
     from workflows.retry import HEARTBEAT_TIMEOUT, QUICK_RETRY, SEND_RETRY
+    from workflows.runtime_version import runtime_change
     from workflows.step_results import encode_answer
     from workflows.timers import Tend, Timers
     from workflows.visibility import Visibility, human
@@ -62,7 +63,12 @@ class Sales:
         # workflow task, costs no activity task round trip through the server.
         result: ScoreResult = await workflow.execute_local_activity(
             temporal_names.ACTIVITY_SCORE_CONTACT,
-            ScoreInput(self._inp.contact_id, spec.key, workflow.now(), fit=workflow.patched(PATCH_FIT_READINESS)),
+            ScoreInput(
+                self._inp.contact_id,
+                spec.key,
+                workflow.now(),
+                fit=runtime_change(self._inp, PATCH_FIT_READINESS, since=3),
+            ),
             result_type=ScoreResult,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=QUICK_RETRY,
@@ -100,7 +106,7 @@ class Sales:
                 score=carry.score,
                 reason=reason,
                 now=workflow.now(),
-                sla=workflow.patched(PATCH_HANDOFF_SLA),
+                sla=runtime_change(self._inp, PATCH_HANDOFF_SLA, since=3),
             ),
             result_type=HandoffResult,
             start_to_close_timeout=timedelta(seconds=60),

@@ -14,7 +14,9 @@ from workflows.payloads.signals import BroadcastNotice, SalesFeedback
 # What current starters put in `JourneyInput.runtime_version` (see `workflows.runtime_version`). Version 2
 # (December 2026): the runtime patches "phase-ended-on-close", "lifecycle-stage-sa" and
 # "topics-upsert-on-preferences" without their markers, and one coalesced search-attribute upsert at the end.
-RUNTIME_VERSION = 2
+# Version 3 (December 2026): also "holdout", "readiness-fit-and-behaviour", "handoff-sla" and
+# "rhythm-after-deferral" without markers.
+RUNTIME_VERSION = 3
 
 
 @dataclass(frozen=True)
