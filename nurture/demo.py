@@ -6,9 +6,10 @@ Everything goes through the real paths: `POST /contacts` (consent, entry rules, 
 `List-Unsubscribe` URL of a real drop, and sales feedback as a signal.
 
 Cast (one day of journey time = one second at the default scale):
-- Ada (finance lead, a VP at a mid-market software company: the CRM sync grades her A+): read the blog and the
-  pricing page anonymously, then opted in. She opens and clicks her drops and comes back to pricing: a readiness
-  check on fit and behaviour hands her to sales, who recycle her ("next quarter").
+- Ada (finance lead, finance director at a 120-person logistics firm: the CRM sync grades her B+, a good fit
+  but not strong enough for a pricing visit alone to qualify her): read the blog and the pricing page
+  anonymously, then opted in. She opens and clicks her drops and comes back to pricing with her score past 45:
+  a readiness check on fit and behaviour hands her to sales, who recycle her ("next quarter").
 - Grace (IT lead): Apple Mail opens everything for her (machine opens): stored, never counted as engagement.
 - Sam (homeowner): looked at the Verdant 900; viewing the mower page again brings comparison content.
 - Lin (homeowner): unsubscribes with one click from her first drop; her journey ends at once.
@@ -55,7 +56,7 @@ class Person:
 CAST = (
     Person("ada", "ada@northwind.example", "Ada", "Lovelace", "Northwind Supply", "finance-lead", "Europe/London",
            ("compliance", "automation"), "engaged", f"{SITE_B2B}/whitepapers/month-end-close",
-           (("role", "VP Finance"), ("company_size", "250"), ("industry", "Software"), ("country", "GB"))),
+           (("role", "Finance Director"), ("company_size", "120"), ("industry", "Logistics"), ("country", "GB"))),
     Person("grace", "grace@contoso.example", "Grace", "Hopper", "Contoso", "it-lead", "America/New_York",
            ("security",), "machine", f"{SITE_B2B}/newsletter",
            (("role", "IT Manager"), ("company_size", "80"), ("industry", "Software"), ("country", "US"))),

@@ -137,7 +137,7 @@ async def test_search_attributes_status_and_no_pii_in_any_history(
         status = await status_of(client, "b2b_drip", ada)
         assert status.journey == "b2b_drip" and status.contact_id == ada
         assert status.items_sent and status.items_sent[0].startswith("b2b-")
-        assert "threshold 45" in status.why
+        assert "score 25 vs 45" in status.why and "grade " in status.why  # readiness explains both axes
         assert status.next_wake_at is not None
 
         # Visibility: ops find the journey by search attributes, with live values.
