@@ -91,6 +91,7 @@ def create_app(
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                await app.state.console_background.drain()  # its threads finish their transactions first
 
     app = FastAPI(
         title="nurture",

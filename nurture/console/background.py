@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy import select
@@ -31,6 +33,8 @@ from nurture.db import BulkOperation, BulkState
 from nurture.inbound import bulk
 from nurture.measure import rollup
 from nurture.measure.panel import console_panel
+
+T = TypeVar("T")
 
 log = structlog.get_logger(__name__)
 OPERATIONS = BulkOperation.__table__  # type: ignore[attr-defined]
@@ -51,6 +55,7 @@ class ConsoleBackground:
         uplift_max_age: timedelta = MAX_AGE,
     ) -> None:
         self._engine = engine
+        self._in_flight: set[asyncio.Future[Any]] = set()
         self.fold_every = fold_every
         self.bulk_poll = bulk_poll  # how often to look for interrupted operations when nobody nudges
         self.bulk_batch = bulk_batch
@@ -70,10 +75,23 @@ class ConsoleBackground:
         """A bulk operation was recorded: start on it now."""
         self._wake.set()
 
+    async def _in_thread(self, work: Callable[[], T]) -> T:
+        """Run `work` in a thread, kept track of: a cancelled task cannot stop its thread, so `drain` waits for
+        it (a thread still inside a transaction when the engine is disposed leaves its connection open)."""
+        future = asyncio.ensure_future(asyncio.to_thread(work))
+        self._in_flight.add(future)
+        future.add_done_callback(self._in_flight.discard)
+        return await asyncio.shield(future)
+
+    async def drain(self) -> None:
+        """After the tasks are cancelled: wait for the thread work they started."""
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
     async def fold_rollup(self) -> None:
         while True:
             try:
-                await asyncio.to_thread(self.fold_once)
+                await self._in_thread(self.fold_once)
             except Exception:  # a database hiccup: the next fold catches up (the watermark did not move)
                 log.exception("console.rollup_failed")
             await asyncio.sleep(self.fold_every)
@@ -83,7 +101,7 @@ class ConsoleBackground:
         while True:
             self._uplift_wake.clear()
             try:
-                await asyncio.to_thread(self.uplift_once)
+                await self._in_thread(self.uplift_once)
             except Exception:
                 log.exception("console.uplift_failed")
             with contextlib.suppress(TimeoutError):
@@ -92,7 +110,7 @@ class ConsoleBackground:
     async def run_bulk(self) -> None:
         while True:
             try:
-                worked = await asyncio.to_thread(self.bulk_round)
+                worked = await self._in_thread(self.bulk_round)
             except Exception:
                 log.exception("console.bulk_failed")
                 worked = False

@@ -15,7 +15,6 @@ from tests.workflows.scenario import running_worker, start_journey
 from workers.journey_worker import sandbox_runner
 from workflows.journey_workflow import JourneyWorkflow
 from workflows.payloads import PageView
-from workflows.sales import PATCH_FIT_READINESS
 
 B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
 
@@ -32,7 +31,7 @@ async def _run(env: WorkflowEnvironment, task_queue: str, engine: Engine, contac
     replayer = Replayer(workflows=[JourneyWorkflow], workflow_runner=sandbox_runner())
     await replayer.replay_workflow(history)  # raises on nondeterminism
     markers = " ".join(str(e.marker_recorded_event_attributes) for e in history.events)
-    assert PATCH_FIT_READINESS in markers, "the readiness check ran the patched path"
+    assert rec.scored and all(s.fit for s in rec.scored), "the readiness check graded the contact (fit path)"
     assert "call-on-fit-and-score" in markers
     return rec
 
