@@ -5,8 +5,10 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -17,6 +19,7 @@ from nurture.db.engine import session_scope
 from tests.activities.helpers import add_contact, drop, outbox_activities
 from workflows.dsl import REGISTRY
 from workflows.payloads import SendDropInput
+from workflows.quiet import is_quiet_day
 
 MON = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
 DAY = timedelta(days=1)
@@ -46,6 +49,21 @@ def caps_hold(times: list[datetime], spec: str, tz: str) -> bool:
             if sum(1 for u in times if start <= u <= t) > rule.count:
                 return False
     return True
+
+
+def assert_sent_by_the_rules(sent: Sequence[Touch], caps: str, tz: str, country: str, closures: list[date]) -> None:
+    """What every sent drop must respect, however it was reached: the caps, no item twice, its journey's send
+    window in the contact's time zone, and no public holiday or closure day."""
+    times = sorted(t.sent_at for t in sent if t.sent_at is not None)
+    assert caps_hold(times, caps, tz)
+    assert len({t.item_id for t in sent}) == len(sent), "an item went twice"
+    for t in sent:
+        assert t.sent_at is not None
+        local = t.sent_at.astimezone(ZoneInfo(tz))
+        window = REGISTRY[t.journey].send_window
+        assert window is not None and local.weekday() in window.weekdays
+        assert window.start_hour <= local.hour < window.end_hour
+        assert is_quiet_day(local.date(), country, closures) is None, (t.item_id, local)
 
 
 def test_a_capped_drop_is_deferred_recorded_and_sent_later(engine: Engine) -> None:

@@ -14,7 +14,6 @@ import itertools
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -34,12 +33,11 @@ from nurture.inbound import bulk
 from nurture.outbound.relay import OutboxRelay
 from nurture.temporal import register_search_attributes
 from tests.activities.helpers import add_contact, enroll, outbox_settings
-from tests.caps.test_caps_at_the_claim import caps_hold
+from tests.caps.test_caps_at_the_claim import assert_sent_by_the_rules
 from tests.fixtures.temporal import SERVER_STARTUP
 from workers.journey_worker import build_worker
 from workflows.dsl import REGISTRY
 from workflows.payloads import JourneyInput, PauseRequest
-from workflows.quiet import is_quiet_day
 
 pytestmark = pytest.mark.slow
 
@@ -153,16 +151,9 @@ def _check(engine: Engine, cid: int, paused: dict[str, Any], left_at: datetime |
         touches = s.exec(select(Touch).where(Touch.contact_id == cid).order_by(Touch.id)).all()
         rows = s.exec(select(DeferredDrop).where(DeferredDrop.contact_id == cid)).all()
     sent = [t for t in touches if t.status == TouchStatus.SENT and t.sent_at is not None]
-    times = sorted(t.sent_at for t in sent if t.sent_at)
-    assert caps_hold(times, CAPS, TZ)
-    assert len({t.item_id for t in sent}) == len(sent), "an item went twice"
+    assert_sent_by_the_rules(sent, CAPS, TZ, COUNTRY, CLOSURES)
     for t in sent:
         assert t.sent_at is not None
-        local = t.sent_at.astimezone(ZoneInfo(TZ))
-        window = REGISTRY[t.journey].send_window
-        assert window is not None and local.weekday() in window.weekdays
-        assert window.start_hour <= local.hour < window.end_hour
-        assert is_quiet_day(local.date(), COUNTRY, CLOSURES) is None
         assert left_at is None or t.sent_at < left_at + SLACK, "a drop after the unsubscribe"
         for since, until in paused[t.journey]:
             silent_until = until or end
