@@ -20,51 +20,47 @@
     canvas.dataset.drawn = String(drawn.data.datasets.length);
   }
 
-  function watchProgress() {
-    var box = document.getElementById("progress");
-    if (!box || box.dataset.finished === "true" || box.dataset.state === "draft") return;
-    function set(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
+  function text(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
+
+  // One poller for every live progress bar: fetch the box's JSON, move its bar, let the page show its own
+  // figures, and stop once the work is finished.
+  function pollProgress(box, every, retry, show, finish) {
     function poll() {
       fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
         .then(function (p) {
           box.querySelector(".fill").style.width = p.percent + "%";
           box.querySelector(".bar").setAttribute("aria-valuenow", p.percent);
-          set("progress-percent", p.percent); set("progress-state", p.state);
-          set("progress-delivered", p.delivered); set("progress-total", p.total);
-          set("progress-acted", p.acted); set("progress-skipped", p.skipped); set("progress-failed", p.failed);
-          box.dataset.state = p.state;
-          if (p.finished) { box.dataset.finished = "true"; window.location.reload(); return; }
-          setTimeout(poll, 1000);
+          show(p);
+          if (p.finished) { box.dataset.finished = "true"; finish(p); return; }
+          setTimeout(poll, every);
         })
-        .catch(function () { setTimeout(poll, 3000); });
+        .catch(function () { setTimeout(poll, retry); });
     }
-    setTimeout(poll, 1000);
+    setTimeout(poll, every);
+  }
+
+  function watchProgress() {
+    var box = document.getElementById("progress");
+    if (!box || box.dataset.finished === "true" || box.dataset.state === "draft") return;
+    pollProgress(box, 1000, 3000, function (p) {
+      text("progress-percent", p.percent); text("progress-state", p.state);
+      text("progress-delivered", p.delivered); text("progress-total", p.total);
+      text("progress-acted", p.acted); text("progress-skipped", p.skipped); text("progress-failed", p.failed);
+      box.dataset.state = p.state;
+    }, function () { window.location.reload(); });
   }
 
   function watchBulk() {
     var box = document.getElementById("bulk-progress");
     if (!box || box.dataset.finished === "true") return;
-    function set(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
-    function poll() {
-      fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-        .then(function (p) {
-          box.querySelector(".fill").style.width = p.percent + "%";
-          box.querySelector(".bar").setAttribute("aria-valuenow", p.percent);
-          set("bulk-percent", p.percent); set("bulk-state", p.state);
-          set("bulk-done", p.done); set("bulk-total", p.total);
-          if (p.finished) {
-            box.dataset.finished = "true";
-            var more = document.getElementById("bulk-continue-button");
-            if (more) more.closest("form").remove();
-            return;
-          }
-          setTimeout(poll, 500);
-        })
-        .catch(function () { setTimeout(poll, 2000); });
-    }
-    setTimeout(poll, 500);
+    pollProgress(box, 500, 2000, function (p) {
+      text("bulk-percent", p.percent); text("bulk-state", p.state);
+      text("bulk-done", p.done); text("bulk-total", p.total);
+    }, function () {
+      var more = document.getElementById("bulk-continue-button");
+      if (more) more.closest("form").remove();
+    });
   }
 
   function reloadWhileComputing() {  // the uplift panel is computed in the background: look again shortly
