@@ -37,7 +37,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 from temporalio.client import Client
@@ -62,6 +62,8 @@ from nurture.db import BroadcastDelivery, Contact, Touch
 from nurture.journey_client import enroll
 from nurture.logging import configure_logging
 from workers.journey_worker import sandbox_runner
+from workflows import dsl
+from workflows.experiments import in_holdout
 from workflows.payloads import BroadcastNotice
 from workflows.registry import WORKFLOWS
 
@@ -89,7 +91,13 @@ class Bench:
     def add_contacts(self) -> tuple[list[int], list[int]]:
         """The journeys' contacts, and the bare floor's own (the same item to the same contact would be refused
         as a repeat by nurture's drop, so the floor writes for contacts no journey has)."""
-        n, batch_n = self.args.n + self.args.floor_n, self.args.batch_n
+        # The shipped b2b_drip holds out a share of its contacts (chosen from the id): a held-out journey records
+        # a broadcast as skipped without sending, so the fan-out would never see every journey act and its CPU per
+        # act would be diluted by no-op acts. Seed extra rows and give journeys only to contacts outside it.
+        spec = dsl.REGISTRY.get(JOURNEY)
+        share = spec.holdout if spec is not None else 0.0
+        n = self.args.n + self.args.floor_n + int(self.args.n * share * 2) + 50
+        batch_n = self.args.batch_n
         now = utcnow()
         rows = [
             {
@@ -99,7 +107,7 @@ class Bench:
                 "company": "Bench Ltd",
                 "persona": "finance-lead",
                 "time_zone": "UTC",
-                "topics": ["compliance", "automation", *([BATCH_TOPIC] if i < batch_n else [])],
+                "topics": ["compliance", "automation"],
                 "status": "active",
                 "consent_source": "bench",
                 "created_at": now,
@@ -110,7 +118,17 @@ class Bench:
         with self.engine.begin() as conn:
             conn.execute(insert(Contact), rows)
             ids = [int(i) for i in conn.execute(select(col(Contact.id)).order_by(col(Contact.id))).scalars() if i]
-        return ids[: self.args.n], ids[self.args.n :]
+            journeys = [i for i in ids if not in_holdout(JOURNEY, share, i)][: self.args.n]
+            taken = set(journeys)
+            floor = [i for i in ids if i not in taken][: self.args.floor_n]
+            tagged = journeys[:batch_n]
+            if tagged:
+                conn.execute(
+                    update(Contact)
+                    .where(col(Contact.id).in_(tagged))
+                    .values(topics=["compliance", "automation", BATCH_TOPIC])
+                )
+        return journeys, floor
 
     async def start_journeys(self, contact_ids: list[int]) -> None:
         slots = asyncio.Semaphore(64)

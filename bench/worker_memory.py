@@ -46,8 +46,9 @@ def rss_kb(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-async def start(bench: Bench, contact_ids: list[int], concurrency: int) -> float:
-    """Enroll concurrently, then wait until every journey has sent its first drop (it then sleeps). Seconds."""
+async def start(bench: Bench, contact_ids: list[int], concurrency: int, want: int) -> float:
+    """Enroll concurrently, then wait until every journey (`want` in all so far) has made its first drop (a
+    held-out one records it unsent) and sleeps. Seconds."""
     started = time.monotonic()
     slots = asyncio.Semaphore(concurrency)
 
@@ -56,7 +57,6 @@ async def start(bench: Bench, contact_ids: list[int], concurrency: int) -> float
             await enroll(bench.client, bench.engine, bench.settings, cid, JOURNEY, time_scale=2.0)
 
     await asyncio.gather(*(one(cid) for cid in contact_ids))
-    want = contact_ids[-1] - int(bench.args.first_id) + 1
     await bench.until(lambda: _touches(bench) >= want, "every journey's first drop", timeout=900)
     return time.monotonic() - started
 
@@ -86,24 +86,23 @@ async def run(args: argparse.Namespace) -> None:
     steps = [int(s) for s in args.steps.split(",")]
     if steps[0] + args.warmup > args.cache:
         raise SystemExit("warm-up and the first step must fit in the cache (they measure a cached journey's cost)")
-    args.n, args.batch_n = steps[-1] + args.warmup, 0
+    args.n, args.batch_n, args.floor_n = steps[-1] + args.warmup, 0, 0
     with environment(args) as (settings, home, server):
         engine = open_engine(settings)
         client = await server.client()
         bench = Bench(args, settings, engine, client)
         with worker_processes(settings, 1, args.cache, home) as (worker,):
-            ids = bench.add_contacts()
-            args.first_id = ids[0]
+            ids, _ = bench.add_contacts()
             await asyncio.sleep(3)
             idle = rss_kb(worker.pid)
             print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cache bound {args.cache}")
             print(f"worker RSS, idle:                  {mb(idle)}")
-            took = await start(bench, ids[: args.warmup], args.concurrency)
+            took = await start(bench, ids[: args.warmup], args.concurrency, args.warmup)
             warm = await settled_rss(worker.pid)
             print(f"worker RSS, {args.warmup} warm-up journeys: {mb(warm)} (start-up {(warm - idle) / 1024:.1f} MB)")
             done, rows = args.warmup, []
             for step in steps:
-                took = await start(bench, ids[done : args.warmup + step], args.concurrency)
+                took = await start(bench, ids[done : args.warmup + step], args.concurrency, args.warmup + step)
                 rss = await settled_rss(worker.pid)
                 rows.append((step, rss))
                 rate = (args.warmup + step - done) / took
