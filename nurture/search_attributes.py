@@ -19,8 +19,9 @@ SA_LEAD_SCORE = SearchAttributeKey.for_float("NurtureLeadScore")
 # the next drop's time give or take the rest and send-window alignment); not re-upserted for every nap.
 SA_NEXT_DROP_AT = SearchAttributeKey.for_datetime("NurtureNextDropAt")
 SA_DROPS_SENT = SearchAttributeKey.for_int("NurtureDropsSent")
-# nurturing | with_sales | cooling_down while the journey runs, `ended` once it is over (its result or
-# failure says how: completed, customer, unsubscribed, ..., failed); an ended journey has no NurtureNextDropAt.
+# nurturing | with_sales | cooling_down while the journey runs. `ended` is what nurture shows once it is over (from
+# ExecutionStatus; its result or failure says how): journeys from runtime version 4 on do not upsert at the end, so
+# their search attributes stay as at their last wait; versions 1-3 upserted `ended` and unset NurtureNextDropAt.
 SA_PHASE = SearchAttributeKey.for_keyword("NurturePhase")
 RUNNING_PHASES = ("nurturing", "with_sales", "cooling_down")
 PHASE_ENDED = "ended"

@@ -83,6 +83,8 @@ class JourneyWorkflow:
             drops_sent=rt.carry.drops_sent,
             items=list(rt.carry.sent_items),
             items_refused=list(rt.carry.refused_items),
+            stage=rt.carry.stage,
+            lead_score=round(rt.carry.score, 2),
         )
 
     @workflow.signal(name=temporal_names.SIGNAL_ENGAGEMENT)

@@ -248,7 +248,10 @@ class JourneyRuntime:
         carry.phase = search_attributes.PHASE_ENDED  # one word for every ended journey; the outcome says how
         self.shown.step = f"ended: {outcome}"
         self.shown.decide(f"journey ended: {outcome}", carry.last_why if outcome == "customer" else outcome)
-        if self.inp.runtime_version >= 2:  # one upsert: what changed, phase ended, no next wake-up
+        if self.inp.runtime_version >= 4:  # no upsert: the closed execution's status and result say it all
+            self.shown.next_wake_at = None
+            self.shown.publish(flush=False)
+        elif self.inp.runtime_version >= 2:  # one upsert: what changed, phase ended, no next wake-up
             self.shown.next_wake_at = None
             self.shown.publish(flush=True)
         else:  # as journeys started before runtime version 2 recorded it (their histories replay unchanged)

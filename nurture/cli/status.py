@@ -16,6 +16,7 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import HistoryEventFilterType
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.common import TypedSearchAttributes
 from temporalio.exceptions import TerminatedError
 from temporalio.service import RPCError
 
@@ -31,10 +32,12 @@ from workflows.payloads import JourneyResult, JourneyStatus
 
 @dataclass(frozen=True)
 class Ended:
-    """How a closed run ended: its outcome word and, for a run that did not finish its journey, why."""
+    """How a closed run ended: its outcome word and, for a run that did not finish its journey, why; for one that
+    returned, its last stage, score and drops (its search attributes may be those of its last wait)."""
 
     outcome: str
     reason: str = ""
+    result: JourneyResult | None = None
 
 
 @app.command()
@@ -96,7 +99,7 @@ async def how_it_ended(client: Client, workflow_id: str, described: WorkflowExec
         if isinstance(cause, TerminatedError):
             return Ended("terminated", await _termination_reason(client, described) or cause.message)
         return Ended(_word(described), str(cause or err))
-    return Ended(result.outcome)
+    return Ended(result.outcome, result=result)
 
 
 async def _termination_reason(client: Client, described: WorkflowExecutionDescription) -> str:
@@ -175,12 +178,19 @@ def ended_table(described: WorkflowExecutionDescription, ended: Ended, journey: 
         ("outcome", ended.outcome),
         *([("reason", ended.reason)] if ended.reason else []),
         ("ended at", when(described.close_time)),
-        ("stage", str(sa.get(search_attributes.SA_STAGE) or "-")),
-        ("lead score", f"{sa.get(search_attributes.SA_LEAD_SCORE) or 0:.1f}"),
-        ("drops sent", str(sa.get(search_attributes.SA_DROPS_SENT) or 0)),
+        *last_state(sa, ended.result),
     ]
     if ended.outcome in ("failed", "terminated", "timed_out", "canceled"):
         rows.append(("next", f"nurture enroll --journey {journey} enrolls the contact again"))
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def last_state(sa: TypedSearchAttributes, result: JourneyResult | None) -> list[tuple[str, str]]:
+    """Stage, score and drops at the end: from the result where it has them (journeys from runtime version 4 on
+    do not upsert at the end), else the search attributes (older journeys upserted them as they ended)."""
+    stage = result.stage if result and result.stage is not None else sa.get(search_attributes.SA_STAGE)
+    score = result.lead_score if result and result.lead_score is not None else sa.get(search_attributes.SA_LEAD_SCORE)
+    drops = result.drops_sent if result else sa.get(search_attributes.SA_DROPS_SENT)
+    return [("stage", str(stage or "-")), ("lead score", f"{score or 0:.1f}"), ("drops sent", str(drops or 0))]

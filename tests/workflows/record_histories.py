@@ -20,7 +20,7 @@ from nurture.db.engine import make_engine, migrate
 from nurture.temporal import register_search_attributes
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
-from workflows.payloads import BroadcastNotice, EngagementEvent, ExitRequest, PageView, SalesFeedback
+from workflows.payloads import RUNTIME_VERSION, BroadcastNotice, EngagementEvent, ExitRequest, PageView, SalesFeedback
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -43,11 +43,11 @@ async def _runs(client: Client, workflow_id: str):  # type: ignore[no-untyped-de
         yield wf.run_id
 
 
-async def b2b_story(env: WorkflowEnvironment, engine: object) -> str:
+async def b2b_story(env: WorkflowEnvironment, engine: object, contact_id: int = 9001) -> str:
     rec = Recorder(scores=[60.0, 10.0, 20.0])
     async with running_worker(env, "rec-b2b", engine, rec):  # type: ignore[arg-type]
-        h = await start_journey(env, "rec-b2b", "b2b_drip", 9001, persona="finance-lead", time_zone="America/Chicago",
-                                topics=["compliance"])  # fmt: skip
+        h = await start_journey(env, "rec-b2b", "b2b_drip", contact_id, persona="finance-lead",
+                                time_zone="America/Chicago", topics=["compliance"])  # fmt: skip
         await env.sleep(timedelta(days=3))
         now = await env.get_current_time()
         await h.signal(temporal_names.SIGNAL_ENGAGEMENT, EngagementEvent("o-1", "opened", now))
@@ -62,7 +62,7 @@ async def b2b_story(env: WorkflowEnvironment, engine: object) -> str:
         await env.sleep(timedelta(days=20))
         await h.signal(temporal_names.SIGNAL_EXIT, ExitRequest("unsubscribe"))
         await h.result()
-    return workflow_ids.journey_workflow_id("b2b_drip", 9001)
+    return workflow_ids.journey_workflow_id("b2b_drip", contact_id)
 
 
 async def b2c_story(env: WorkflowEnvironment, engine: object) -> str:
@@ -142,6 +142,25 @@ async def record_measured() -> None:
             await env.shutdown()
 
 
+async def record_current() -> None:
+    """The b2b story at the current runtime version, under its own name:
+    `python -m tests.workflows.record_histories current` (older histories stay: they are the journeys in flight)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/rec.db"
+        migrate(url)
+        engine = make_engine(url)
+        env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server())
+        await register_search_attributes(env.client)
+        try:
+            workflow_id = await b2b_story(env, engine, 9005)
+            history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+            name = f"b2b_drip-runtime-v{RUNTIME_VERSION}"
+            (HISTORIES / f"{name}.json").write_text(history.to_json())
+            print("saved", name)
+        finally:
+            await env.shutdown()
+
+
 async def main() -> None:
     HISTORIES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -171,4 +190,5 @@ async def main() -> None:
 if __name__ == "__main__":
     import sys
 
-    asyncio.run(record_measured() if sys.argv[1:] == ["measured"] else main())
+    modes = {"measured": record_measured, "current": record_current}
+    asyncio.run(modes[sys.argv[1]]() if sys.argv[1:] else main())

@@ -13,6 +13,7 @@ from temporalio.worker import Replayer
 
 from workers.journey_worker import sandbox_runner
 from workflows.journey_workflow import JourneyWorkflow
+from workflows.payloads import RUNTIME_VERSION
 from workflows.runtime import PATCH_HOLDOUT
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -35,6 +36,8 @@ def test_histories_cover_every_shipped_journey_and_a_rollover() -> None:
     names = {p.stem for p in HISTORIES}
     assert {"b2b_drip", "b2c_cultivation"} <= names
     assert len([n for n in names if n.startswith("b2b_drip-rollover-run")]) >= 3
+    # Journeys the current starters begin (`python -m tests.workflows.record_histories current` after a bump).
+    assert f"b2b_drip-runtime-v{RUNTIME_VERSION}" in names
 
 
 def test_histories_cover_b2b_drip_before_and_after_its_holdout_and_subject_test() -> None:

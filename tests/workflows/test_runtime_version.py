@@ -1,6 +1,7 @@
 """A journey started at the current runtime version records no marker for the runtime's own changes and ends with
-one search-attribute upsert; a journey started before the version existed (version 1) still goes through the
-patch markers it always had. Both histories replay on the current code."""
+no search-attribute upsert (its result holds the last stage and score); a journey from version 2 or 3 ends with one
+upsert saying ended; a journey started before versions existed (version 1) still goes through the patch markers it
+always had. Every history replays on the current code."""
 
 from __future__ import annotations
 
@@ -78,16 +79,53 @@ async def _replays(history: WorkflowHistory) -> bool:
     return result.replay_failure is None
 
 
-async def test_a_current_journey_has_no_runtime_patch_markers_and_ends_with_one_upsert(
+def _after_exit(history: History) -> list[EventType.ValueType]:
+    """Event types from the exit signal on."""
+    types = [e.event_type for e in history.events]
+    return types[types.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, len(types) - 12) :]
+
+
+async def test_a_current_journey_has_no_runtime_patch_markers_and_ends_with_no_upsert(
     time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
 ) -> None:
+    assert RUNTIME_VERSION >= 4
     history = await _ended_history(time_skipping_env, task_queue, sqlite_engine, 341, RUNTIME_VERSION)
     assert _patch_markers(history) == []
     upserts = _upserts(history)
     versions = [v for u in upserts for v in u.get("TemporalChangeVersion") or []]
     assert not [v for v in versions if any(v.startswith(p) for p in RUNTIME_PATCHES)], "no runtime change-version"
+    assert upserts, "the journey published its progress while it ran"
+    assert all(u.get(search_attributes.SA_PHASE.name) != "ended" for u in upserts), "ending costs no upsert"
+    ending = _after_exit(history)
+    assert EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES not in ending, ending
+    assert ending[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    assert await _replays(history)
+
+
+async def test_the_result_holds_the_last_stage_and_score(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    history = await _ended_history(time_skipping_env, task_queue, sqlite_engine, 343, RUNTIME_VERSION)
+    completed = history.events[-1].workflow_execution_completed_event_attributes
+    result = json.loads(completed.result.payloads[0].data)
+    started = history.events[0].workflow_execution_started_event_attributes.search_attributes.indexed_fields
+    trail = {k: json.loads(started[k.name].data) for k in (search_attributes.SA_STAGE, search_attributes.SA_LEAD_SCORE)}
+    for u in _upserts(history):
+        trail.update({k: u[k.name] for k in trail if k.name in u})
+    assert result["stage"] == trail[search_attributes.SA_STAGE], (result, trail)
+    assert result["lead_score"] == trail[search_attributes.SA_LEAD_SCORE], (result, trail)
+    assert result["outcome"] == "unsubscribe" and result["drops_sent"] >= 1
+
+
+async def test_a_journey_from_version_3_still_ends_with_one_upsert(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine
+) -> None:
+    history = await _ended_history(time_skipping_env, task_queue, sqlite_engine, 344, 3)
+    assert _patch_markers(history) == []
+    upserts = _upserts(history)
     assert upserts[-1].items() >= ENDED.items(), "the last upsert says ended and promises no wake-up"
     assert all(u.get(search_attributes.SA_PHASE.name) != "ended" for u in upserts[:-1]), "ended is said once"
+    assert EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES in _after_exit(history)
     assert await _replays(history)
 
 

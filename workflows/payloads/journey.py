@@ -16,7 +16,11 @@ from workflows.payloads.signals import BroadcastNotice, SalesFeedback
 # "topics-upsert-on-preferences" without their markers, and one coalesced search-attribute upsert at the end.
 # Version 3 (December 2026): also "holdout", "readiness-fit-and-behaviour", "handoff-sla" and
 # "rhythm-after-deferral" without markers.
-RUNTIME_VERSION = 3
+# Version 4 (December 2026): no search-attribute upsert at the end. The closed execution's status says it ended
+# and its result holds the final stage, score and drops; the search attributes stay as at the journey's last wait
+# (ops filter live journeys with `ExecutionStatus = 'Running'`, as every nurture query already does). One history
+# event per journey, the last one nurture had over a hand-written workflow with the same steps.
+RUNTIME_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,9 @@ class JourneyResult:
     drops_sent: int
     items: list[str]  # sent (or, rarely, of unknown outcome after every retry); never the refused ones
     items_refused: list[str] = field(default_factory=list)
+    # The journey's last stage and lead score (search attributes of an ended journey may predate its end).
+    stage: str | None = None
+    lead_score: float | None = None
 
 
 @dataclass(frozen=True)
