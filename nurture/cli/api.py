@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from nurture.api.server import serve_api
 from nurture.cli import app
 from nurture.cli.common import console, run_and_exit, settings_for_cli
 from nurture.config import Settings
@@ -25,6 +24,10 @@ def api(
 async def _serve(settings: Settings, host: str, port: int) -> int:
     # refuses unsafe settings first; started before the database, it waits with a message rather than exit;
     # Temporal is connected lazily: the API accepts events while it is unreachable, the relay retries
+    # Imported here, not at the top: the API pulls in FastAPI, the console and the statistics stack (seconds of
+    # start-up), which every other `nurture` command would pay for (`nurture.cli.main` registers all commands).
+    from nurture.api.server import serve_api
+
     started = await start_process(settings, TemporalWait.LAZY)
     engine, client = started.engine, started.client
     if not settings.sendgrid_webhook_public_key:

@@ -13,7 +13,6 @@ import typer
 from nurture.cli import app
 from nurture.cli.common import console, err_console, settings_for_cli
 from nurture.clock import utcnow
-from nurture.console import passwords, store
 from nurture.context import open_engine
 from nurture.db.engine import session_scope
 
@@ -32,6 +31,8 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _hashed(from_stdin: bool) -> str:
+    from nurture.console import passwords  # the console package loads FastAPI and the charts: only when needed
+
     try:
         return passwords.hash_password(_read_password(from_stdin))
     except ValueError as err:
@@ -50,6 +51,8 @@ def add_user(
         err_console.print("[red]a user name has 1 to 120 characters[/red]")
         raise typer.Exit(2)
     hashed = _hashed(password_stdin)
+    from nurture.console import store
+
     engine = open_engine(settings_for_cli())
     try:
         with session_scope(engine) as session:

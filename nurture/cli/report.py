@@ -10,8 +10,6 @@ import typer
 from nurture.cli import app
 from nurture.cli.common import console, err_console, settings_for_cli
 from nurture.context import open_engine
-from nurture.measure import charts
-from nurture.measure.arms import comparisons
 from nurture.measure.funnel import funnel
 from nurture.measure.outcomes import parse_outcome
 from workflows import dsl
@@ -23,7 +21,13 @@ app.add_typer(report_app)
 OUT = typer.Option(..., "--out", help="FILE.svg, FILE.png or FILE.html")
 
 
+# The charts (Altair, vl-convert) and the statistics (statsmodels) load inside the commands: seconds of start-up
+# that every other `nurture` command would otherwise pay (`nurture.cli.main` registers all commands).
+
+
 def _checked(out: Path) -> Path:
+    from nurture.measure import charts
+
     if out.suffix.lower() not in charts.FORMATS:
         err_console.print(f"[red]--out {out}: write .svg, .png or .html[/red]")
         raise typer.Exit(2)
@@ -34,6 +38,8 @@ def _checked(out: Path) -> Path:
 def funnel_command(journey: str = typer.Argument(..., help="journey key"), out: Path = OUT) -> None:
     """Per drop position: reached, delivered, opened and clicked by people; exits by reason."""
     _checked(out)
+    from nurture.measure import charts
+
     engine = open_engine(settings_for_cli())
     try:
         with engine.connect() as conn:
@@ -77,6 +83,9 @@ def uplift_command(
     if not holdout and not exps:
         err_console.print("[red]nothing to compare: the journey declares no holdout or experiment[/red]")
         raise typer.Exit(2)
+    from nurture.measure import charts
+    from nurture.measure.arms import comparisons
+
     engine = open_engine(settings_for_cli())
     try:
         with engine.connect() as conn:
