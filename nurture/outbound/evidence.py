@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from nurture.db import Touch, TouchStatus
+from nurture.db.one_of import one_of
 from nurture.inbound.outbox import table
 
 TOUCH = table(Touch)
@@ -44,7 +45,8 @@ def settle_by_evidence(conn: Connection, evidence: Iterable[Evidence]) -> list[i
     if not first:
         return []
     t = TOUCH.c
-    unsettled = conn.execute(select(t.id).where(t.id.in_(sorted(first)), t.status.in_(UNSETTLED))).scalars().all()
+    named = one_of(conn, t.id, sorted(first))
+    unsettled = conn.execute(select(t.id).where(named, t.status.in_(UNSETTLED))).scalars().all()
     settled: list[int] = []
     for ev in sorted((first[i] for i in unsettled), key=lambda e: e.occurred_at):
         where = [t.id == ev.touch_id, t.status.in_(UNSETTLED)]
