@@ -177,14 +177,12 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime, *, redac
         {e.email for e in unique.values() if e.email},
     )
 
-    def contact_of(ev: ParsedEvent) -> int | None:
-        if ev.contact_id is not None and ev.contact_id in statuses:
-            return ev.contact_id
-        return by_email.get(ev.email) if ev.email else None
-
-    contacts = [(ev, contact_of(ev)) for ev in unique.values()]
+    contacts: list[tuple[ParsedEvent, int | None]] = []
     rows = []
-    for ev, contact_id in contacts:
+    for ev in unique.values():
+        # the contact the custom args name if it exists, else the one with the address
+        contact_id = ev.contact_id if ev.contact_id in statuses else by_email.get(ev.email) if ev.email else None
+        contacts.append((ev, contact_id))
         rows.append(
             event_row(
                 dedupe_key=ev.dedupe_key,
