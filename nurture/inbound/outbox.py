@@ -16,6 +16,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 
 from nurture.db import Enrollment, SignalOutbox, bulk_insert
+from nurture.db.one_of import one_of
 from nurture.inbound.routing import OutboxSignal
 
 ENROLL = "enroll_journey"  # pseudo-signal: the relay calls nurture.journey_client.enroll()
@@ -64,8 +65,10 @@ def journeys_of(conn: Connection, contact_ids: Iterable[int]) -> dict[int, list[
     if not ids:
         return found
     e, o = ENROLLMENT.c, OUTBOX.c
-    enrolled = select(e.contact_id, e.journey).where(e.contact_id.in_(ids), e.ended_at.is_(None))
-    queued = select(o.contact_id, o.journey).where(o.delivered_at.is_(None), o.signal == ENROLL, o.contact_id.in_(ids))
+    enrolled = select(e.contact_id, e.journey).where(one_of(conn, e.contact_id, ids), e.ended_at.is_(None))
+    queued = select(o.contact_id, o.journey).where(
+        o.delivered_at.is_(None), o.signal == ENROLL, one_of(conn, o.contact_id, ids)
+    )
     for contact_id, journey in [*conn.execute(enrolled), *conn.execute(queued)]:
         if journey is not None and journey not in found[contact_id]:
             found[contact_id].append(journey)

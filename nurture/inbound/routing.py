@@ -96,6 +96,11 @@ def signals_for(event: Routable, journeys: Sequence[str], redactor: Redactor) ->
         return [
             OutboxSignal(event.contact_id, event.event_id, j, temporal_names.SIGNAL_EXIT, payload) for j in journeys
         ]
+    if event.kind != "page_view" and event.journey is not None:
+        journeys = [j for j in journeys if j == event.journey]  # the journey that sent the drop
+    hearing = [j for j in journeys if wants(j, event.kind, event.url, event.topic)]
+    if not hearing:
+        return []  # most opens: no journey waits for them, so no payload is built
     when = event.occurred_at.isoformat()
     if event.kind == "page_view":
         signal = temporal_names.SIGNAL_PAGE_VIEW
@@ -110,10 +115,4 @@ def signals_for(event: Routable, journeys: Sequence[str], redactor: Redactor) ->
             "item_id": event.item_id,
             "url": temporal_url(event.url, redactor),
         }
-        if event.journey is not None:
-            journeys = [j for j in journeys if j == event.journey]  # the journey that sent the drop
-    return [
-        OutboxSignal(event.contact_id, event.event_id, j, signal, payload)
-        for j in journeys
-        if wants(j, event.kind, event.url, event.topic)
-    ]
+    return [OutboxSignal(event.contact_id, event.event_id, j, signal, payload) for j in hearing]

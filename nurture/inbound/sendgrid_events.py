@@ -14,11 +14,11 @@ click, the attempt of a deferral, the group of a group unsubscribe, the type of 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from hashlib import sha256
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
@@ -93,9 +93,8 @@ class SendGridEvent(BaseModel):
 _EVENT = TypeAdapter(SendGridEvent)
 
 
-@dataclass(frozen=True)
-class ParsedEvent:
-    """A validated SendGrid event, normalised for storage and routing."""
+class ParsedEvent(NamedTuple):
+    """A validated SendGrid event, normalised for storage and routing (a named tuple: a batch makes a thousand)."""
 
     kind: str  # our vocabulary (see KINDS)
     sendgrid_kind: str
@@ -134,18 +133,19 @@ def parse_batch(body: bytes) -> Batch:
     if not isinstance(raw, list):
         raise BatchError(f"body must be a JSON array of events, got {type(raw).__name__}")
     batch = Batch([], [])
-    hashes: dict[str, str] = {}  # one address hash per recipient and batch, not one per event
+    used = batch.events.append
+    addresses: Addresses = {}  # one normalisation and hash per recipient and batch, not one per event
     for position, item in enumerate(raw):
         if clean and type(item) is dict:
             fields = typed_fields(item, KINDS)  # the common case: nothing to coerce, no refusal to word
             if fields is not None:
-                batch.events.append(_normalise(fields, item, hashes))
+                used(_normalise(fields, item, addresses))
                 continue
         problem = unstorable(item) if not clean or not isinstance(item, dict) else None
         if problem is None:
             try:
                 model = _EVENT.validate_python(item)
-                batch.events.append(_normalise(_fields_of(model), item, hashes))
+                used(_normalise(_fields_of(model), item, addresses))
                 continue
             except ValidationError as err:
                 problem = describe(err)
@@ -171,44 +171,54 @@ def _fields_of(ev: SendGridEvent) -> Fields:
     )  # fmt: skip
 
 
-def _normalise(ev: Fields, raw: dict[str, Any], hashes: dict[str, str]) -> ParsedEvent:
-    kind = KINDS[ev.event]
-    email = ev.email.strip().lower() if ev.email else None
+Addresses = dict[str, tuple[str, str]]  # address as posted -> (normalised, its hash), per batch
+
+
+def _address(email: str, addresses: Addresses | None) -> tuple[str, str]:
+    """The recipient as stored (trimmed, lower case) and its hash in the dedupe key."""
+    known = addresses.get(email) if addresses is not None else None
+    if known is None:
+        normal = email.strip().lower()
+        known = (normal, _hash(normal))
+        if addresses is not None:
+            addresses[email] = known
+    return known
+
+
+def _normalise(ev: Fields, raw: dict[str, Any], addresses: Addresses) -> ParsedEvent:
+    event, kind = ev.event, KINDS[ev.event]
+    email, address = _address(ev.email, addresses) if ev.email else (None, "")
     return ParsedEvent(
-        kind=kind,
-        sendgrid_kind=ev.event,
-        occurred_at=datetime.fromtimestamp(ev.timestamp, UTC),
-        dedupe_key=dedupe_key(ev, hashes),
-        email=email,
-        contact_id=ev.contact_id,
-        journey=ev.journey,
-        item_id=ev.item_id,
-        url=ev.url[:2000] if ev.url else None,
-        machine=kind == "opened" and ev.sg_machine_open,
-        bounce_type=ev.type,
-        data={name: value for name, value in raw.items() if name in _KEPT},
+        kind,
+        event,
+        datetime.fromtimestamp(ev.timestamp, UTC),
+        _key(ev, address),
+        email,
+        ev.contact_id,
+        ev.journey,
+        ev.item_id,
+        ev.url[:2000] if ev.url else None,
+        kind == "opened" and ev.sg_machine_open,
+        ev.type,
+        {name: value for name, value in raw.items() if name in _KEPT},
     )
 
 
-def dedupe_key(ev: Fields | SendGridEvent, hashes: dict[str, str] | None = None) -> str:
+def dedupe_key(ev: Fields | SendGridEvent, addresses: Addresses | None = None) -> str:
     """Same event, same key, whatever `sg_event_id` it was re-sent with.
 
-    `hashes` memoises the recipient's hash within a batch. The key keeps its two-level form (the address
-    hashed inside the content hash) on purpose: keys already stored must match SendGrid's re-deliveries."""
+    `addresses` memoises the recipient's normalisation and hash within a batch. The key keeps its two-level
+    form (the address hashed inside the content hash) on purpose: keys already stored must match SendGrid's
+    re-deliveries (tests/api/test_dedupe_keys_stay_stable.py pins it)."""
+    return _key(ev, _address(ev.email, addresses)[1] if ev.email else "")
+
+
+def _key(ev: Fields | SendGridEvent, address: str) -> str:
     # the message is the X-Message-Id prefix: the suffix after the first dot names SendGrid's filter node
     message = ev.sg_message_id.split(".", 1)[0] if ev.sg_message_id else (ev.smtp_id or "")
-    address = ""
-    if ev.email:
-        email = ev.email.strip().lower()
-        address = hashes.get(email, "") if hashes is not None else ""
-        if not address:
-            address = _hash(email)
-            if hashes is not None:
-                hashes[email] = address
-    who = f"{ev.contact_id or ''}|{address}"
     distinguishing = _DISTINGUISHING.get(ev.event)
     part = "" if distinguishing is None else distinguishing(ev)
-    content = "\x1f".join((ev.event, message, who, str(ev.timestamp), part))
+    content = f"{ev.event}\x1f{message}\x1f{ev.contact_id or ''}|{address}\x1f{ev.timestamp}\x1f{part}"
     return f"sg:{KINDS[ev.event]}:{_hash(content)}"
 
 
@@ -223,4 +233,4 @@ _DISTINGUISHING: dict[str, Callable[[Fields | SendGridEvent], str]] = {
 
 
 def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:40]
+    return sha256(text.encode()).hexdigest()[:40]

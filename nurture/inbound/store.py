@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from nurture import sendgrid_args
 from nurture.consent import suppress
 from nurture.db import Contact, ContactStatus, Event, RejectedEvent, bulk_insert
+from nurture.db.one_of import one_of
 from nurture.inbound import outbox
 from nurture.inbound.routing import Action, OutboxSignal, Routable, action_for, exit_reason, signals_for
 from nurture.inbound.sendgrid_events import Batch, ParsedEvent, RejectedIn
@@ -111,16 +112,18 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[s
 
 
 def contact_statuses(conn: Connection, ids: set[int], emails: set[str]) -> tuple[dict[int, str], dict[str, int]]:
-    """{id: status} for the known ids, and {email: id} for the known emails."""
+    """{id: status} for the known ids, and {email: id} for the known emails (one statement)."""
     c = CONTACT.c
     status: dict[int, str] = {}
     by_email: dict[str, int] = {}
-    if ids:
-        status.update({i: s for i, s in conn.execute(select(c.id, c.status).where(c.id.in_(sorted(ids))))})
+    where = [one_of(conn, c.id, sorted(ids))] if ids else []
     if emails:
-        for i, s, email in conn.execute(select(c.id, c.status, c.email).where(c.email.in_(sorted(emails)))):
+        where.append(one_of(conn, c.email, sorted(emails)))
+    if where:
+        for i, s, email in conn.execute(select(c.id, c.status, c.email).where(or_(*where))):
             status[i] = s
-            by_email[email] = i
+            if email in emails:
+                by_email[email] = i
     return status, by_email
 
 
@@ -174,14 +177,12 @@ def store_sendgrid_batch(conn: Connection, batch: Batch, now: datetime, *, redac
         {e.email for e in unique.values() if e.email},
     )
 
-    def contact_of(ev: ParsedEvent) -> int | None:
-        if ev.contact_id is not None and ev.contact_id in statuses:
-            return ev.contact_id
-        return by_email.get(ev.email) if ev.email else None
-
-    contacts = [(ev, contact_of(ev)) for ev in unique.values()]
+    contacts: list[tuple[ParsedEvent, int | None]] = []
     rows = []
-    for ev, contact_id in contacts:
+    for ev in unique.values():
+        # the contact the custom args name if it exists, else the one with the address
+        contact_id = ev.contact_id if ev.contact_id in statuses else by_email.get(ev.email) if ev.email else None
+        contacts.append((ev, contact_id))
         rows.append(
             event_row(
                 dedupe_key=ev.dedupe_key,

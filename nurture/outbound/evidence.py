@@ -17,10 +17,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from nurture.db import Touch, TouchStatus
+from nurture.db.one_of import one_of
+from nurture.db.types import ROW_ID_MAX
 from nurture.inbound.outbox import table
 
 TOUCH = table(Touch)
 UNSETTLED = (TouchStatus.SENDING.value, TouchStatus.UNCONFIRMED.value)
+_ID_DIGITS = 20  # more digits than any id has: not even parsed
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ def settle_by_evidence(conn: Connection, evidence: Iterable[Evidence]) -> list[i
     if not first:
         return []
     t = TOUCH.c
-    unsettled = conn.execute(select(t.id).where(t.id.in_(sorted(first)), t.status.in_(UNSETTLED))).scalars().all()
+    named = one_of(conn, t.id, sorted(first))
+    unsettled = conn.execute(select(t.id).where(named, t.status.in_(UNSETTLED))).scalars().all()
     settled: list[int] = []
     for ev in sorted((first[i] for i in unsettled), key=lambda e: e.occurred_at):
         where = [t.id == ev.touch_id, t.status.in_(UNSETTLED)]
@@ -68,12 +72,15 @@ def settle_by_evidence(conn: Connection, evidence: Iterable[Evidence]) -> list[i
 def evidence_from(
     touch_id: object, occurred_at: datetime, contact_id: int | None, sg_message_id: object
 ) -> Evidence | None:
-    """Evidence from a webhook event's fields (`custom_args` are strings), or None if it names no touch."""
+    """Evidence from a webhook event's fields (`custom_args` are strings), or None if it names no touch (an id
+    beyond the INTEGER range names none: looking it up would fail the whole batch on PostgreSQL)."""
     if type(touch_id) is int and touch_id >= 0:
         number = touch_id
-    elif isinstance(touch_id, str) and touch_id.isascii() and touch_id.isdigit():
+    elif isinstance(touch_id, str) and touch_id.isascii() and touch_id.isdigit() and len(touch_id) <= _ID_DIGITS:
         number = int(touch_id)
     else:
+        return None
+    if number > ROW_ID_MAX:
         return None
     message = str(sg_message_id).split(".", 1)[0] if isinstance(sg_message_id, str) and sg_message_id else None
     return Evidence(number, occurred_at, contact_id, message)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from nurture import sendgrid_args
 from nurture.db import Contact, Event, RejectedEvent
 from nurture.db.engine import session_scope
 from tests.api.payloads import add_contact, event
@@ -81,3 +82,17 @@ async def test_invalid_utf8_and_non_finite_numbers_reject_only_their_event(api: 
         reasons = [r.reason for r in s.execute(select(RejectedEvent).order_by(RejectedEvent.position)).scalars()]  # type: ignore[arg-type]
     assert "unicode" in reasons[0]
     assert "finite" in reasons[1]
+
+
+@pytest.mark.parametrize("touch_id", ["2147483648", "99999999999999999999", 2**63])
+async def test_a_touch_id_no_touch_can_have_is_stored_and_settles_nothing(
+    api: ServedApi, engine: Engine, touch_id: str | int
+) -> None:
+    # looking such an id up failed the whole batch (PostgreSQL: integer out of range), so SendGrid retried it forever
+    cid = add_contact(engine, "far@example.com")
+    body = json.dumps([event("delivered", cid, **{sendgrid_args.CUSTOM_ARG_TOUCH: touch_id}), event("open", cid)])
+
+    response = await api.post_events(body.encode())
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["stored"], response.json()["rejected"]) == (2, 0)
