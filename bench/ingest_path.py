@@ -39,6 +39,7 @@ from sqlalchemy.engine import Engine
 from nurture.clock import utcnow
 from nurture.db import Contact, Enrollment, bulk_insert
 from nurture.db.engine import make_engine, migrate, session_scope
+from nurture.heap import freeze_start_up_heap
 from nurture.inbound import signature, store
 from nurture.inbound.sendgrid_events import parse_batch
 from nurture.inbound.store import EVENT, event_row
@@ -260,6 +261,7 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
         print(f"{backend}: {args.batches} batches of {args.batch} events, {args.contacts} enrolled contacts")
         raw_label = "raw COPY of the rows" if backend == "postgresql" else "raw executemany of the rows"
         stages = Stages()
+        freeze_start_up_heap()  # as `nurture api` does before it serves (both sides run after it)
         try:
             raw_timing, ours_timing = alternated(
                 raw_side(engines[1], bodies, ids), nurture_side(engines[0], bodies, stages)

@@ -8,6 +8,7 @@ import uvicorn
 
 from nurture.api.app import create_app
 from nurture.context import AppContext
+from nurture.heap import freeze_start_up_heap
 
 
 def build_server(
@@ -34,4 +35,6 @@ def build_server(
 
 async def serve_api(ctx: AppContext, host: str, port: int, *, time_scale: float = 1.0) -> None:
     """Serve until cancelled or interrupted."""
-    await build_server(ctx, host, port, time_scale=time_scale).serve()
+    server = build_server(ctx, host, port, time_scale=time_scale)
+    freeze_start_up_heap()
+    await server.serve()
