@@ -44,9 +44,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import build_activities
-from bench.broadcast_floor import floor_activities, signal_floor, start_floor, wait_floor
+from bench.broadcast_floor import floor_activities, floor_workflow_id, signal_floor, start_floor, wait_floor
 from bench.broadcast_floor_workflow import FloorWorkflow
-from bench.harness import CpuMeter, DevServer, dev_server, stop
+from bench.harness import CpuMeter, DevServer, dev_server, stop, until_quiet
 from definitions import load_definitions
 from nurture import temporal_names, workflow_ids
 from nurture.binaries import temporal_cli
@@ -342,6 +342,10 @@ async def run(args: argparse.Namespace) -> None:
                 "bench",
             )  # the row the floor's BroadcastDelivery rows point at; never started
             await asyncio.sleep(1.0)  # the minimum gap since the first drops (0.5 s at time scale 2)
+            # The floor's workflows (and the journeys) finish the tasks they were started with before any meter
+            # starts: on a busy machine the floor's first tasks ran into its meter and made the floor look dearer.
+            journey_ids = [workflow_ids.journey_workflow_id(JOURNEY, c) for c in contact_ids]
+            await until_quiet(client, [*map(floor_workflow_id, floor_ids), *journey_ids])
 
             log(f"floor: a bare sandboxed workflow x {len(floor_ids)}, one local activity per signal ...")
             meter = CpuMeter({"server": [server.pid], "workers": [w.pid for w in workers]})
