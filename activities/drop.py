@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import case, insert, update
+from sqlalchemy import update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 from temporalio.exceptions import ApplicationError
@@ -43,6 +43,7 @@ from activities.email import (
     SendRefused,
 )
 from activities.email.render import Drop, DropRenderer
+from activities.touches import TOUCH, UNSETTLED, replay, settle_touch, upsert_touch
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, Touch, TouchStatus
@@ -55,11 +56,10 @@ from workflows.payloads import SendDropInput, SendDropResult
 
 log = get_logger(__name__)
 
-CONTACT, TOUCH = Contact.__table__, Touch.__table__  # type: ignore[attr-defined]
+CONTACT = Contact.__table__  # type: ignore[attr-defined]
 # What the caller records with the drop's result, in the transaction that decides it (`DropSender.send`).
 Record = Callable[[Connection, SendDropResult], None]
 COUNTS_FOR_GAP = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
-UNSETTLED = (TouchStatus.SENDING, TouchStatus.UNCONFIRMED)
 MAX_UNKNOWN_SENDS = 2  # provider calls of unknown outcome before a touch stays unconfirmed for good
 EVIDENCE_POLL = timedelta(seconds=3)  # how often a drop of unknown outcome looks for the provider's events
 
@@ -183,20 +183,20 @@ class DropSender:
             if waiting is not None:
                 return waiting
         elif touch is not None and touch.status != TouchStatus.RETRYING:
-            return _replay(touch)
+            return replay(touch)
         # Consent first, before any rule that could only hold the drop back (gap, caps, quiet time,
         # priority, expiry): a contact who may not be mailed is told `suppressed` with the reason, never
         # `deferred`, and nothing keeps waiting for it.
         why = refusal(contact)
         if why is not None:
             if contact is not None:
-                touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SUPPRESSED, error=why)
+                touch = upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SUPPRESSED, error=why)
                 cancel_waiting(s.connection(), inp.contact_id, inp.now, why)
             log.info("drop.suppressed", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
             return SendDropResult(status="suppressed", touch_id=touch.id if touch else None, detail=why)
         assert contact is not None  # refusal() names an erased contact
         if inp.held_out:  # the journey's holdout: the touch says what would have gone out; nothing is sent
-            touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.HELD_OUT)
+            touch = upsert_touch(s, touch, inp, self._sender.name, TouchStatus.HELD_OUT)
             log.info("drop.held_out", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
             return SendDropResult(status="held_out", touch_id=touch.id, detail="in the journey's holdout")
         earlier = conn.execute(
@@ -218,7 +218,7 @@ class DropSender:
         if isinstance(allowed, SendDropResult):
             log.info("drop.deferred", contact_id=inp.contact_id, item_id=inp.item_id, status=allowed.status)
             return allowed
-        touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SENDING, claimed=True)
+        touch = upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SENDING, claimed=True)
         return touch, contact
 
     def _unsettled(self, touch: Touch) -> AwaitEvidence | SendDropResult | None:
@@ -233,7 +233,7 @@ class DropSender:
             touch.sent_at = touch.sent_at or touch.created_at
             touch.error = f"no provider event after {touch.attempts} sends; not sent again"
             log.warning("drop.unconfirmed", touch_id=touch.id, contact_id=touch.contact_id, item_id=touch.item_id)
-            return _replay(touch)
+            return replay(touch)
         log.warning(
             "drop.resending_without_evidence", touch_id=touch.id, contact_id=touch.contact_id, item_id=touch.item_id
         )
@@ -253,28 +253,8 @@ class DropSender:
         result: SendDropResult | None = None,
     ) -> None:
         """The claim's outcome on the touch (and the contact), with `record(result)` in the same transaction."""
-        values: dict[str, object] = {
-            "status": str(status),
-            "error": error,
-            "message_id": message_id,
-            "sent_at": inp.now if status in (TouchStatus.SENT, TouchStatus.UNCONFIRMED) else None,
-        }
-        if status == TouchStatus.RETRYING:  # the provider certainly did not take this one
-            values["attempts"] = case((TOUCH.c.attempts > 0, TOUCH.c.attempts - 1), else_=0)
         with self._engine.begin() as conn:
-            # A slow attempt may finish after a retry marked its claim unconfirmed: what it learnt is better. A
-            # touch settled meanwhile (the provider's events reached the webhook first) keeps what it has.
-            settled = conn.execute(
-                update(TOUCH)
-                .where(TOUCH.c.id == touch_id, TOUCH.c.status.in_([str(st) for st in UNSETTLED]))
-                .values(**values)
-            ).rowcount
-            if settled and status in (TouchStatus.SENT, TouchStatus.FAILED):
-                conn.execute(
-                    update(CONTACT)
-                    .where(CONTACT.c.id == inp.contact_id)
-                    .values(last_send_error=error if status == TouchStatus.FAILED else None, updated_at=inp.now)
-                )
+            settle_touch(conn, touch_id, status, inp, error=error, message_id=message_id)
             if record is not None and result is not None:
                 record(conn, result)
 
@@ -288,55 +268,3 @@ def refusal(contact: Contact | None) -> str | None:
     if contact.status == ContactStatus.PENDING_CONFIRMATION:
         return "contact suppressed (opt-in not confirmed)"
     return None
-
-
-def _replay(touch: Touch) -> SendDropResult:
-    """The result of an earlier attempt; a claim still `sending` becomes `unconfirmed` (never resent)."""
-    if touch.status == TouchStatus.SENDING:
-        touch.status = TouchStatus.UNCONFIRMED
-        touch.sent_at = touch.created_at
-        touch.error = "an earlier attempt stopped mid-send; not resent (at most once)"
-        log.warning("drop.unconfirmed", touch_id=touch.id, contact_id=touch.contact_id, item_id=touch.item_id)
-    detail = touch.error or "already recorded"
-    return SendDropResult(status=str(touch.status), touch_id=touch.id, message_id=touch.message_id, detail=detail)
-
-
-def _upsert_touch(
-    s: Session,
-    touch: Touch | None,
-    inp: SendDropInput,
-    sender: str,
-    status: TouchStatus,
-    *,
-    error: str | None = None,
-    claimed: bool = False,
-) -> Touch:
-    fresh = touch is None
-    if touch is None:
-        touch = Touch(
-            idempotency_key=f"{inp.workflow_id}:{inp.item_id}",
-            contact_id=inp.contact_id,
-            journey=inp.journey,
-            workflow_id=inp.workflow_id,
-            step=inp.step[:120],
-            item_id=inp.item_id,
-            broadcast_id=inp.broadcast_id,
-            sender=sender,
-            status=status,
-            reason=inp.reason[:500],
-            created_at=inp.now,
-            variants=dict(inp.variants),
-        )
-    touch.status, touch.error, touch.sender, touch.created_at = status, error, sender, inp.now
-    if claimed:  # claimed for a send now: one INSERT (or UPDATE) with the claim's wall-clock time and attempt
-        touch.claimed_at, touch.attempts = utcnow(), (touch.attempts or 0) + 1
-    if fresh:  # a first attempt (nearly every drop): one core INSERT, the row's id on the object
-        touch.id = (
-            s.connection()
-            .execute(insert(TOUCH).values(touch.model_dump(exclude={"id"})).returning(TOUCH.c.id))
-            .scalar_one()
-        )
-        return touch
-    s.add(touch)
-    s.flush()
-    return touch
