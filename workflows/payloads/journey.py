@@ -16,7 +16,9 @@ from workflows.payloads.signals import BroadcastNotice, SalesFeedback
 # "topics-upsert-on-preferences" without their markers, and one coalesced search-attribute upsert at the end.
 # Version 3 (December 2026): also "holdout", "readiness-fit-and-behaviour", "handoff-sla" and
 # "rhythm-after-deferral" without markers.
-RUNTIME_VERSION = 3
+# Version 5 (December 2026): NurtureDropsSent after a broadcast drop rides along with the next upsert instead of
+# one of its own (`workflows.visibility`). (Version 4 is another change, merged separately.)
+RUNTIME_VERSION = 5
 
 
 @dataclass(frozen=True)
