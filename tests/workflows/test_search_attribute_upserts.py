@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy.engine import Engine
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
