@@ -4,9 +4,11 @@ Current details (`workflow.set_current_details`) are refreshed on every state ch
 where the journey is about to block, and only those that changed. Nothing is shown while fast-forwarding.
 
 From runtime version 5, NurtureDropsSent lags behind broadcast drops: a broadcast drop's count rides along with
-the journey's next upsert (its next scheduled drop, a stage, score or phase change, the end) instead of costing
+the journey's next upsert (its next scheduled drop, a stage, score or phase change) instead of costing
 an upsert of its own on every journey a broadcast reaches (a history event and a visibility-row write each: most
 of the server's CPU per act above the bare floor, bench/README.md). Scheduled drops are counted at once as before.
+A journey that ends first keeps the lagging count on its closed execution (from version 4 the end upserts
+nothing); its result (`JourneyResult.drops_sent`) has the true one.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class Visibility:
 
     def broadcast_dropped(self) -> None:
         """A broadcast drop was counted: from runtime version 5 the new NurtureDropsSent waits for the next upsert
-        (it is eventually right: every later upsert carries it, and a scheduled drop or the end upserts)."""
+        (it is eventually right while the journey runs: every later upsert carries it, and a scheduled drop upserts)."""
         if self._inp.runtime_version >= RIDE_ALONG_VERSION:
             self._drops_may_lag_at = self._carry.drops_sent
 
