@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from nurture.caps import DROP_CHANNEL, Allowed, Deferred, Frequency, evaluate, frequency_rule, parse_caps
@@ -39,6 +40,7 @@ from workflows.dsl import REGISTRY
 from workflows.payloads import SendDropInput, SendDropResult
 from workflows.quiet import next_allowed
 
+TOUCH, DEFERRED = Touch.__table__, DeferredDrop.__table__  # type: ignore[attr-defined]
 COUNTS_FOR_CAPS = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
 LONGEST_LOOKBACK = timedelta(days=62)  # covers a monthly cap counted from local midnight
 PRIORITY_HOLD = timedelta(hours=1)  # how long a due higher-priority drop keeps a slot for its journey
@@ -59,19 +61,22 @@ def gate(s: Session, inp: SendDropInput, contact: Contact, settings: Settings) -
     """May this drop go now? If not, the deferral (recorded) or the expiry, as the activity's result."""
     key = f"{inp.workflow_id}:{inp.item_id}"
     now = inp.now
-    waiting = s.exec(select(DeferredDrop).where(DeferredDrop.idempotency_key == key)).first()
+    # Most drops never waited: look for a deferral by id (core), and load it only if there is one.
+    found = s.connection().execute(sa_select(DEFERRED.c.id).where(DEFERRED.c.idempotency_key == key)).scalar()
+    waiting = None if found is None else s.get(DeferredDrop, found)
     if waiting is not None and waiting.state == DeferredState.WAITING and waiting.expires_at <= now:
         waiting.state, waiting.updated_at = DeferredState.EXPIRED, now
         why = f"expired after waiting since {waiting.created_at.isoformat()} (last blocked by {waiting.rule})"
         waiting.reason = why[:500]
         _history(s, inp, "drop_expired", {"rule": waiting.rule, "priority": waiting.priority})
         return SendDropResult(status="expired", detail=why)
-    declined = _declined_topic(s, inp, contact)
+    pref = s.get(Preference, inp.contact_id)  # read once: the topics and the caps rules both look at it
+    declined = _declined_topic(s, inp, contact, pref)
     if declined is not None:
         _history(s, inp, "drop_declined", {"rule": "topics"})
         return SendDropResult(status="declined", detail=declined)
     compressed = inp.time_scale != 1.0  # calendar rules mean nothing in compressed time: only the gap applies
-    decision = _caps(s, inp, contact, settings, key, calendar=not compressed)
+    decision = _caps(s, inp, contact, pref, settings, key, calendar=not compressed)
     if not compressed:
         # quiet time moves any slot on to the next allowed moment (later never breaks a cap: they are monotone)
         quiet = _quiet(inp, decision.until if isinstance(decision, Deferred) else inp.now, contact, settings)
@@ -94,9 +99,9 @@ def named(decision: Deferred) -> str:
     return f"{decision.rule}: {decision.detail}"
 
 
-def _declined_topic(s: Session, inp: SendDropInput, contact: Contact) -> str | None:
+def _declined_topic(s: Session, inp: SendDropInput, contact: Contact, pref: Preference | None) -> str | None:
     """A broadcast on topics the contact unticked in the preference center is not for them."""
-    if inp.broadcast_id is None or s.get(Preference, inp.contact_id) is None:
+    if inp.broadcast_id is None or pref is None:
         return None
     broadcast = s.get(Broadcast, inp.broadcast_id)
     if broadcast is None or not broadcast.topics or set(broadcast.topics) & set(contact.topics):
@@ -105,10 +110,16 @@ def _declined_topic(s: Session, inp: SendDropInput, contact: Contact) -> str | N
 
 
 def _caps(
-    s: Session, inp: SendDropInput, contact: Contact, settings: Settings, key: str, *, calendar: bool
+    s: Session,
+    inp: SendDropInput,
+    contact: Contact,
+    pref: Preference | None,
+    settings: Settings,
+    key: str,
+    *,
+    calendar: bool,
 ) -> Allowed | Deferred:
     rules = list(parse_caps(settings.drop_caps)) if calendar else []
-    pref = s.get(Preference, inp.contact_id)
     snoozed_until = None
     if pref is not None:
         rule = frequency_rule(Frequency(pref.frequency)) if calendar else None
@@ -222,13 +233,17 @@ def _sends(s: Session, contact_id: int, key: str, since: datetime) -> list[datet
 
     Only drops (channel "email") count: transactional mail such as the opt-in confirmation never does.
     """
-    rows = s.exec(
-        select(Touch).where(
-            Touch.contact_id == contact_id,
-            Touch.channel == DROP_CHANNEL,
-            Touch.idempotency_key != key,
-            col(Touch.status).in_(COUNTS_FOR_CAPS),
-            or_(col(Touch.sent_at) > since, (col(Touch.sent_at).is_(None)) & (col(Touch.created_at) > since)),
+    rows = (
+        s.connection()
+        .execute(  # two columns, not Touch objects: this runs on every drop
+            sa_select(TOUCH.c.sent_at, TOUCH.c.created_at).where(
+                TOUCH.c.contact_id == contact_id,
+                TOUCH.c.channel == DROP_CHANNEL,
+                TOUCH.c.idempotency_key != key,
+                TOUCH.c.status.in_([str(st) for st in COUNTS_FOR_CAPS]),
+                or_(TOUCH.c.sent_at > since, TOUCH.c.sent_at.is_(None) & (TOUCH.c.created_at > since)),
+            )
         )
-    ).all()
-    return [t.sent_at or t.created_at for t in rows]
+        .all()
+    )
+    return [r.sent_at or r.created_at for r in rows]

@@ -25,12 +25,13 @@ Claims are serialised per contact (a row lock on the contact) so two journeys ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, select
 from temporalio.exceptions import ApplicationError
 
 from activities.caps import gate
@@ -42,6 +43,7 @@ from activities.email import (
     SendRefused,
 )
 from activities.email.render import Drop, DropRenderer
+from activities.touches import TOUCH, UNSETTLED, replay, settle_touch, upsert_touch
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, Touch, TouchStatus
@@ -54,8 +56,10 @@ from workflows.payloads import SendDropInput, SendDropResult
 
 log = get_logger(__name__)
 
+CONTACT = Contact.__table__  # type: ignore[attr-defined]
+# What the caller records with the drop's result, in the transaction that decides it (`DropSender.send`).
+Record = Callable[[Connection, SendDropResult], None]
 COUNTS_FOR_GAP = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
-UNSETTLED = (TouchStatus.SENDING, TouchStatus.UNCONFIRMED)
 MAX_UNKNOWN_SENDS = 2  # provider calls of unknown outcome before a touch stays unconfirmed for good
 EVIDENCE_POLL = timedelta(seconds=3)  # how often a drop of unknown outcome looks for the provider's events
 
@@ -82,12 +86,14 @@ class DropSender:
         with session_scope(self._engine) as session:
             return written_item(session, item_id)
 
-    def send(self, inp: SendDropInput) -> SendDropResult:
+    def send(self, inp: SendDropInput, record: Record | None = None) -> SendDropResult:
+        """Claim, send, settle (see the module docstring). `record`, if given, is called with the result in the
+        transaction that decides it (the claim's, or the settle's after a send) and commits with it."""
         item = find_item(inp.item_id) or self._written(inp.item_id)
         if item is None:
             log.error("drop.unknown_item", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
             return SendDropResult(status="failed", detail=f"unknown item {inp.item_id}")
-        claimed = self._claim(inp)
+        claimed = self._claim(inp, record)
         if isinstance(claimed, SendDropResult):
             return claimed
         if isinstance(claimed, AwaitEvidence):
@@ -122,80 +128,98 @@ class DropSender:
         try:
             message_id = self._sender.send(email)
         except SendRefused as err:
-            self._settle(touch.id, TouchStatus.FAILED, inp, error=err.detail)
+            refused = SendDropResult(status="failed", touch_id=touch.id, detail=err.detail)
+            self._settle(touch.id, TouchStatus.FAILED, inp, error=err.detail, record=record, result=refused)
             log.warning("drop.refused", status=err.status, detail=err.detail, **fields)
-            return SendDropResult(status="failed", touch_id=touch.id, detail=err.detail)
+            return refused
         except SendNotAccepted as err:
             self._settle(touch.id, TouchStatus.RETRYING, inp, error=err.detail)
             log.warning("drop.not_accepted", status=err.status, detail=err.detail, **fields)
             raise ApplicationError(err.detail, type="SendNotAccepted", next_retry_delay=err.retry_after) from err
         except SendOutcomeUnknown as err:
-            self._settle(touch.id, TouchStatus.UNCONFIRMED, inp, error=err.detail)
+            final = touch.attempts >= MAX_UNKNOWN_SENDS
+            unconfirmed = SendDropResult(status="unconfirmed", touch_id=touch.id, detail=err.detail)
+            self._settle(
+                touch.id, TouchStatus.UNCONFIRMED, inp, error=err.detail, record=record if final else None,
+                result=unconfirmed,
+            )  # fmt: skip
             log.warning("drop.unconfirmed", detail=err.detail, **fields)
-            if touch.attempts >= MAX_UNKNOWN_SENDS:
-                return SendDropResult(status="unconfirmed", touch_id=touch.id, detail=err.detail)
+            if final:
+                return unconfirmed
             raise ApplicationError(
                 f"touch {touch.id}: {err.detail}; waiting for the provider's events",
                 type="AwaitingEvidence",
                 next_retry_delay=min(self._window, EVIDENCE_POLL),
             ) from err
         # Any other exception leaves the claim `sending`: the retry waits for evidence as for a timeout.
-        self._settle(touch.id, TouchStatus.SENT, inp, message_id=message_id)
+        sent = SendDropResult(status="sent", touch_id=touch.id, message_id=message_id)
+        self._settle(touch.id, TouchStatus.SENT, inp, message_id=message_id, record=record, result=sent)
         log.info("drop.sent", message_id=message_id, sender=self._sender.name, **fields)
-        return SendDropResult(status="sent", touch_id=touch.id, message_id=message_id)
+        return sent
 
     # ---- claim -----------------------------------------------------------------------------------------
 
-    def _claim(self, inp: SendDropInput) -> tuple[Touch, Contact] | SendDropResult | AwaitEvidence:
-        key = f"{inp.workflow_id}:{inp.item_id}"
+    def _claim(
+        self, inp: SendDropInput, record: Record | None
+    ) -> tuple[Touch, Contact] | SendDropResult | AwaitEvidence:
         with session_scope(self._engine) as s:
-            # Lock the contact row first: concurrent sends to one contact (other journeys) queue up here.
-            s.execute(update(Contact).where(col(Contact.id) == inp.contact_id).values(updated_at=Contact.updated_at))
-            contact = s.get(Contact, inp.contact_id)
-            touch = s.exec(select(Touch).where(Touch.idempotency_key == key)).first()
-            if touch is not None and touch.status in UNSETTLED:
-                waiting = self._unsettled(touch)
-                if waiting is not None:
-                    return waiting
-            elif touch is not None and touch.status != TouchStatus.RETRYING:
-                return _replay(touch)
-            # Consent first, before any rule that could only hold the drop back (gap, caps, quiet time,
-            # priority, expiry): a contact who may not be mailed is told `suppressed` with the reason, never
-            # `deferred`, and nothing keeps waiting for it.
-            why = refusal(contact)
-            if why is not None:
-                if contact is not None:
-                    touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SUPPRESSED, error=why)
-                    cancel_waiting(s.connection(), inp.contact_id, inp.now, why)
-                log.info("drop.suppressed", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
-                return SendDropResult(status="suppressed", touch_id=touch.id if touch else None, detail=why)
-            assert contact is not None  # refusal() names an erased contact
-            if inp.held_out:  # the journey's holdout: the touch says what would have gone out; nothing is sent
-                touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.HELD_OUT)
-                log.info("drop.held_out", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
-                return SendDropResult(status="held_out", touch_id=touch.id, detail="in the journey's holdout")
-            earlier = s.exec(
-                select(Touch).where(
-                    Touch.contact_id == inp.contact_id,
-                    Touch.item_id == inp.item_id,
-                    Touch.idempotency_key != key,
-                    col(Touch.status).in_(COUNTS_FOR_GAP),
-                )
-            ).first()
-            if earlier is not None:  # never repeat content to a contact, whichever journey sent it first
-                why = f"{inp.item_id} already sent to this contact by {earlier.journey}"
-                log.info("drop.duplicate", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
-                return SendDropResult(status="duplicate", touch_id=earlier.id, detail=why)
-            # caps, the minimum gap, quiet time and priority: deferred (recorded) or expired, never lost
-            allowed = gate(s, inp, contact, self._settings)
-            if isinstance(allowed, SendDropResult):
-                log.info("drop.deferred", contact_id=inp.contact_id, item_id=inp.item_id, status=allowed.status)
-                return allowed
-            touch = _upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SENDING)
-            touch.claimed_at, touch.attempts = utcnow(), touch.attempts + 1
-            s.add(touch)
-            s.flush()
-            return touch, contact
+            claimed = self._claim_in(s, inp)
+            if record is not None and isinstance(claimed, SendDropResult):
+                s.flush()
+                record(s.connection(), claimed)
+            return claimed
+
+    def _claim_in(self, s: Session, inp: SendDropInput) -> tuple[Touch, Contact] | SendDropResult | AwaitEvidence:
+        key = f"{inp.workflow_id}:{inp.item_id}"
+        # Lock the contact row first: concurrent sends to one contact (other journeys) queue up here.
+        conn = s.connection()
+        conn.execute(update(CONTACT).where(CONTACT.c.id == inp.contact_id).values(updated_at=CONTACT.c.updated_at))
+        contact = s.get(Contact, inp.contact_id)
+        # Most claims are a first attempt: look for an earlier one by id (core), and load it only if there is one.
+        found = conn.execute(select(TOUCH.c.id).where(TOUCH.c.idempotency_key == key)).scalar()
+        touch = None if found is None else s.get(Touch, found)
+        if touch is not None and touch.status in UNSETTLED:
+            waiting = self._unsettled(touch)
+            if waiting is not None:
+                return waiting
+        elif touch is not None and touch.status != TouchStatus.RETRYING:
+            return replay(touch)
+        # Consent first, before any rule that could only hold the drop back (gap, caps, quiet time,
+        # priority, expiry): a contact who may not be mailed is told `suppressed` with the reason, never
+        # `deferred`, and nothing keeps waiting for it.
+        why = refusal(contact)
+        if why is not None:
+            if contact is not None:
+                touch = upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SUPPRESSED, error=why)
+                cancel_waiting(s.connection(), inp.contact_id, inp.now, why)
+            log.info("drop.suppressed", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
+            return SendDropResult(status="suppressed", touch_id=touch.id if touch else None, detail=why)
+        assert contact is not None  # refusal() names an erased contact
+        if inp.held_out:  # the journey's holdout: the touch says what would have gone out; nothing is sent
+            touch = upsert_touch(s, touch, inp, self._sender.name, TouchStatus.HELD_OUT)
+            log.info("drop.held_out", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
+            return SendDropResult(status="held_out", touch_id=touch.id, detail="in the journey's holdout")
+        earlier = conn.execute(
+            select(TOUCH.c.id, TOUCH.c.journey)
+            .where(
+                TOUCH.c.contact_id == inp.contact_id,
+                TOUCH.c.item_id == inp.item_id,
+                TOUCH.c.idempotency_key != key,
+                TOUCH.c.status.in_([str(st) for st in COUNTS_FOR_GAP]),
+            )
+            .limit(1)
+        ).first()
+        if earlier is not None:  # never repeat content to a contact, whichever journey sent it first
+            why = f"{inp.item_id} already sent to this contact by {earlier.journey}"
+            log.info("drop.duplicate", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
+            return SendDropResult(status="duplicate", touch_id=earlier.id, detail=why)
+        # caps, the minimum gap, quiet time and priority: deferred (recorded) or expired, never lost
+        allowed = gate(s, inp, contact, self._settings)
+        if isinstance(allowed, SendDropResult):
+            log.info("drop.deferred", contact_id=inp.contact_id, item_id=inp.item_id, status=allowed.status)
+            return allowed
+        touch = upsert_touch(s, touch, inp, self._sender.name, TouchStatus.SENDING, claimed=True)
+        return touch, contact
 
     def _unsettled(self, touch: Touch) -> AwaitEvidence | SendDropResult | None:
         """A touch of unknown outcome: wait for evidence, stay unconfirmed for good, or (None) send once more."""
@@ -209,7 +233,7 @@ class DropSender:
             touch.sent_at = touch.sent_at or touch.created_at
             touch.error = f"no provider event after {touch.attempts} sends; not sent again"
             log.warning("drop.unconfirmed", touch_id=touch.id, contact_id=touch.contact_id, item_id=touch.item_id)
-            return _replay(touch)
+            return replay(touch)
         log.warning(
             "drop.resending_without_evidence", touch_id=touch.id, contact_id=touch.contact_id, item_id=touch.item_id
         )
@@ -225,22 +249,14 @@ class DropSender:
         *,
         error: str | None = None,
         message_id: str | None = None,
+        record: Record | None = None,
+        result: SendDropResult | None = None,
     ) -> None:
-        with session_scope(self._engine) as s:
-            touch = s.get(Touch, touch_id)
-            # A slow attempt may finish after a retry marked its claim unconfirmed: what it learnt is better.
-            if touch is None or touch.status not in UNSETTLED:
-                return  # settled meanwhile (the provider's events reached the webhook first): keep that
-            if status == TouchStatus.RETRYING:
-                touch.attempts = max(0, touch.attempts - 1)  # the provider certainly did not take this one
-            touch.status = status
-            touch.error = error
-            touch.message_id = message_id
-            touch.sent_at = inp.now if status in (TouchStatus.SENT, TouchStatus.UNCONFIRMED) else None
-            contact = s.get(Contact, inp.contact_id)
-            if contact is not None and status in (TouchStatus.SENT, TouchStatus.FAILED):
-                contact.last_send_error = error if status == TouchStatus.FAILED else None
-                contact.updated_at = inp.now
+        """The claim's outcome on the touch (and the contact), with `record(result)` in the same transaction."""
+        with self._engine.begin() as conn:
+            settle_touch(conn, touch_id, status, inp, error=error, message_id=message_id)
+            if record is not None and result is not None:
+                record(conn, result)
 
 
 def refusal(contact: Contact | None) -> str | None:
@@ -252,44 +268,3 @@ def refusal(contact: Contact | None) -> str | None:
     if contact.status == ContactStatus.PENDING_CONFIRMATION:
         return "contact suppressed (opt-in not confirmed)"
     return None
-
-
-def _replay(touch: Touch) -> SendDropResult:
-    """The result of an earlier attempt; a claim still `sending` becomes `unconfirmed` (never resent)."""
-    if touch.status == TouchStatus.SENDING:
-        touch.status = TouchStatus.UNCONFIRMED
-        touch.sent_at = touch.created_at
-        touch.error = "an earlier attempt stopped mid-send; not resent (at most once)"
-        log.warning("drop.unconfirmed", touch_id=touch.id, contact_id=touch.contact_id, item_id=touch.item_id)
-    detail = touch.error or "already recorded"
-    return SendDropResult(status=str(touch.status), touch_id=touch.id, message_id=touch.message_id, detail=detail)
-
-
-def _upsert_touch(
-    s: Session,
-    touch: Touch | None,
-    inp: SendDropInput,
-    sender: str,
-    status: TouchStatus,
-    *,
-    error: str | None = None,
-) -> Touch:
-    if touch is None:
-        touch = Touch(
-            idempotency_key=f"{inp.workflow_id}:{inp.item_id}",
-            contact_id=inp.contact_id,
-            journey=inp.journey,
-            workflow_id=inp.workflow_id,
-            step=inp.step[:120],
-            item_id=inp.item_id,
-            broadcast_id=inp.broadcast_id,
-            sender=sender,
-            status=status,
-            reason=inp.reason[:500],
-            created_at=inp.now,
-            variants=dict(inp.variants),
-        )
-    touch.status, touch.error, touch.sender, touch.created_at = status, error, sender, inp.now
-    s.add(touch)
-    s.flush()
-    return touch

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import select
 from temporalio import activity
 
@@ -25,8 +24,9 @@ from activities.heartbeat import beating
 from activities.scoring import Scorer
 from activities.sla import SlaEscalation
 from nurture import consent, temporal_names
+from nurture.broadcasts import store as broadcast_store
 from nurture.config import Settings
-from nurture.db import Broadcast, BroadcastDelivery, Contact, ContactStatus, Enrollment
+from nurture.db import Contact, ContactStatus, Enrollment
 from nurture.db.engine import session_scope
 from nurture.lifecycle.stages import advance_to
 from nurture.logging import get_logger
@@ -146,51 +146,47 @@ class JourneyActivities:
     @activity.defn(name=temporal_names.ACTIVITY_RECORD_BROADCAST_OUTCOME)
     def record_broadcast_outcome(self, inp: BroadcastOutcomeInput) -> None:
         """One BroadcastDelivery per (broadcast, workflow); a repeat updates it."""
-        try:
-            recorded = self._upsert_delivery(inp)
-        except IntegrityError:  # a concurrent attempt inserted the row first: update theirs
-            recorded = self._upsert_delivery(inp)
-        if not recorded:
-            log.warning("broadcast.outcome_unknown_broadcast", broadcast_id=inp.broadcast_id)
-            return
-        log.info("broadcast.outcome", broadcast_id=inp.broadcast_id, contact_id=inp.contact_id, outcome=inp.outcome)
+        with self._engine.begin() as conn:
+            self._record(conn, inp)
 
     @activity.defn(name=temporal_names.ACTIVITY_DROP_BROADCAST)
     def drop_broadcast(self, inp: SendDropInput) -> SendDropResult:
-        """`send_drop` for a broadcast, then the broadcast's outcome row: one local activity per journey acting.
+        """`send_drop` for a broadcast, and the broadcast's outcome row: one local activity per journey acting.
 
-        A retry after the send finds the touch and returns its result (see `activities.drop`), then records again:
-        the row is one per (broadcast, workflow). A suppressed contact's journey ends and records that itself.
+        The row is written in the transaction that decides the drop's result (the claim's for a deferral or a
+        skip, the settle's for a send), so it commits with the touch; a result decided before any transaction
+        (an unknown item) is recorded on its own. A retry after the send finds the touch and returns its result
+        (see `activities.drop`), then records again: the row is one per (broadcast, workflow). A suppressed
+        contact's journey ends and records that itself.
         """
-        result = self._drops.send(inp)
-        learnt = sent_offer_outcome(result, inp.item_id)
-        if learnt is not None and inp.broadcast_id is not None:
-            outcome, reason = learnt
-            self.record_broadcast_outcome(
-                BroadcastOutcomeInput(inp.broadcast_id, inp.workflow_id, inp.contact_id, outcome, reason, inp.now)
-            )
+        recorded = False
+
+        def record(conn: Connection, result: SendDropResult) -> None:
+            nonlocal recorded
+            learnt = sent_offer_outcome(result, inp.item_id)
+            if learnt is not None and inp.broadcast_id is not None:
+                outcome, reason = learnt
+                self._record(
+                    conn,
+                    BroadcastOutcomeInput(inp.broadcast_id, inp.workflow_id, inp.contact_id, outcome, reason, inp.now),
+                )
+            recorded = True
+
+        result = self._drops.send(inp, record=record)
+        if not recorded:
+            with self._engine.begin() as conn:
+                record(conn, result)
         return result
 
-    def _upsert_delivery(self, inp: BroadcastOutcomeInput) -> bool:
-        with session_scope(self._engine) as s:
-            if s.get(Broadcast, inp.broadcast_id) is None:
-                return False
-            row = s.exec(
-                select(BroadcastDelivery).where(
-                    BroadcastDelivery.broadcast_id == inp.broadcast_id,
-                    BroadcastDelivery.workflow_id == inp.workflow_id,
-                )
-            ).first()
-            row = row or BroadcastDelivery(
-                broadcast_id=inp.broadcast_id,
-                workflow_id=inp.workflow_id,
-                contact_id=inp.contact_id,
-                outcome=inp.outcome,
-                at=inp.now,
-            )
-            row.outcome, row.reason, row.at = inp.outcome[:20], inp.reason[:300], inp.now
-            s.add(row)
-        return True
+    @staticmethod
+    def _record(conn: Connection, inp: BroadcastOutcomeInput) -> None:
+        fields = {"broadcast_id": inp.broadcast_id, "contact_id": inp.contact_id, "outcome": inp.outcome}
+        if not broadcast_store.record_outcome(
+            conn, inp.broadcast_id, inp.workflow_id, inp.contact_id, inp.outcome, inp.reason, inp.now
+        ):
+            log.warning("broadcast.outcome_unknown_broadcast", broadcast_id=inp.broadcast_id)
+            return
+        log.info("broadcast.outcome", **fields)
 
     def activities(self) -> list[Callable[..., Any]]:
         return [

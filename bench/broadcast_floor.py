@@ -134,9 +134,9 @@ async def start_floor(client: Client, task_queue: str, contact_ids: list[int]) -
     await asyncio.gather(*(one(c) for c in contact_ids))
 
 
-def floor_acted(engine: Engine, broadcast_id: str) -> int:
+def floor_acted(engine: Engine, broadcast_id: str, outcomes: tuple[str, ...] = ("dropped",)) -> int:
     with engine.connect() as conn:
-        q = select(func.count()).where(DELIVERY.c.broadcast_id == broadcast_id, DELIVERY.c.outcome == "dropped")
+        q = select(func.count()).where(DELIVERY.c.broadcast_id == broadcast_id, DELIVERY.c.outcome.in_(outcomes))
         return int(conn.execute(q).scalar_one())
 
 
@@ -153,11 +153,15 @@ async def signal_floor(client: Client, contact_ids: list[int], notice: Broadcast
     return time.monotonic() - t0
 
 
-async def wait_floor(engine: Engine, broadcast_id: str, n: int, timeout: float = 3600) -> None:
+async def wait_floor(
+    engine: Engine, broadcast_id: str, n: int, timeout: float = 3600, outcomes: tuple[str, ...] = ("dropped",)
+) -> None:
+    """Until `n` BroadcastDelivery rows of the broadcast have one of `outcomes` (polled every 0.1 s on a thread:
+    the floor and nurture's broadcast are watched the same way)."""
     deadline = time.monotonic() + timeout
     with ThreadPoolExecutor(max_workers=1) as pool:
         loop = asyncio.get_running_loop()
-        while await loop.run_in_executor(pool, floor_acted, engine, broadcast_id) < n:
+        while await loop.run_in_executor(pool, floor_acted, engine, broadcast_id, outcomes) < n:
             if time.monotonic() > deadline:
                 raise TimeoutError("gave up waiting for the floor workflows to act")
             await asyncio.sleep(0.1)

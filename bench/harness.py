@@ -117,3 +117,24 @@ class CpuMeter:
             name: None if before is None or end[name] is None else (end[name] - before) * 1000 / n  # type: ignore[operator]
             for name, before in self._start.items()
         }
+
+
+async def until_quiet(client: Client, workflow_ids: Sequence[str], timeout: float = 600.0) -> None:
+    """Until none of these workflows has a workflow task or an activity pending: work they were started with
+    is done, so a CPU meter started next charges none of it to what it measures."""
+    slots = asyncio.Semaphore(32)
+
+    async def busy(workflow_id: str) -> bool:
+        async with slots:
+            raw = (await client.get_workflow_handle(workflow_id).describe()).raw_description
+        return raw.HasField("pending_workflow_task") or len(raw.pending_activities) > 0
+
+    deadline = time.monotonic() + timeout
+    left = list(workflow_ids)
+    while left:
+        flags = await asyncio.gather(*(busy(w) for w in left))
+        left = [w for w, b in zip(left, flags, strict=True) if b]
+        if left and time.monotonic() > deadline:
+            raise TimeoutError(f"{len(left)} workflows still busy after {timeout:.0f} s")
+        if left:
+            await asyncio.sleep(0.5)

@@ -112,6 +112,8 @@ class Offers:
         if result.status == "deferred" and result.deferred_until is not None:
             carry.deferred_broadcasts.append(DeferredBroadcast(notice, result.deferred_until))
         sent = result.status in ("sent", "unconfirmed")
+        if result.status in ("sent", "unconfirmed", "held_out"):  # counted in drops_sent (`Sender.send`)
+            self._shown.broadcast_dropped()
         if sent and self._spec.broadcast_pushes_schedule and entry.wake_at is not None:
             gap = timedelta(seconds=self._inp.min_gap_seconds / self._inp.time_scale)
             entry.wake_at = max(entry.wake_at, workflow.now() + gap)

@@ -2,6 +2,13 @@
 
 Current details (`workflow.set_current_details`) are refreshed on every state change; search attributes only
 where the journey is about to block, and only those that changed. Nothing is shown while fast-forwarding.
+
+From runtime version 5, NurtureDropsSent lags behind broadcast drops: a broadcast drop's count rides along with
+the journey's next upsert (its next scheduled drop, a stage, score or phase change) instead of costing
+an upsert of its own on every journey a broadcast reaches (a history event and a visibility-row write each: most
+of the server's CPU per act above the bare floor, bench/README.md). Scheduled drops are counted at once as before.
+A journey that ends first keeps the lagging count on its closed execution (from version 4 the end upserts
+nothing); its result (`JourneyResult.drops_sent`) has the true one.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import dsl
     from workflows.payloads import JourneyCarry, JourneyInput
     from workflows.runtime_version import runtime_change
+
+RIDE_ALONG_VERSION = 5  # `JourneyInput.runtime_version` from which broadcast drops' counts ride along
 
 _UPSERTED: tuple[SearchAttributeKey[Any], ...] = (
     search_attributes.SA_STAGE,
@@ -38,6 +47,7 @@ class Visibility:
         self.next_wake_at: datetime | None = None
         self.muted = False  # set by the journal while it fast-forwards
         self._sa_last: dict[str, Any] = {}
+        self._drops_may_lag_at: int | None = None  # a NurtureDropsSent that may ride along (`broadcast_dropped`)
 
     def decide(self, decision: str, why: str) -> None:
         self._carry.last_decision, self._carry.last_why = decision, why
@@ -54,6 +64,12 @@ class Visibility:
         workflow.set_current_details(self._details())
         if flush:
             self._flush_search_attributes(closing=closing)
+
+    def broadcast_dropped(self) -> None:
+        """A broadcast drop was counted: from runtime version 5 the new NurtureDropsSent waits for the next upsert
+        (it is eventually right while the journey runs: every later upsert carries it, and a scheduled drop upserts)."""
+        if self._inp.runtime_version >= RIDE_ALONG_VERSION:
+            self._drops_may_lag_at = self._carry.drops_sent
 
     def show_lifecycle_stage(self, stage: str) -> None:
         """A journey step moved the contact's lifecycle stage: keep it and upsert NurtureLifecycleStage at once
@@ -78,7 +94,11 @@ class Visibility:
             current = workflow.info().typed_search_attributes
             self._sa_last = {key.name: current.get(key) for key in _UPSERTED}
         changed = {k: v for k, v in wanted.items() if self._sa_last.get(k) != v}
-        if not changed.keys() - {search_attributes.SA_NEXT_DROP_AT.name} and not self._wakes_earlier(changed):
+        riding = {search_attributes.SA_NEXT_DROP_AT.name}
+        drops = search_attributes.SA_DROPS_SENT.name
+        if self._drops_may_lag_at is not None and changed.get(drops) == self._drops_may_lag_at:
+            riding.add(drops)  # only broadcast drops since the last upsert (module docstring)
+        if not changed.keys() - riding and not self._wakes_earlier(changed):
             # A later next wake-up rides along with the next change ops filter on (stage, score, drops, phase):
             # every upsert is a history event and server work, and the rests and send-window naps between two
             # drops would otherwise cost one each. So NurtureNextDropAt is a lower bound: the journey does

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import select
@@ -12,6 +13,7 @@ from nurture.db.engine import session_scope
 from nurture.logging import get_logger
 
 log = get_logger(__name__)
+OUTBOX = OutboxEmail.__table__  # type: ignore[attr-defined]
 
 
 class OutboxSender:
@@ -21,7 +23,7 @@ class OutboxSender:
         self._engine = engine
 
     def send(self, email: OutgoingEmail) -> str | None:
-        row = OutboxEmail(
+        row = insert(OUTBOX).values(
             touch_id=email.touch_id,
             to_email=email.to_email,
             subject=email.subject,
@@ -32,10 +34,8 @@ class OutboxSender:
             created_at=email.created_at,
         )
         try:
-            with session_scope(self._engine) as session:
-                session.add(row)
-                session.flush()
-                outbox_id = row.id
+            with self._engine.begin() as conn:  # one INSERT on every dev drop: core, no unit of work
+                outbox_id = conn.execute(row.returning(OUTBOX.c.id)).scalar_one()
         except IntegrityError:
             with session_scope(self._engine) as session:  # stored by an earlier attempt: same message
                 existing = session.exec(select(OutboxEmail).where(OutboxEmail.touch_id == email.touch_id)).first()

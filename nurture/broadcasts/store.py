@@ -9,12 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from nurture.db import Broadcast, BroadcastDelivery, BroadcastState, Contact, ContactStatus
 from nurture.db.broadcast_content import BroadcastContent, add_content
 
 OUTCOMES = ("dropped", "deferred", "skipped", "failed")
+BROADCAST, DELIVERY = Broadcast.__table__, BroadcastDelivery.__table__  # type: ignore[attr-defined]
 
 
 def insert(session: Session, row: Broadcast, content: BroadcastContent | None = None) -> None:
@@ -108,6 +111,26 @@ def suppressed(session: Session, contact_ids: list[int]) -> dict[int, str]:
         )
     ).all()
     return {cid: f"contact suppressed ({why or 'no reason given'})" for cid, why in rows if cid is not None}
+
+
+def record_outcome(
+    conn: Connection, broadcast_id: str, workflow_id: str, contact_id: int, outcome: str, reason: str, at: datetime
+) -> bool:
+    """What one journey did with a broadcast: its one `BroadcastDelivery` row, inserted or updated (a repeat, or a
+    later outcome for the same broadcast, updates it). False if there is no such broadcast (nothing written).
+
+    Core SQL on the caller's connection, in the caller's transaction: the drop of a broadcast records it in the
+    transaction that settles its touch (`activities.drop`), so the two commit together.
+    """
+    if conn.execute(select(BROADCAST.c.id).where(BROADCAST.c.id == broadcast_id)).first() is None:
+        return False
+    values = {"outcome": outcome[:20], "reason": reason[:300], "at": at}
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(DELIVERY).values(
+        broadcast_id=broadcast_id, workflow_id=workflow_id, contact_id=contact_id, **values
+    )
+    conn.execute(stmt.on_conflict_do_update(index_elements=["broadcast_id", "workflow_id"], set_=values))
+    return True
 
 
 def record_skips(session: Session, broadcast_id: str, skips: list[tuple[str, int, str]], now: datetime) -> None:

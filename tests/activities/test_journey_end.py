@@ -100,3 +100,21 @@ def test_a_broadcast_drop_sends_once_and_records_its_outcome_in_the_same_activit
         ("bc-1", wf, "dropped", "sent bc-einvoicing-2027")
     ]
     assert len(outbox) == 1, "sent once"
+
+
+def test_a_broadcast_drop_held_back_by_the_gap_records_deferred_with_its_claim(engine: Engine) -> None:
+    """The outcome row is written in the transaction that decides the result: here the claim's (no send)."""
+    cid = add_contact(engine)
+    enroll(engine, cid)
+    with session_scope(engine) as s:
+        s.add(Broadcast(id="bc-2", kind="regulation", item_id="bc-einvoicing-2027", created_by="t", created_at=T0))
+    with outbox_activities(engine) as acts:
+        assert acts.send_drop(drop(cid)).status == "sent"  # a scheduled drop just went out: the gap holds
+        held = acts.drop_broadcast(drop(cid, "bc-einvoicing-2027", broadcast_id="bc-2", step="broadcast bc-2"))
+    assert held.status == "deferred" and held.deferred_until is not None
+    with session_scope(engine) as s:
+        rows = s.exec(select(BroadcastDelivery)).all()
+        outbox = s.exec(select(OutboxEmail)).all()
+    assert [(r.broadcast_id, r.outcome) for r in rows] == [("bc-2", "deferred")]
+    assert rows[0].reason.endswith(f"due {held.deferred_until.isoformat()}")
+    assert len(outbox) == 1, "only the scheduled drop was sent"

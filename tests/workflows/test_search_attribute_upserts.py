@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
@@ -12,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from nurture import search_attributes, temporal_names
 from tests.workflows.fakes import Recorder
 from tests.workflows.scenario import running_worker, start_journey
-from workflows.payloads import ExitRequest, PageView
+from workflows.payloads import BroadcastNotice, ExitRequest, PageView
 
 B2B = {"persona": "finance-lead", "time_zone": "Europe/Berlin", "topics": ["compliance"]}
 FILTERED_ON = {
@@ -101,3 +102,36 @@ async def test_an_event_that_brings_the_next_drop_forward_moves_next_drop_at_at_
     assert forward < waiting - timedelta(days=7), "the comparison drop comes long before the two-week mark"
     assert len(sends) == 2
     assert forward <= sends[1].now, "NurtureNextDropAt never promises a drop later than it comes"
+
+
+async def _drops_shown(handle: object) -> int | None:
+    desc = await handle.describe()  # type: ignore[attr-defined]
+    return desc.typed_search_attributes.get(search_attributes.SA_DROPS_SENT)
+
+
+@pytest.mark.parametrize("version", [3, 5])
+async def test_a_broadcast_drops_count_rides_along_with_the_next_upsert_from_runtime_version_5(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sqlite_engine: Engine, version: int
+) -> None:
+    """From runtime version 5 a broadcast drop costs no NurtureDropsSent upsert of its own: the count lags until
+    the journey's next upsert (here its next scheduled drop), which carries the true count. Version 3 journeys
+    keep upserting it at once, as their histories say."""
+    env, rec = time_skipping_env, Recorder(scores=[30.0])
+    contact = 310 + version
+    async with running_worker(env, task_queue, sqlite_engine, rec):
+        handle = await start_journey(env, task_queue, "b2b_drip", contact, runtime_version=version, **B2B)
+        await env.sleep(timedelta(days=3))  # the first drop went out; waiting two weeks for interest
+        assert len(rec.sent(contact)) == 1 and await _drops_shown(handle) == 1
+        notice = BroadcastNotice("einv", "regulation", "bc-einvoicing-2027", ["compliance"])
+        await handle.signal(temporal_names.SIGNAL_BROADCAST, notice)
+        await env.sleep(timedelta(days=3))  # deferred by the fake's gap at first, then dropped; the wait goes on
+        assert [d.item_id for d in rec.sent(contact)][-1] == "bc-einvoicing-2027", "the broadcast must be dropped"
+        after_broadcast = await _drops_shown(handle)
+        await env.sleep(timedelta(days=20))  # the wait timed out: the next scheduled drop
+        sent = len(rec.sent(contact))
+        after_next = await _drops_shown(handle)
+        await handle.signal(temporal_names.SIGNAL_EXIT, ExitRequest(reason="unsubscribe"))
+        await handle.result()
+
+    assert after_broadcast == (1 if version >= 5 else 2)
+    assert sent >= 3 and after_next == sent, "the next upsert carries the true count, broadcast drops included"

@@ -20,7 +20,9 @@ from workflows.payloads.signals import BroadcastNotice, SalesFeedback
 # and its result holds the final stage, score and drops; the search attributes stay as at the journey's last wait
 # (ops filter live journeys with `ExecutionStatus = 'Running'`, as every nurture query already does). One history
 # event per journey, the last one nurture had over a hand-written workflow with the same steps.
-RUNTIME_VERSION = 4
+# Version 5 (December 2026): NurtureDropsSent after a broadcast drop rides along with the next upsert instead of
+# one of its own (`workflows.visibility`).
+RUNTIME_VERSION = 5
 
 
 @dataclass(frozen=True)
