@@ -61,7 +61,6 @@ from nurture.context import app_context, open_engine
 from nurture.db import BroadcastDelivery, Contact, Touch
 from nurture.journey_client import enroll
 from nurture.logging import configure_logging
-from workers import allocator
 from workers.journey_worker import sandbox_runner
 from workflows import dsl
 from workflows.experiments import in_holdout
@@ -451,8 +450,6 @@ async def serve(cache: int) -> None:
     settings = Settings()
     configure_logging(settings.log_level, json=True)
     load_definitions()  # an entry point: without it every journey fails at once ("not loaded by this worker")
-    allocator.limit_arenas(settings.worker_malloc_arena_max)  # as `run_worker`: before any thread starts
-    trim = asyncio.create_task(allocator.trim_forever(settings.worker_malloc_trim_seconds))
     async with app_context(settings) as ctx:
         worker = Worker(
             ctx.client,
@@ -464,10 +461,7 @@ async def serve(cache: int) -> None:
             workflow_runner=sandbox_runner(),
             max_cached_workflows=cache,
         )
-        try:
-            await worker.run()
-        finally:
-            trim.cancel()
+        await worker.run()
 
 
 def main() -> None:

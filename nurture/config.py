@@ -56,14 +56,6 @@ class Settings(BaseSettings):
         description="Journeys kept in worker memory (~96 KB each); past it the least recent is evicted and its next"
         " task replays its history",
     )
-    # bench/worker_memory.py: most of a worker's RSS is C heap (the SDK core and the activity threads), which glibc
-    # keeps per arena after evicted journeys free it (workers/allocator.py). Both are no-ops off glibc.
-    worker_malloc_arena_max: int = Field(
-        default=2, description="glibc malloc arenas for the worker's threads (0: glibc's default, 8 per core)"
-    )
-    worker_malloc_trim_seconds: float = Field(
-        default=30.0, description="Seconds between handing freed C heap back to the kernel (malloc_trim); 0 = never"
-    )
     worker_metrics_address: str | None = Field(
         default=None,
         description="host:port for the worker's Prometheus /metrics (Temporal SDK + nurture series); unset = off",

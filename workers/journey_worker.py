@@ -21,7 +21,6 @@ from nurture.config import Settings, UnsafeSettingsError
 from nurture.logging import configure_logging, get_logger
 from nurture.startup import TemporalWait, start_process
 from nurture.worker_metrics import install as install_worker_metrics
-from workers import allocator
 from workflows.registry import WORKFLOWS
 
 log = get_logger(__name__)
@@ -82,11 +81,7 @@ def build_worker(
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Start through `nurture.startup.start_process` (unsafe settings refused, then the database and Temporal
-    awaited with a message), then run until `stop` is set (a signal) or the worker fails.
-
-    The malloc arenas are capped before anything starts a thread (the Temporal runtime, the activity pool), and
-    freed C heap is trimmed while it runs (workers/allocator.py, bench/worker_memory.py)."""
-    allocator.limit_arenas(settings.worker_malloc_arena_max)
+    awaited with a message), then run until `stop` is set (a signal) or the worker fails."""
     started = await start_process(
         settings,
         TemporalWait.WAIT,
@@ -96,12 +91,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         worker = build_worker(started.client, settings, started.engine)
         log.info("worker.started", task_queue=settings.task_queue, temporal=settings.effective_temporal_address)
         beat = asyncio.create_task(_liveness(settings.home / LIVENESS_FILE))
-        trim = asyncio.create_task(allocator.trim_forever(settings.worker_malloc_trim_seconds))
         try:
             await _run_until(worker, stop or asyncio.Event())
         finally:
             beat.cancel()
-            trim.cancel()
     finally:
         started.engine.dispose()
 
