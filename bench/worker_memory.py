@@ -18,7 +18,8 @@ What it measures
 Ratios only are meant to be compared between runs; the absolute figures depend on the machine's allocator.
 
 Run: `.venv/bin/python -m bench.worker_memory [--steps 1000,5000,10000,20000] [--cache 1200]`
-(about 5-10 minutes on 2 cores for 20,000 journeys; `--steps 1000,5000` for a quick look).
+(about 36 minutes for 20,000 journeys on 2 shared cores at load 5-11, December 2026; `--steps 1000,5000` for a
+quick look, about 10 minutes).
 """
 
 from __future__ import annotations
