@@ -7,7 +7,10 @@ and tells a stranger which addresses are known. So the public door only hands th
 `nurture.inbound.contacts.upsert_contact`, and offers the confirmation email.
 
 Held in process memory: an API process killed between the answer and the work (normally milliseconds) loses
-that opt-in, and the person signs up again. A graceful shutdown works the queue off first.
+that opt-in, and the person signs up again. A database outage loses nothing: the opt-in in hand is retried with
+backoff (a warning each time) and the rest wait behind it, up to `MAX_PENDING`, past which the door says "retry".
+A graceful shutdown works the queue off first, for at most `SHUTDOWN_GRACE` seconds while the database is down
+(then it logs how many opt-ins it could not store).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from nurture.context import AppContext
@@ -27,6 +31,11 @@ from nurture.logging import get_logger
 
 log = get_logger(__name__)
 MAX_PENDING = 5000  # a flood of opt-ins must not grow memory without end: past this, the door says "retry"
+RETRY_FIRST, RETRY_MAX = 0.5, 30.0  # seconds between tries while the database is unreachable (doubling)
+SHUTDOWN_GRACE = 15.0  # seconds a shutdown waits for the queue while the database is down
+# PEP 249's classes for trouble with the database's operation (a lost connection, a refused one, a locked file),
+# not with the opt-in: worth another try. Anything else is this opt-in's own problem and is logged.
+UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 @dataclass(frozen=True)
@@ -40,9 +49,14 @@ class PublicSignups:
     """A queue of public opt-ins and the task that works it; `accept` never touches the database."""
 
     def __init__(
-        self, context: Callable[[], AppContext], nudge: Callable[[bool], None], max_pending: int = MAX_PENDING
+        self,
+        context: Callable[[], AppContext],
+        nudge: Callable[[bool], None],
+        max_pending: int = MAX_PENDING,
+        retry_first: float = RETRY_FIRST,
     ) -> None:
         self.max_pending = max_pending
+        self._retry_first = retry_first
         self._context = context  # read when a job runs: the context arrives at startup
         self._nudge = nudge  # after a commit: the relay, and the mailer when a confirmation was written
         self._queue: asyncio.Queue[Signup] = asyncio.Queue()
@@ -78,7 +92,10 @@ class PublicSignups:
 
     async def close(self) -> None:
         """Work off what is queued, then stop (the app's shutdown)."""
-        await self.settled()
+        try:
+            await asyncio.wait_for(self.settled(), timeout=SHUTDOWN_GRACE)
+        except TimeoutError:
+            log.error("signup.unstored_at_shutdown", pending=self.pending)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -89,7 +106,7 @@ class PublicSignups:
             signup = await self._queue.get()
             try:
                 await self._open.wait()
-                sent = await run_in_threadpool(self._store, signup)
+                sent = await self._stored(signup)
                 self._nudge(sent)
             except Exception as err:  # one bad opt-in must not stop the others
                 # the class and first line only: a traceback's locals would carry the address into the logs
@@ -97,6 +114,22 @@ class PublicSignups:
             finally:
                 self.pending -= 1
                 self._queue.task_done()
+
+    async def _stored(self, signup: Signup) -> bool:
+        """Store the opt-in, trying again while the database is unavailable (the queue waits behind it)."""
+        delay = self._retry_first
+        while True:
+            try:
+                return await run_in_threadpool(self._store, signup)
+            except UNAVAILABLE as err:
+                log.warning(
+                    "signup.database_unavailable",
+                    error=type(err.orig or err).__name__,
+                    retry_in_seconds=delay,
+                    pending=self.pending,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
 
     def _store(self, signup: Signup) -> bool:
         ctx = self._context()
