@@ -7,10 +7,13 @@ journeys (and then plan a versioned rollout). The replay test fails on any unint
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -123,60 +126,55 @@ async def measured_story(env: WorkflowEnvironment, engine: object, contact_id: i
     return workflow_ids.journey_workflow_id("b2b_drip", contact_id)
 
 
-async def record_measured() -> None:
-    """Only the measured histories: `python -m tests.workflows.record_histories measured` (the older histories
-    stay as they are: they are what journeys begun before the holdout and the subject test look like)."""
+Story = Callable[[WorkflowEnvironment, object], Awaitable[str]]  # runs a journey, returns its workflow id
+
+
+async def _record(stories: list[tuple[Story, str]], engine: Engine) -> None:
+    """Run each story on a fresh time-skipping server and save its history as `histories/<name>.json`."""
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server())
+    await register_search_attributes(env.client)
+    try:
+        for story, name in stories:
+            workflow_id = await story(env, engine)
+            history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+            (HISTORIES / f"{name}.json").write_text(history.to_json())
+            print("saved", name)
+    finally:
+        await env.shutdown()
+
+
+@contextlib.contextmanager
+def _database() -> Iterator[Engine]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/rec.db"
         migrate(url)
-        engine = make_engine(url)
-        env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server())
-        await register_search_attributes(env.client)
-        try:
-            for contact_id, name in ((9004, "b2b_drip-measured-treated"), (9002, "b2b_drip-measured-held")):
-                workflow_id = await measured_story(env, engine, contact_id)
-                history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-                (HISTORIES / f"{name}.json").write_text(history.to_json())
-                print("saved", name)
-        finally:
-            await env.shutdown()
+        yield make_engine(url)
+
+
+async def record_measured() -> None:
+    """Only the measured histories: `python -m tests.workflows.record_histories measured` (the older histories
+    stay as they are: they are what journeys begun before the holdout and the subject test look like)."""
+    with _database() as engine:
+        await _record(
+            [
+                (lambda env, eng: measured_story(env, eng, 9004), "b2b_drip-measured-treated"),
+                (lambda env, eng: measured_story(env, eng, 9002), "b2b_drip-measured-held"),
+            ],
+            engine,
+        )
 
 
 async def record_current() -> None:
     """The b2b story at the current runtime version, under its own name:
     `python -m tests.workflows.record_histories current` (older histories stay: they are the journeys in flight)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/rec.db"
-        migrate(url)
-        engine = make_engine(url)
-        env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server())
-        await register_search_attributes(env.client)
-        try:
-            workflow_id = await b2b_story(env, engine, 9005)
-            history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-            name = f"b2b_drip-runtime-v{RUNTIME_VERSION}"
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
-            print("saved", name)
-        finally:
-            await env.shutdown()
+    with _database() as engine:
+        await _record([(lambda env, eng: b2b_story(env, eng, 9005), f"b2b_drip-runtime-v{RUNTIME_VERSION}")], engine)
 
 
 async def main() -> None:
     HISTORIES.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/rec.db"
-        migrate(url)
-        engine = make_engine(url)
-        env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server())
-        await register_search_attributes(env.client)
-        try:
-            for story, name in ((b2b_story, "b2b_drip"), (b2c_story, "b2c_cultivation")):
-                workflow_id = await story(env, engine)
-                history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-                (HISTORIES / f"{name}.json").write_text(history.to_json())
-                print("saved", name)
-        finally:
-            await env.shutdown()
+    with _database() as engine:
+        await _record([(b2b_story, "b2b_drip"), (b2c_story, "b2c_cultivation")], engine)
         dev = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_cli(), search_attributes=search_attributes.ALL_SEARCH_ATTRIBUTES
         )
