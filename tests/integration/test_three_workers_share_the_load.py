@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from pydantic import SecretStr
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.testing import WorkflowEnvironment
 
 from nurture import sendgrid_args, workflow_ids
@@ -83,6 +85,22 @@ def start_worker(rig: Rig, fake: FakeSendGrid, home: Path, log: Path) -> subproc
         )
 
 
+async def until_polling(rig: Rig, n: int, *, timeout: float) -> None:
+    """Wait until `n` distinct workers poll the journeys' task queue for workflow tasks."""
+    request = DescribeTaskQueueRequest(
+        namespace=rig.client.namespace,
+        task_queue=TaskQueue(name=rig.settings.task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        pollers = (await rig.client.workflow_service.describe_task_queue(request)).pollers
+        if len({p.identity for p in pollers}) >= n:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"only {len(pollers)} of {n} workers polling"
+        await asyncio.sleep(0.5)
+
+
 @pytest.mark.slow
 async def test_three_workers_finish_journeys_and_a_broadcast_with_one_killed_and_no_drop_twice(
     pg_rig: tuple[Rig, FakeSendGrid], webhook_key: Any, tmp_path: Path
@@ -94,6 +112,9 @@ async def test_three_workers_finish_journeys_and_a_broadcast_with_one_killed_and
     audience = Audience(journeys=["b2b_drip"], contact_ids=audience_ids)
     workers = [start_worker(rig, fake, tmp_path / f"home{n}", tmp_path / f"worker{n}.log") for n in range(3)]
     try:
+        # All three must be polling before the journeys start: the first worker up on two busy cores would
+        # otherwise take every new journey (and keep it on its sticky queue), and nothing would be shared.
+        await until_polling(rig, len(workers), timeout=90)
         async with served_api(AppContext(rig.settings, rig.engine, rig.client), webhook_key[0]):
             for cid in audience_ids:
                 await rig.enroll(cid, "b2b_drip")
