@@ -23,6 +23,7 @@ from sqlalchemy import or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from activities.touches import TOUCH
 from nurture.caps import DROP_CHANNEL, Allowed, Deferred, Frequency, evaluate, frequency_rule, parse_caps
 from nurture.config import Settings
 from nurture.db import (
@@ -33,14 +34,13 @@ from nurture.db import (
     DropPriority,
     Event,
     Preference,
-    Touch,
     TouchStatus,
 )
+from nurture.deferrals import DEFERRED
 from workflows.dsl import REGISTRY
 from workflows.payloads import SendDropInput, SendDropResult
 from workflows.quiet import next_allowed
 
-TOUCH, DEFERRED = Touch.__table__, DeferredDrop.__table__  # type: ignore[attr-defined]
 COUNTS_FOR_CAPS = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
 LONGEST_LOOKBACK = timedelta(days=62)  # covers a monthly cap counted from local midnight
 PRIORITY_HOLD = timedelta(hours=1)  # how long a due higher-priority drop keeps a slot for its journey

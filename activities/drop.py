@@ -43,7 +43,7 @@ from activities.email import (
     SendRefused,
 )
 from activities.email.render import Drop, DropRenderer
-from activities.touches import TOUCH, UNSETTLED, replay, settle_touch, upsert_touch
+from activities.touches import CONTACT, TOUCH, UNSETTLED, replay, settle_touch, upsert_touch
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, Touch, TouchStatus
@@ -56,7 +56,6 @@ from workflows.payloads import SendDropInput, SendDropResult
 
 log = get_logger(__name__)
 
-CONTACT = Contact.__table__  # type: ignore[attr-defined]
 # What the caller records with the drop's result, in the transaction that decides it (`DropSender.send`).
 Record = Callable[[Connection, SendDropResult], None]
 COUNTS_FOR_GAP = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
