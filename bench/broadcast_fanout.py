@@ -58,7 +58,7 @@ from nurture.broadcasts.service import BroadcastService, DeliveryOptions
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.context import app_context, open_engine
-from nurture.db import BroadcastDelivery, Contact, Touch
+from nurture.db import Contact, Touch
 from nurture.journey_client import enroll
 from nurture.logging import configure_logging
 from workers.journey_worker import sandbox_runner
@@ -72,6 +72,7 @@ JOURNEY = "b2b_drip"
 OURS = BroadcastNotice("bench-ours", "regulation", "bc-einvoicing-2027", ["compliance"])
 BATCH = BroadcastNotice("bench-batch", "product_launch", "bc-mobile-approvals", ["automation"])
 FLOOR = BroadcastNotice("bench-floor", "regulation", "bc-einvoicing-2027", ["compliance"])  # the same item as OURS
+ACTED = ("dropped", "deferred")  # a journey's BroadcastDelivery outcomes that mean it acted on the broadcast
 BATCH_TOPIC = "bench-batch"  # tags the contacts the batch baseline signals (all of them unless --batch-n)
 
 
@@ -177,7 +178,7 @@ class Bench:
         started = utcnow().timestamp()
         t0 = time.monotonic()
         await svc.start(OURS.broadcast_id, "bench")
-        await wait_floor(self.engine, OURS.broadcast_id, n, outcomes=("dropped", "deferred"))
+        await wait_floor(self.engine, OURS.broadcast_id, n, outcomes=ACTED)
         return started, time.monotonic() - t0
 
     async def signalled(self, started: float) -> float:
@@ -231,7 +232,7 @@ class Bench:
         out, _ = await proc.communicate()
         if proc.returncode != 0:
             raise RuntimeError(f"batch signal failed: {out.decode()}")
-        await self.until(lambda: self.acted(BATCH.broadcast_id) >= self.args.batch_n, "the batch", timeout=7200)
+        await wait_floor(self.engine, BATCH.broadcast_id, self.args.batch_n, timeout=7200, outcomes=ACTED)
         return time.monotonic() - t0
 
     async def raw(self, contact_ids: list[int]) -> float:
@@ -259,14 +260,6 @@ class Bench:
             q = select(func.count()).select_from(model)
             for name, value in where.items():
                 q = q.where(getattr(model, name) == value)
-            return int(conn.execute(q).scalar_one())
-
-    def acted(self, broadcast_id: str) -> int:
-        with self.engine.connect() as conn:
-            q = select(func.count()).where(
-                col(BroadcastDelivery.broadcast_id) == broadcast_id,
-                col(BroadcastDelivery.outcome).in_(("dropped", "deferred")),
-            )
             return int(conn.execute(q).scalar_one())
 
     async def until(self, check: object, what: str, timeout: float = 600) -> None:

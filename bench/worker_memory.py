@@ -48,8 +48,8 @@ def rss_kb(pid: int) -> int:
 
 
 async def start(bench: Bench, contact_ids: list[int], concurrency: int, want: int) -> float:
-    """Enroll concurrently, then wait until every journey (`want` in all so far) has made its first drop (a
-    held-out one records it unsent) and sleeps. Seconds."""
+    """Enroll concurrently, then wait until every journey (`want` in all so far) has sent its first drop (it then
+    sleeps). Seconds."""
     started = time.monotonic()
     slots = asyncio.Semaphore(concurrency)
 
