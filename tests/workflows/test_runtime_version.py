@@ -80,9 +80,10 @@ async def _replays(history: WorkflowHistory) -> bool:
 
 
 def _after_exit(history: History) -> list[EventType.ValueType]:
-    """Event types from the exit signal on."""
+    """Event types from the exit signal (the history's last signal) on."""
     types = [e.event_type for e in history.events]
-    return types[types.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, len(types) - 12) :]
+    last_signal = len(types) - 1 - types[::-1].index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+    return types[last_signal:]
 
 
 async def test_a_current_journey_has_no_runtime_patch_markers_and_ends_with_no_upsert(
