@@ -12,6 +12,7 @@ from pathlib import Path
 from nurture.db import Broadcast
 from nurture.db.engine import session_scope
 from tests.broadcasts.rig import Rig, worker
+from tests.fixtures.temporal import temporal_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 async def nurture(rig: Rig, *args: str) -> tuple[int, str]:
     env = {
         **os.environ,
-        "NURTURE_TEMPORAL_ADDRESS": rig.client.service_client.config.target_host,
+        **temporal_environ(rig.client),
         "NURTURE_DATABASE_URL": rig.engine.url.render_as_string(hide_password=False),
         "NURTURE_TASK_QUEUE": rig.settings.task_queue,
         "NURTURE_LOG_LEVEL": "WARNING",

@@ -19,6 +19,7 @@ from nurture.broadcasts.audience import Audience
 from nurture.broadcasts.models import BroadcastCreate
 from nurture.broadcasts.service import DeliveryOptions
 from tests.broadcasts.rig import Rig
+from tests.fixtures.temporal import temporal_environ
 
 N = 24
 RATE = 4.0  # signals/s: 6 s of signalling, so the kill lands mid-broadcast, and mostly between journeys' acts
@@ -30,7 +31,7 @@ def worker_process(rig: Rig, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m workers.journey_worker` against the test's dev server and database."""
     env = {
         **os.environ,
-        "NURTURE_TEMPORAL_ADDRESS": rig.client.service_client.config.target_host,
+        **temporal_environ(rig.client),
         "NURTURE_DATABASE_URL": rig.engine.url.render_as_string(hide_password=False),
         "NURTURE_TASK_QUEUE": rig.settings.task_queue,
         "NURTURE_TRACKING_SECRET": rig.settings.tracking_secret.get_secret_value(),

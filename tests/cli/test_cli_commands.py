@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from nurture import workflow_ids
 from nurture.config import Settings
 from nurture.db import Contact, Enrollment
+from tests.fixtures.temporal import temporal_environ
 from workers.journey_worker import build_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,7 @@ def nurture(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 def cli_env(dev_server_env: WorkflowEnvironment, engine: Engine, task_queue: str, tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "NURTURE_TEMPORAL_ADDRESS": dev_server_env.client.service_client.config.target_host,
+        **temporal_environ(dev_server_env.client),
         "NURTURE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "NURTURE_TASK_QUEUE": task_queue,
         "NURTURE_HOME": str(tmp_path / "home"),

@@ -15,6 +15,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.fixtures.db import _pg_admin, _pg_url, drop_pg_database
+from tests.fixtures.temporal import temporal_environ
 from tests.integration.proxy import LateProxy, free_port
 from tests.integration.test_journeys_on_dev_server import eventually
 
@@ -83,6 +84,7 @@ async def test_worker_started_before_temporal_waits_then_polls(
     env = _env(
         tmp_path,
         NURTURE_TEMPORAL_ADDRESS=f"127.0.0.1:{proxy.port}",
+        NURTURE_TEMPORAL_NAMESPACE=dev_server_env.client.namespace,
         NURTURE_DATABASE_URL=f"sqlite:///{tmp_path / 'worker.db'}",
         NURTURE_TASK_QUEUE=task_queue,
     )
@@ -110,7 +112,7 @@ async def test_worker_and_api_started_before_the_database_wait_then_start(
     env = _env(
         tmp_path,
         NURTURE_DATABASE_URL=base.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
-        NURTURE_TEMPORAL_ADDRESS=dev_server_env.client.service_client.config.target_host,
+        **temporal_environ(dev_server_env.client),
         NURTURE_TASK_QUEUE=task_queue,
     )
     worker_log, api_log = tmp_path / "worker.log", tmp_path / "api.log"

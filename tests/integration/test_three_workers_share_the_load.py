@@ -31,6 +31,7 @@ from nurture.fakes.sendgrid import FakeSendGrid
 from tests.broadcasts.rig import Rig, rig_settings
 from tests.fixtures.api import free_port, served_api
 from tests.fixtures.db import _truncate_all
+from tests.fixtures.temporal import temporal_environ
 from workflows.payloads import JourneyResult
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +71,7 @@ def start_worker(rig: Rig, fake: FakeSendGrid, home: Path, log: Path) -> subproc
     env = {
         **os.environ,
         **fake.env(),
-        "NURTURE_TEMPORAL_ADDRESS": rig.client.service_client.config.target_host,
+        **temporal_environ(rig.client),
         "NURTURE_DATABASE_URL": rig.engine.url.render_as_string(hide_password=False),
         "NURTURE_TASK_QUEUE": rig.settings.task_queue,
         "NURTURE_TRACKING_SECRET": rig.settings.tracking_secret.get_secret_value(),

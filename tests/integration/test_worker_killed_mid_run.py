@@ -28,6 +28,7 @@ from nurture.journey_client import enroll
 from nurture.redaction import Redactor
 from tests.fixtures.api import api_settings, free_port, served_api
 from tests.fixtures.measurement import treated_by_b2b_drip
+from tests.fixtures.temporal import temporal_environ
 from tests.integration.test_journeys_on_dev_server import add_people, eventually
 from workflows.payloads import JourneyResult
 
@@ -75,7 +76,7 @@ async def test_kill_dash_nine_loses_no_journey_and_sends_no_drop_twice(
     env = {
         **os.environ,
         **fake_sendgrid.env(),
-        "NURTURE_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        **temporal_environ(client),
         "NURTURE_DATABASE_URL": db_url,
         "NURTURE_TASK_QUEUE": task_queue,
         "NURTURE_SENDGRID_TIMEOUT_SECONDS": "2",

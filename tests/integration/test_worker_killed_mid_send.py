@@ -28,6 +28,7 @@ from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.journey_client import enroll
 from tests.fixtures.api import api_settings, free_port, served_api
 from tests.fixtures.measurement import next_treated
+from tests.fixtures.temporal import temporal_environ
 from tests.integration.test_journeys_on_dev_server import eventually
 
 DAY = 0.05  # seconds per journey day
@@ -61,7 +62,7 @@ async def test_a_worker_killed_mid_send_continues_within_seconds_and_the_drop_en
         env = {
             **os.environ,
             **fake.env(),
-            "NURTURE_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+            **temporal_environ(client),
             "NURTURE_DATABASE_URL": db_url,
             "NURTURE_TASK_QUEUE": task_queue,
             "NURTURE_TRACKING_SECRET": settings.tracking_secret.get_secret_value(),
