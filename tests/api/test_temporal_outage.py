@@ -50,12 +50,18 @@ class DevServer:
                 await register_search_attributes(client)
                 return
             await asyncio.sleep(0.1)
+        self.stop()
         raise RuntimeError("temporal dev server did not start")
 
     def stop(self) -> None:
+        """Stop the server and reap it (killed if it does not stop within 20 s on busy cores)."""
         if self.proc is not None:
             self.proc.terminate()
-            self.proc.wait(timeout=20)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
             self.proc = None
 
 

@@ -5,6 +5,7 @@ a handoff, an anonymous history stitched on opt-in, and a one-click unsubscribe 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def test_nurture_dev_serves_the_ui_and_plays_the_demo(tmp_path: Path) -> None:
     out = (tmp_path / "dev.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-c", "from nurture.cli import main; main()", "dev", "--day-seconds=0.5", "--exit-after=30"],
-        cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
+        cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
         ui_seen = False
@@ -62,8 +63,9 @@ def test_nurture_dev_serves_the_ui_and_plays_the_demo(tmp_path: Path) -> None:
         assert ui_seen, "the Temporal Web UI answers on its port"
         assert proc.wait(timeout=90) == 0, (tmp_path / "dev.log").read_text()[-3000:]
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:  # a failed wait: stop it and its Temporal server, and reap it
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         out.close()
     log = (tmp_path / "dev.log").read_text()
     assert "Temporal UI" in log

@@ -41,6 +41,7 @@ def test_a_signal_stops_nurture_dev_and_its_temporal_server(tmp_path: Path, sign
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()  # reaped: a leaked Popen fails a later test at its collection
     log = (tmp_path / "dev.log").read_text()
     assert code == 128 + signum, log[-3000:]
     assert not alive(server), f"the Temporal dev server (pid {server}) outlived nurture dev"
