@@ -51,12 +51,12 @@ async def until(check: Any, within: float, what: str) -> None:
 
 @pytest.mark.slow
 async def test_bulk_pause_stops_drops_within_seconds_and_resume_sends_again(
-    ingest_temporal: WorkflowEnvironment,
+    dev_server_env: WorkflowEnvironment,
     sqlite_engine: Engine,
     task_queue: str,
     webhook_key: tuple[Any, str],
 ) -> None:
-    engine, client = sqlite_engine, ingest_temporal.client
+    engine, client = sqlite_engine, dev_server_env.client
     key, public_key = webhook_key
     start_contact_ids_high(engine)
     now = utcnow()

@@ -21,13 +21,13 @@ from workflows.payloads import JourneyResult
 
 
 async def test_signed_batches_from_the_fake_sendgrid_move_the_journey(
-    ingest_temporal: WorkflowEnvironment, sqlite_engine: Engine, task_queue: str
+    dev_server_env: WorkflowEnvironment, sqlite_engine: Engine, task_queue: str
 ) -> None:
     with FakeSendGrid() as fake:
         sendgrid = {"sendgrid_api_key": SecretStr(fake.api_key), "sendgrid_host": fake.url}
         key = fake.signer.private_key
         async with journey_stack(
-            ingest_temporal.client, sqlite_engine, task_queue, key, fake.public_key_b64, **sendgrid
+            dev_server_env.client, sqlite_engine, task_queue, key, fake.public_key_b64, **sendgrid
         ) as api:
             fake.webhook_url = api.url + "/webhooks/sendgrid"
             opted_in = await api.http.post(
@@ -36,7 +36,7 @@ async def test_signed_batches_from_the_fake_sendgrid_move_the_journey(
                 headers=AUTH,
             )
             cid = opted_in.json()["contact_id"]
-            handle = ingest_temporal.client.get_workflow_handle(
+            handle = dev_server_env.client.get_workflow_handle(
                 workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
             )
             await wait_for_step(handle, "page_view(/pricing*) or clicked")

@@ -96,13 +96,13 @@ def drops(engine: Engine, contact_id: int) -> list[OutboxEmail]:
 
 
 async def test_identified_pricing_view_moves_the_journey_and_one_click_unsubscribe_ends_it(
-    ingest_temporal: WorkflowEnvironment,
+    dev_server_env: WorkflowEnvironment,
     sqlite_engine: Engine,
     task_queue: str,
     webhook_key: tuple[Any, str],
 ) -> None:
     engine = sqlite_engine
-    async with journey_stack(ingest_temporal.client, engine, task_queue, *webhook_key) as api:
+    async with journey_stack(dev_server_env.client, engine, task_queue, *webhook_key) as api:
         await api.http.post("/track", json={"anonymous_id": "v-42", "url": "https://ledgerline.example/blog/close"})
         opted_in = await api.http.post(
             "/contacts",
@@ -110,7 +110,7 @@ async def test_identified_pricing_view_moves_the_journey_and_one_click_unsubscri
             headers=AUTH,
         )
         cid = opted_in.json()["contact_id"]
-        handle = ingest_temporal.client.get_workflow_handle(
+        handle = dev_server_env.client.get_workflow_handle(
             workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
         )
         await wait_for_step(handle, "page_view(/pricing*)")
@@ -142,20 +142,20 @@ async def test_identified_pricing_view_moves_the_journey_and_one_click_unsubscri
 
 
 async def test_webhook_click_and_unsubscribe_reach_the_journey(
-    ingest_temporal: WorkflowEnvironment,
+    dev_server_env: WorkflowEnvironment,
     sqlite_engine: Engine,
     task_queue: str,
     webhook_key: tuple[Any, str],
 ) -> None:
     engine = sqlite_engine
-    async with journey_stack(ingest_temporal.client, engine, task_queue, *webhook_key) as api:
+    async with journey_stack(dev_server_env.client, engine, task_queue, *webhook_key) as api:
         opted_in = await api.http.post(
             "/contacts",
             json={"email": "it@acme.example", "persona": "it-lead", "consent": {"source": "newsletter"}},
             headers=AUTH,
         )
         cid = opted_in.json()["contact_id"]
-        handle = ingest_temporal.client.get_workflow_handle(
+        handle = dev_server_env.client.get_workflow_handle(
             workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
         )
         await wait_for_step(handle, "page_view(/pricing*) or clicked")

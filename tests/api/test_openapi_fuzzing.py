@@ -81,12 +81,12 @@ def _fuzz(url: str, schema_doc: dict[str, Any], header_sets: list[dict[str, str]
 
 @pytest_asyncio.fixture
 async def fuzzed(
-    engine: Engine, webhook_key: tuple[Any, str], ingest_temporal: WorkflowEnvironment
+    engine: Engine, webhook_key: tuple[Any, str], dev_server_env: WorkflowEnvironment
 ) -> AsyncIterator[ServedApi]:
     """The API on a fresh database with a reachable Temporal (so broadcast doors answer rather than 503)."""
     private, public = webhook_key
     settings = api_settings(free_port(), public)
-    async with served_api(AppContext(settings, engine, ingest_temporal.client), private) as served:
+    async with served_api(AppContext(settings, engine, dev_server_env.client), private) as served:
         yield served
 
 

@@ -24,13 +24,13 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 async def test_the_crm_accepts_a_handed_off_lead_over_http_and_the_journey_ends_with_a_customer(
-    ingest_temporal: WorkflowEnvironment,
+    dev_server_env: WorkflowEnvironment,
     sqlite_engine: Engine,
     task_queue: str,
     webhook_key: tuple[Any, str],
 ) -> None:
     engine = sqlite_engine
-    async with journey_stack(ingest_temporal.client, engine, task_queue, *webhook_key) as api:
+    async with journey_stack(dev_server_env.client, engine, task_queue, *webhook_key) as api:
         opted_in = await api.http.post(
             "/contacts",
             json={"email": "ron@acme.example", "persona": "finance-lead", "consent": {"source": "demo request"}},
@@ -41,7 +41,7 @@ async def test_the_crm_accepts_a_handed_off_lead_over_http_and_the_journey_ends_
             "/imports/contacts", content=profile_csv("ron@acme.example", STRONG), headers=AUTH
         )
         assert crm.status_code == 200, crm.text
-        handle = ingest_temporal.client.get_workflow_handle(
+        handle = dev_server_env.client.get_workflow_handle(
             workflow_ids.journey_workflow_id("b2b_drip", cid), result_type=JourneyResult
         )
         await wait_for_step(handle, "page_view(/pricing*)")

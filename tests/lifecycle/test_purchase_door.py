@@ -49,12 +49,12 @@ async def test_the_purchase_door_makes_a_customer_once_per_order(api: ServedApi)
 
 @pytest.mark.slow
 async def test_a_purchase_through_the_door_ends_the_contacts_other_journeys_in_temporal(
-    ingest_temporal: WorkflowEnvironment, task_queue: str, engine: Engine, webhook_key: tuple[Any, str]
+    dev_server_env: WorkflowEnvironment, task_queue: str, engine: Engine, webhook_key: tuple[Any, str]
 ) -> None:
     """Not just a stage and an outbox row: both running nurture journeys end (goal reached) in Temporal, at once,
     and the customer journey starts. On a dev server of its own (real clock): the door runs in this event loop
     while the worker does, which stalled the shared time-skipping server's clock for later tests."""
-    env, rec = ingest_temporal, LifecycleRecorder(engine=engine)
+    env, rec = dev_server_env, LifecycleRecorder(engine=engine)
     start_contact_ids_high(engine)  # the time-skipping server outlives each test's database
     cid = add_contact(engine, persona="finance-lead")
     settings = api_settings(free_port(), webhook_key[1], task_queue=task_queue)
