@@ -16,15 +16,9 @@ from nurture.cli import _register, app
 from nurture.clock import utcnow
 from nurture.db import Touch
 from nurture.db.engine import make_engine
-from nurture.measure import charts  # noqa: F401  (see below)
 from nurture.measure.arms import CLICK, comparisons
 from nurture.measure.outcomes import StageOutcome
 from tests.measure import seeded
-
-# `nurture report` loads the charts (Altair, vl-convert) inside the command. Imported here, at collection, as
-# before that change: the import's allocation burst inside a test set off a full garbage collection there, which
-# surfaced earlier tests' garbage (an unawaited SDK workflow coroutine, a finished Popen) as unraisable-exception
-# errors attributed to this test's setup.
 
 pytestmark = pytest.mark.measured  # b2b_drip with its shipped holdout
 

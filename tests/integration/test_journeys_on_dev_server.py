@@ -148,8 +148,7 @@ async def test_search_attributes_status_and_no_pii_in_any_history(
                 workflow_ids.journey_workflow_id("b2b_drip", ada)
             ]
 
-        # the session's dev server indexes every test's workflows: on two busy cores it lagged past 20 s once
-        await eventually(visible, 60, "visibility to index the journey")
+        await eventually(visible, 20, "visibility to index the journey")
         found = [wf async for wf in client.list_workflows(query)][0]
         sa = found.typed_search_attributes
         assert sa.get(search_attributes.SA_PERSONA) == "finance-lead"
