@@ -19,12 +19,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from activities.touches import TOUCH
-from nurture.caps import DROP_CHANNEL, Allowed, Deferred, Frequency, evaluate, frequency_rule, parse_caps
+from nurture.caps import Allowed, Deferred, Frequency, evaluate, frequency_rule, parse_caps
 from nurture.config import Settings
 from nurture.db import (
     Broadcast,
@@ -34,16 +33,17 @@ from nurture.db import (
     DropPriority,
     Event,
     Preference,
-    TouchStatus,
 )
 from nurture.deferrals import DEFERRED
 from workflows.dsl import REGISTRY
 from workflows.payloads import SendDropInput, SendDropResult
 from workflows.quiet import next_allowed
 
-COUNTS_FOR_CAPS = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
-LONGEST_LOOKBACK = timedelta(days=62)  # covers a monthly cap counted from local midnight
 PRIORITY_HOLD = timedelta(hours=1)  # how long a due higher-priority drop keeps a slot for its journey
+PREFERENCE = Preference.__table__  # type: ignore[attr-defined]
+# Built once, bound per call: they run on every drop.
+_DEFERRED_BY_KEY = sa_select(DEFERRED.c.id).where(DEFERRED.c.idempotency_key == bindparam("b_key"))
+_PREFERENCE = sa_select(*PREFERENCE.c).where(PREFERENCE.c.contact_id == bindparam("b_contact"))
 
 
 def priority_of(inp: SendDropInput) -> int:
@@ -57,12 +57,16 @@ class Go:
     """Every rule allows the drop now."""
 
 
-def gate(s: Session, inp: SendDropInput, contact: Contact, settings: Settings) -> Go | SendDropResult:
-    """May this drop go now? If not, the deferral (recorded) or the expiry, as the activity's result."""
+def gate(
+    s: Session, inp: SendDropInput, contact: Contact, settings: Settings, sends: list[datetime]
+) -> Go | SendDropResult:
+    """May this drop go now? If not, the deferral (recorded) or the expiry, as the activity's result. `sends`:
+    when the contact's other drops reached it in the last `LONGEST_LOOKBACK` (`ContactTouches.sends`)."""
     key = f"{inp.workflow_id}:{inp.item_id}"
     now = inp.now
     # Most drops never waited: look for a deferral by id (core), and load it only if there is one.
-    found = s.connection().execute(sa_select(DEFERRED.c.id).where(DEFERRED.c.idempotency_key == key)).scalar()
+    conn = s.connection()
+    found = conn.execute(_DEFERRED_BY_KEY, {"b_key": key}).scalar()
     waiting = None if found is None else s.get(DeferredDrop, found)
     if waiting is not None and waiting.state == DeferredState.WAITING and waiting.expires_at <= now:
         waiting.state, waiting.updated_at = DeferredState.EXPIRED, now
@@ -70,13 +74,15 @@ def gate(s: Session, inp: SendDropInput, contact: Contact, settings: Settings) -
         waiting.reason = why[:500]
         _history(s, inp, "drop_expired", {"rule": waiting.rule, "priority": waiting.priority})
         return SendDropResult(status="expired", detail=why)
-    pref = s.get(Preference, inp.contact_id)  # read once: the topics and the caps rules both look at it
+    # read once, core (no identity map to fill): the topics and the caps rules both look at it
+    chosen = conn.execute(_PREFERENCE, {"b_contact": inp.contact_id}).first()
+    pref = None if chosen is None else Preference(**chosen._mapping)
     declined = _declined_topic(s, inp, contact, pref)
     if declined is not None:
         _history(s, inp, "drop_declined", {"rule": "topics"})
         return SendDropResult(status="declined", detail=declined)
     compressed = inp.time_scale != 1.0  # calendar rules mean nothing in compressed time: only the gap applies
-    decision = _caps(s, inp, contact, pref, settings, key, calendar=not compressed)
+    decision = _caps(inp, contact, pref, settings, sends, calendar=not compressed)
     if not compressed:
         # quiet time moves any slot on to the next allowed moment (later never breaks a cap: they are monotone)
         quiet = _quiet(inp, decision.until if isinstance(decision, Deferred) else inp.now, contact, settings)
@@ -110,12 +116,11 @@ def _declined_topic(s: Session, inp: SendDropInput, contact: Contact, pref: Pref
 
 
 def _caps(
-    s: Session,
     inp: SendDropInput,
     contact: Contact,
     pref: Preference | None,
     settings: Settings,
-    key: str,
+    sends: list[datetime],
     *,
     calendar: bool,
 ) -> Allowed | Deferred:
@@ -128,7 +133,7 @@ def _caps(
         snoozed_until = pref.snoozed_until  # the contact's own choice holds in compressed time too
     return evaluate(
         inp.now,
-        _sends(s, inp.contact_id, key, inp.now - LONGEST_LOOKBACK),
+        sends,
         time_zone=contact.time_zone,
         rules=rules,
         min_gap=timedelta(seconds=inp.min_gap_seconds),
@@ -226,24 +231,3 @@ def _history(s: Session, inp: SendDropInput, kind: str, data: dict[str, object])
             data={**data, "broadcast_id": inp.broadcast_id},
         )
     )
-
-
-def _sends(s: Session, contact_id: int, key: str, since: datetime) -> list[datetime]:
-    """When the contact's other drops reached it (or are reaching it), after `since`.
-
-    Only drops (channel "email") count: transactional mail such as the opt-in confirmation never does.
-    """
-    rows = (
-        s.connection()
-        .execute(  # two columns, not Touch objects: this runs on every drop
-            sa_select(TOUCH.c.sent_at, TOUCH.c.created_at).where(
-                TOUCH.c.contact_id == contact_id,
-                TOUCH.c.channel == DROP_CHANNEL,
-                TOUCH.c.idempotency_key != key,
-                TOUCH.c.status.in_([str(st) for st in COUNTS_FOR_CAPS]),
-                or_(TOUCH.c.sent_at > since, TOUCH.c.sent_at.is_(None) & (TOUCH.c.created_at > since)),
-            )
-        )
-        .all()
-    )
-    return [r.sent_at or r.created_at for r in rows]

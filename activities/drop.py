@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 from temporalio.exceptions import ApplicationError
 
 from activities.caps import gate
@@ -43,7 +43,7 @@ from activities.email import (
     SendRefused,
 )
 from activities.email.render import Drop, DropRenderer
-from activities.touches import CONTACT, TOUCH, UNSETTLED, replay, settle_touch, upsert_touch
+from activities.touches import CONTACT, UNSETTLED, contact_touches, replay, settle_touch, upsert_touch
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, Touch, TouchStatus
@@ -58,7 +58,12 @@ log = get_logger(__name__)
 
 # What the caller records with the drop's result, in the transaction that decides it (`DropSender.send`).
 Record = Callable[[Connection, SendDropResult], None]
-COUNTS_FOR_GAP = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
+_LOCK_CONTACT = (
+    update(CONTACT)
+    .where(CONTACT.c.id == bindparam("b_contact"))
+    .values(updated_at=CONTACT.c.updated_at)
+    .returning(*CONTACT.c)
+)
 MAX_UNKNOWN_SENDS = 2  # provider calls of unknown outcome before a touch stays unconfirmed for good
 EVIDENCE_POLL = timedelta(seconds=3)  # how often a drop of unknown outcome looks for the provider's events
 
@@ -170,12 +175,14 @@ class DropSender:
 
     def _claim_in(self, s: Session, inp: SendDropInput) -> tuple[Touch, Contact] | SendDropResult | AwaitEvidence:
         key = f"{inp.workflow_id}:{inp.item_id}"
-        # Lock the contact row first: concurrent sends to one contact (other journeys) queue up here.
+        # Lock the contact row first: concurrent sends to one contact (other journeys) queue up here. The lock's
+        # UPDATE returns the row, so locking and reading the contact are one statement.
         conn = s.connection()
-        conn.execute(update(CONTACT).where(CONTACT.c.id == inp.contact_id).values(updated_at=CONTACT.c.updated_at))
-        contact = s.get(Contact, inp.contact_id)
-        # Most claims are a first attempt: look for an earlier one by id (core), and load it only if there is one.
-        found = conn.execute(select(TOUCH.c.id).where(TOUCH.c.idempotency_key == key)).scalar()
+        row = conn.execute(_LOCK_CONTACT, {"b_contact": inp.contact_id}).first()
+        contact = None if row is None else Contact(**row._mapping)
+        touches = contact_touches(conn, inp.contact_id, inp.item_id, key, inp.now)
+        # Most claims are a first attempt: an earlier one is loaded as an object only if there is one.
+        found = touches.own()
         touch = None if found is None else s.get(Touch, found)
         if touch is not None and touch.status in UNSETTLED:
             waiting = self._unsettled(touch)
@@ -198,22 +205,13 @@ class DropSender:
             touch = upsert_touch(s, touch, inp, self._sender.name, TouchStatus.HELD_OUT)
             log.info("drop.held_out", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
             return SendDropResult(status="held_out", touch_id=touch.id, detail="in the journey's holdout")
-        earlier = conn.execute(
-            select(TOUCH.c.id, TOUCH.c.journey)
-            .where(
-                TOUCH.c.contact_id == inp.contact_id,
-                TOUCH.c.item_id == inp.item_id,
-                TOUCH.c.idempotency_key != key,
-                TOUCH.c.status.in_([str(st) for st in COUNTS_FOR_GAP]),
-            )
-            .limit(1)
-        ).first()
+        earlier = touches.earlier()
         if earlier is not None:  # never repeat content to a contact, whichever journey sent it first
             why = f"{inp.item_id} already sent to this contact by {earlier.journey}"
             log.info("drop.duplicate", contact_id=inp.contact_id, item_id=inp.item_id, journey=inp.journey)
             return SendDropResult(status="duplicate", touch_id=earlier.id, detail=why)
         # caps, the minimum gap, quiet time and priority: deferred (recorded) or expired, never lost
-        allowed = gate(s, inp, contact, self._settings)
+        allowed = gate(s, inp, contact, self._settings, touches.sends())
         if isinstance(allowed, SendDropResult):
             log.info("drop.deferred", contact_id=inp.contact_id, item_id=inp.item_id, status=allowed.status)
             return allowed

@@ -1,14 +1,23 @@
-"""The touch row's writes for a drop (`activities.drop`): the claim's INSERT or UPDATE, the settle, a replay.
+"""The touch rows a drop reads and writes (`activities.drop`): the contact's touches the claim looks at, the
+claim's INSERT or UPDATE, the settle, a replay.
 
-The state machine they implement is documented at the top of `activities.drop`; this module only writes rows.
+The state machine they implement is documented at the top of `activities.drop`; this module only reads and
+writes rows. The statements that run on every drop are built once, with bound parameters: building a statement
+and its cache key cost more CPU than SQLite spends running it.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import case, insert, update
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session
 
+from nurture.caps import DROP_CHANNEL
 from nurture.clock import utcnow
 from nurture.db import Contact, Touch, TouchStatus
 from nurture.logging import get_logger
@@ -18,6 +27,93 @@ log = get_logger(__name__)
 
 CONTACT, TOUCH = Contact.__table__, Touch.__table__  # type: ignore[attr-defined]
 UNSETTLED = (TouchStatus.SENDING, TouchStatus.UNCONFIRMED)
+# A touch in one of these reached the contact, or may have, or is reaching it now: it counts for the caps and the
+# minimum gap, and its item is never sent to the contact again.
+REACHING = (TouchStatus.SENT, TouchStatus.UNCONFIRMED, TouchStatus.SENDING)
+LONGEST_LOOKBACK = timedelta(days=62)  # covers a monthly cap counted from local midnight
+
+_REACHING = [str(st) for st in REACHING]
+TouchRow = Row[*tuple[Any, ...]]
+_SINCE: BindParameter[datetime] = bindparam("b_since")
+# The touch with this drop's key, this item's touches from any journey, and the contact's recent drops: the
+# claim's three questions (an earlier attempt of this drop, the item already sent by another journey, the sends
+# the caps count) in one statement (the key's unique index, ix_touch_contact_item, ix_touch_contact_sent). The
+# key is looked up whoever's it is, as the key's unique index will judge the claim's INSERT.
+_CONTACT_TOUCHES = select(
+    TOUCH.c.id, TOUCH.c.idempotency_key, TOUCH.c.contact_id, TOUCH.c.item_id, TOUCH.c.journey, TOUCH.c.channel,
+    TOUCH.c.status, TOUCH.c.sent_at, TOUCH.c.created_at,
+).where(
+    or_(
+        TOUCH.c.idempotency_key == bindparam("b_key"),
+        and_(
+            TOUCH.c.contact_id == bindparam("b_contact"),
+            or_(
+                TOUCH.c.item_id == bindparam("b_item"),
+                and_(
+                    TOUCH.c.channel == DROP_CHANNEL,
+                    TOUCH.c.status.in_(_REACHING),
+                    or_(TOUCH.c.sent_at > _SINCE, TOUCH.c.sent_at.is_(None) & (TOUCH.c.created_at > _SINCE)),
+                ),
+            ),
+        ),
+    ),
+)  # fmt: skip
+_SETTLE = {
+    retrying: update(TOUCH)
+    .where(TOUCH.c.id == bindparam("b_touch"), TOUCH.c.status.in_([str(st) for st in UNSETTLED]))
+    .values(
+        status=bindparam("b_status"),
+        error=bindparam("b_error"),
+        message_id=bindparam("b_message"),
+        sent_at=bindparam("b_sent_at"),
+        **({"attempts": case((TOUCH.c.attempts > 0, TOUCH.c.attempts - 1), else_=0)} if retrying else {}),
+    )
+    for retrying in (False, True)
+}
+_SETTLE_CONTACT = (
+    update(CONTACT)
+    .where(CONTACT.c.id == bindparam("b_contact"))
+    .values(last_send_error=bindparam("b_error"), updated_at=bindparam("b_now"))
+)
+_INSERT_TOUCH = insert(TOUCH).returning(TOUCH.c.id)
+
+
+@dataclass(frozen=True)
+class ContactTouches:
+    """What a claim needs from the contact's touches (`contact_touches`)."""
+
+    key: str
+    contact_id: int
+    item_id: str
+    since: datetime
+    rows: list[TouchRow]
+
+    def own(self) -> int | None:
+        """An earlier attempt of this very drop (the touch's id), if there was one."""
+        return next((r.id for r in self.rows if r.idempotency_key == self.key), None)
+
+    def earlier(self) -> TouchRow | None:
+        """This item reaching the contact through another drop (any journey, a broadcast), if it has."""
+        mine = (r for r in self.rows if r.contact_id == self.contact_id and r.idempotency_key != self.key)
+        return next((r for r in mine if r.item_id == self.item_id and r.status in _REACHING), None)
+
+    def sends(self) -> list[datetime]:
+        """When the contact's other drops reached it (or are reaching it), after `since`: what the caps count."""
+        return [
+            r.sent_at or r.created_at
+            for r in self.rows
+            if r.idempotency_key != self.key
+            and r.contact_id == self.contact_id
+            and r.channel == DROP_CHANNEL
+            and r.status in _REACHING
+            and (r.sent_at or r.created_at) > self.since
+        ]
+
+
+def contact_touches(conn: Connection, contact_id: int, item_id: str, key: str, now: datetime) -> ContactTouches:
+    since = now - LONGEST_LOOKBACK
+    given = {"b_key": key, "b_contact": contact_id, "b_item": item_id, "b_since": since}
+    return ContactTouches(key, contact_id, item_id, since, list(conn.execute(_CONTACT_TOUCHES, given)))
 
 
 def settle_touch(
@@ -34,23 +130,14 @@ def settle_touch(
     A slow attempt may finish after a retry marked its claim unconfirmed: what it learnt is better. A touch
     settled meanwhile (the provider's events reached the webhook first) keeps what it has.
     """
-    values: dict[str, object] = {
-        "status": str(status),
-        "error": error,
-        "message_id": message_id,
-        "sent_at": inp.now if status in (TouchStatus.SENT, TouchStatus.UNCONFIRMED) else None,
-    }
-    if status == TouchStatus.RETRYING:  # the provider certainly did not take this one
-        values["attempts"] = case((TOUCH.c.attempts > 0, TOUCH.c.attempts - 1), else_=0)
+    sent_at = inp.now if status in (TouchStatus.SENT, TouchStatus.UNCONFIRMED) else None
     settled = conn.execute(
-        update(TOUCH).where(TOUCH.c.id == touch_id, TOUCH.c.status.in_([str(st) for st in UNSETTLED])).values(**values)
+        _SETTLE[status == TouchStatus.RETRYING],  # the provider certainly did not take a retrying one
+        {"b_touch": touch_id, "b_status": str(status), "b_error": error, "b_message": message_id, "b_sent_at": sent_at},
     ).rowcount
     if settled and status in (TouchStatus.SENT, TouchStatus.FAILED):
-        conn.execute(
-            update(CONTACT)
-            .where(CONTACT.c.id == inp.contact_id)
-            .values(last_send_error=error if status == TouchStatus.FAILED else None, updated_at=inp.now)
-        )
+        last_error = error if status == TouchStatus.FAILED else None
+        conn.execute(_SETTLE_CONTACT, {"b_contact": inp.contact_id, "b_error": last_error, "b_now": inp.now})
 
 
 def replay(touch: Touch) -> SendDropResult:
@@ -94,11 +181,7 @@ def upsert_touch(
     if claimed:  # claimed for a send now: one INSERT (or UPDATE) with the claim's wall-clock time and attempt
         touch.claimed_at, touch.attempts = utcnow(), (touch.attempts or 0) + 1
     if fresh:  # a first attempt (nearly every drop): one core INSERT, the row's id on the object
-        touch.id = (
-            s.connection()
-            .execute(insert(TOUCH).values(touch.model_dump(exclude={"id"})).returning(TOUCH.c.id))
-            .scalar_one()
-        )
+        touch.id = s.connection().execute(_INSERT_TOUCH, touch.model_dump(exclude={"id"})).scalar_one()
         return touch
     s.add(touch)
     s.flush()

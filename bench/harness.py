@@ -8,14 +8,18 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 from temporalio.client import Client
 
 from nurture.binaries import temporal_cli
 from nurture.temporal import register_search_attributes, search_attribute_flags
+
+PG_ADMIN_URL = os.environ.get("NURTURE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
@@ -138,3 +142,20 @@ async def until_quiet(client: Client, workflow_ids: Sequence[str], timeout: floa
             raise TimeoutError(f"{len(left)} workflows still busy after {timeout:.0f} s")
         if left:
             await asyncio.sleep(0.5)
+
+
+def fresh_database(backend: str, workdir: Path) -> tuple[str, Callable[[], None]]:
+    """A new, empty database for one run (a file in `workdir`, or a PostgreSQL database on `PG_ADMIN_URL`),
+    and the function that drops it."""
+    if backend == "sqlite":
+        path = workdir / f"{uuid.uuid4().hex[:8]}.db"
+        return f"sqlite:///{path}", lambda: None
+    name = f"nurture_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}", drop

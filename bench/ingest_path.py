@@ -27,15 +27,14 @@ import random  # noqa: TID251 - synthetic benchmark events, not workflow code
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy.engine import Engine
 
+from bench.harness import fresh_database
 from nurture.clock import utcnow
 from nurture.db import Contact, Enrollment, bulk_insert
 from nurture.db.engine import make_engine, migrate, session_scope
@@ -44,8 +43,6 @@ from nurture.inbound import signature, store
 from nurture.inbound.sendgrid_events import parse_batch
 from nurture.inbound.store import EVENT, event_row
 from nurture.redaction import Redactor
-
-PG_ADMIN_URL = os.environ.get("NURTURE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def seed(engine: Engine, n: int) -> list[int]:
@@ -201,21 +198,6 @@ def raw_side(engine: Engine, bodies: list[bytes], ids: list[int]) -> Side:
             cursor.close()
 
     return batches, one
-
-
-def fresh_database(backend: str, workdir: Path) -> tuple[str, Callable[[], None]]:
-    if backend == "sqlite":
-        path = workdir / f"{uuid.uuid4().hex[:8]}.db"
-        return f"sqlite:///{path}", lambda: None
-    name = f"nurture_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}", drop
 
 
 def report_stages(stages: Stages, batches: int, elapsed: float) -> None:

@@ -14,6 +14,7 @@ from nurture.logging import get_logger
 
 log = get_logger(__name__)
 OUTBOX = OutboxEmail.__table__  # type: ignore[attr-defined]
+_STORE = insert(OUTBOX).returning(OUTBOX.c.id)  # built once: it runs on every dev drop
 
 
 class OutboxSender:
@@ -23,19 +24,19 @@ class OutboxSender:
         self._engine = engine
 
     def send(self, email: OutgoingEmail) -> str | None:
-        row = insert(OUTBOX).values(
-            touch_id=email.touch_id,
-            to_email=email.to_email,
-            subject=email.subject,
-            html=email.html,
-            text=email.text,
-            headers=dict(email.headers),
-            custom_args=dict(email.custom_args),
-            created_at=email.created_at,
-        )
+        row = {
+            "touch_id": email.touch_id,
+            "to_email": email.to_email,
+            "subject": email.subject,
+            "html": email.html,
+            "text": email.text,
+            "headers": dict(email.headers),
+            "custom_args": dict(email.custom_args),
+            "created_at": email.created_at,
+        }
         try:
             with self._engine.begin() as conn:  # one INSERT on every dev drop: core, no unit of work
-                outbox_id = conn.execute(row.returning(OUTBOX.c.id)).scalar_one()
+                outbox_id = conn.execute(_STORE, row).scalar_one()
         except IntegrityError:
             with session_scope(self._engine) as session:  # stored by an earlier attempt: same message
                 existing = session.exec(select(OutboxEmail).where(OutboxEmail.touch_id == email.touch_id)).first()

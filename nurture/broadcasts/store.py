@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, exists, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
@@ -113,6 +114,21 @@ def suppressed(session: Session, contact_ids: list[int]) -> dict[int, str]:
     return {cid: f"contact suppressed ({why or 'no reason given'})" for cid, why in rows if cid is not None}
 
 
+def _outcome_upsert(dialect: Any) -> Any:
+    """INSERT .. SELECT .. WHERE the broadcast exists, ON CONFLICT update: one statement, built once per dialect."""
+    names = ("broadcast_id", "workflow_id", "contact_id", "outcome", "reason", "at")
+    given = {name: bindparam(f"b_{name}", type_=DELIVERY.c[name].type) for name in names}
+    known = exists().where(BROADCAST.c.id == given["broadcast_id"])
+    rows = sa_select(*(v.label(k) for k, v in given.items())).where(known)
+    stmt = dialect.insert(DELIVERY).from_select(list(given), rows)
+    later = {"outcome": stmt.excluded.outcome, "reason": stmt.excluded.reason, "at": stmt.excluded.at}
+    upsert = stmt.on_conflict_do_update(index_elements=["broadcast_id", "workflow_id"], set_=later)
+    return upsert.returning(DELIVERY.c.id)  # a row back if written (psycopg's rowcount here is -1)
+
+
+_RECORD_OUTCOME = {"postgresql": _outcome_upsert(postgresql), "sqlite": _outcome_upsert(sqlite)}
+
+
 def record_outcome(
     conn: Connection, broadcast_id: str, workflow_id: str, contact_id: int, outcome: str, reason: str, at: datetime
 ) -> bool:
@@ -120,17 +136,18 @@ def record_outcome(
     later outcome for the same broadcast, updates it). False if there is no such broadcast (nothing written).
 
     Core SQL on the caller's connection, in the caller's transaction: the drop of a broadcast records it in the
-    transaction that settles its touch (`activities.drop`), so the two commit together.
+    transaction that settles its touch (`activities.drop`), so the two commit together. It runs on every
+    broadcast drop, so it is one statement, built once.
     """
-    if conn.execute(select(BROADCAST.c.id).where(BROADCAST.c.id == broadcast_id)).first() is None:
-        return False
-    values = {"outcome": outcome[:20], "reason": reason[:300], "at": at}
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(DELIVERY).values(
-        broadcast_id=broadcast_id, workflow_id=workflow_id, contact_id=contact_id, **values
-    )
-    conn.execute(stmt.on_conflict_do_update(index_elements=["broadcast_id", "workflow_id"], set_=values))
-    return True
+    values = {
+        "b_broadcast_id": broadcast_id,
+        "b_workflow_id": workflow_id,
+        "b_contact_id": contact_id,
+        "b_outcome": outcome[:20],
+        "b_reason": reason[:300],
+        "b_at": at,
+    }
+    return conn.execute(_RECORD_OUTCOME[conn.dialect.name], values).first() is not None
 
 
 def record_skips(session: Session, broadcast_id: str, skips: list[tuple[str, int, str]], now: datetime) -> None:
