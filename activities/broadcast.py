@@ -75,9 +75,13 @@ class BroadcastActivities:
         start = resumed.done if resumed else 0
         skip = await asyncio.to_thread(self._skip_suppressed, broadcast_id, inp.workflow_ids[start:])
         window = None
-        if inp.max_unreported > 0:
-            sent = inp.sent_before + (resumed.signalled + resumed.skipped if resumed else 0) + len(skip)
-            window = ReportWindow(lambda: self._reported(broadcast_id), sent, inp.max_unreported)
+        if inp.max_unreported > 0:  # a resumed attempt's window is the one its last heartbeat saved
+            held = list(details[1]) if len(details) > 1 else inp.unreported
+            window = ReportWindow(lambda ids: self._reported(broadcast_id, ids), held, inp.max_unreported)
+
+        def heartbeat(p: FanoutProgress) -> None:
+            activity.heartbeat(asdict(p), window.unreported if window is not None else [])
+
         progress = await signal_many(
             self.client,
             inp.workflow_ids,
@@ -89,15 +93,22 @@ class BroadcastActivities:
             skip=skip,
             window=window,
             start=resumed,
-            on_progress=lambda p: activity.heartbeat(asdict(p)),
+            on_progress=heartbeat,
         )
+        if window is not None and window.stale:
+            log.warning("broadcast.window_stale", broadcast_id=broadcast_id, journeys=window.stale)
         return SignalJourneysResult(
-            progress.done, progress.signalled, progress.skipped, progress.failed, dict(progress.failures)
+            progress.done,
+            progress.signalled,
+            progress.skipped,
+            progress.failed,
+            dict(progress.failures),
+            unreported=window.unreported if window is not None else [],
         )
 
-    def _reported(self, broadcast_id: str) -> int:
+    def _reported(self, broadcast_id: str, workflow_ids: list[str]) -> set[str]:
         with session_scope(self._engine) as session:
-            return sum(store.outcome_counts(session, broadcast_id).values())
+            return store.reported_among(session, broadcast_id, workflow_ids)
 
     def _skip_suppressed(self, broadcast_id: str, targets: list[str]) -> set[str]:
         contacts = {}

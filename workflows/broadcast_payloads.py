@@ -32,6 +32,7 @@ class BroadcastCarry:
     newest_start_ns: int = 0  # newest run start listed (epoch ns): the sweep lists runs started after it
     outcomes: dict[str, int] = field(default_factory=dict)  # what journeys reported, last read
     runs: int = 1
+    unreported: list[str] = field(default_factory=list)  # signalled journeys the report window still holds
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,11 @@ class SignalJourneysInput:
     rate_per_second: float
     concurrency: int
     max_seconds: float  # stop starting new signals after this long; the workflow sends the rest next time
-    sent_before: int = 0  # journeys this broadcast signalled (or skipped) in earlier chunks
     max_unreported: int = 0  # hold back while this many signalled journeys have not reported (0: no limit)
+    # journeys earlier chunks signalled that had not reported when the chunk before ended (ids only, at most about
+    # `max_unreported`): the window starts with them. (Workflows started before this field sent `sent_before`, a
+    # count, instead: ignored, so their next chunk starts with an empty window, at most one window's overshoot.)
+    unreported: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class SignalJourneysResult:
     suppressed: int  # journeys of suppressed contacts: not signalled, recorded as skipped
     failed: int
     failures: dict[str, int] = field(default_factory=dict)
+    unreported: list[str] = field(default_factory=list)  # signalled, not reported yet: the next chunk's window
 
 
 @dataclass(frozen=True)

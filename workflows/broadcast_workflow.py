@@ -150,8 +150,8 @@ class BroadcastWorkflow:
                     rate_per_second=inp.rate_per_second,
                     concurrency=inp.concurrency,
                     max_seconds=inp.chunk_seconds,
-                    sent_before=c.signalled + c.late + c.suppressed,
                     max_unreported=inp.max_unreported,
+                    unreported=c.unreported,
                 ),
                 result_type=SignalJourneysResult,
                 start_to_close_timeout=timedelta(seconds=inp.chunk_seconds + 120),
@@ -162,6 +162,7 @@ class BroadcastWorkflow:
         finally:
             self._sending = False
         del c.pending[: result.done]
+        c.unreported = list(result.unreported)
         count_broadcast_signalled(inp.broadcast_id, result.signalled)
         if c.phase == "sweeping":
             c.late += result.signalled

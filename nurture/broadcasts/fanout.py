@@ -8,7 +8,8 @@ finished beyond the prefix is sent again after a restart: receivers must dedupe 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Sequence
+import time
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from temporalio.client import Client
@@ -46,32 +47,76 @@ async def signal_one(client: Client, workflow_id: str, signal: str, arg: object)
 
 
 class ReportWindow:
-    """Backpressure: at most `size` signalled receivers may not have reported yet before we send another.
+    """Backpressure: at most `size` receivers may be signalled and not yet reported before we send another.
 
     A burst larger than the workers can absorb only queues up (and a long enough queue times out sticky
     workflow tasks, which costs replays); keeping the backlog bounded also keeps it short for the sender's
-    own workflow tasks, so pause and cancel stay quick. `reported()` (blocking, run on a thread) counts the
-    receivers that have reported; `sent` is how many had been signalled before this call.
+    own workflow tasks, so pause and cancel stay quick.
+
+    The window holds the ids themselves: `unreported` (carried from the broadcast's earlier chunks) plus every
+    signal of this call that landed, until `reported(ids)` (blocking, run on a thread) says they reported. It
+    only ever asks about those ids (at most `size` of them), so a poll costs the same in the broadcast's
+    first second and in its ten-millionth journey; counting every report of the broadcast on each poll did
+    not. A signal that failed never reports and never holds the window. Nor does a receiver that has not
+    reported `stale_after` seconds after its signal landed (paused, busy, or ended since): it is dropped from
+    the window (the settle phase still waits for it), so a few stuck journeys cannot stall the broadcast.
     """
 
-    def __init__(self, reported: Callable[[], int], sent: int, size: int, poll: float = 0.2) -> None:
-        self._reported_fn = reported
-        self._sent = sent
+    def __init__(
+        self,
+        reported: Callable[[list[str]], Collection[str]],
+        unreported: Iterable[str],
+        size: int,
+        poll: float = 0.2,
+        stale_after: float = 120.0,
+    ) -> None:
+        self._reported = reported
         self._size = size
         self._poll = poll
-        self._reported = -1
+        self._stale_after = stale_after
+        self._pending: dict[str, float] = dict.fromkeys(unreported, time.monotonic())  # id -> when it landed
+        self._in_flight = 0
+        self.stale = 0  # receivers dropped from the window unreported
 
-    async def admit(self, launched: int, deadline: float) -> bool:
-        """Wait until signal number `launched` (of this call) may go; False if `deadline` came first."""
+    @property
+    def unreported(self) -> list[str]:
+        """The receivers still held in the window, oldest first: the next chunk carries them."""
+        return list(self._pending)
+
+    def launched(self) -> None:
+        self._in_flight += 1
+
+    def landed(self, workflow_id: str, ok: bool) -> None:
+        self._in_flight -= 1
+        if ok:
+            self._pending.setdefault(workflow_id, time.monotonic())
+
+    def _full(self) -> bool:
+        return len(self._pending) + self._in_flight >= self._size
+
+    async def admit(self, deadline: float) -> bool:
+        """Wait until one more signal may go; False if `deadline` (loop time) came first."""
         loop = asyncio.get_running_loop()
-        while self._sent + launched - max(self._reported, 0) >= self._size:
-            if self._reported >= 0 and loop.time() >= deadline:
+        polled = False
+        while self._full():
+            if polled and loop.time() >= deadline:
                 return False
-            self._reported = await asyncio.to_thread(self._reported_fn)
-            if self._sent + launched - self._reported < self._size:
+            if self._pending:
+                heard = await asyncio.to_thread(self._reported, list(self._pending))
+                for workflow_id in heard:
+                    self._pending.pop(workflow_id, None)
+                self._drop_stale()
+            polled = True
+            if not self._full():
                 break
             await asyncio.sleep(self._poll)
         return True
+
+    def _drop_stale(self) -> None:
+        old = time.monotonic() - self._stale_after
+        for workflow_id in [w for w, landed in self._pending.items() if landed < old]:
+            del self._pending[workflow_id]
+            self.stale += 1
 
 
 async def signal_many(
@@ -124,6 +169,8 @@ async def signal_many(
             outcome[i] = await signal_one(client, workflow_ids[i], signal, arg)
         finally:
             slots.release()
+            if window is not None:
+                window.landed(workflow_ids[i], outcome[i] == OK)
 
     first, paced = progress.done, 0
     for i in range(first, n):
@@ -133,13 +180,15 @@ async def signal_many(
         now = loop.time()
         if paced and now >= deadline:
             break
-        if window is not None and not await window.admit(paced, deadline):
+        if window is not None and not await window.admit(deadline):
             break
         due = max(t0 + paced / rate_per_second, now)
         paced += 1
         if due > loop.time():
             await asyncio.sleep(due - loop.time())
         await slots.acquire()
+        if window is not None:
+            window.launched()
         task = asyncio.create_task(one(i))
         tasks.add(task)
         task.add_done_callback(tasks.discard)

@@ -65,6 +65,22 @@ def outcome_counts(session: Session, broadcast_id: str) -> dict[str, int]:
     return counts
 
 
+def reported_among(session: Session, broadcast_id: str, workflow_ids: list[str]) -> set[str]:
+    """Which of these journeys have reported on the broadcast (the fan-out's window asks about a few hundred at a
+    time: index lookups on (broadcast_id, workflow_id), whatever the broadcast's size)."""
+    found: set[str] = set()
+    for i in range(0, len(workflow_ids), 500):
+        some = workflow_ids[i : i + 500]
+        found.update(
+            session.exec(
+                select(BroadcastDelivery.workflow_id).where(
+                    BroadcastDelivery.broadcast_id == broadcast_id, col(BroadcastDelivery.workflow_id).in_(some)
+                )
+            ).all()
+        )
+    return found
+
+
 def reasons(session: Session, broadcast_id: str, outcome: str, limit: int = 10) -> list[tuple[str, int]]:
     """The most common reasons journeys gave for one outcome (skips, failures), most common first."""
     n = func.count().label("n")

@@ -1,7 +1,7 @@
 """A journey's outcome for a broadcast is one `BroadcastDelivery` row, written by one statement
 (`nurture.broadcasts.store.record_outcome`, run in the transaction that settles the drop): the first report
 inserts it, a later one for the same (broadcast, workflow) updates it, and a report for a broadcast that does
-not exist writes nothing and says so. SQLite and PostgreSQL."""
+not exist writes nothing and says so. The fan-out's window reads them back by id. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from nurture.broadcasts.store import outcome_counts, record_outcome
+from nurture.broadcasts.store import outcome_counts, record_outcome, reported_among
 from nurture.clock import utcnow
 from nurture.db import Broadcast, BroadcastDelivery
 from nurture.db.engine import session_scope
@@ -33,3 +33,7 @@ def test_insert_then_update_and_unknown_broadcast_writes_nothing(engine: Engine)
         assert [(r.broadcast_id, r.outcome, r.reason, r.at) for r in rows] == [("bc-1", "dropped", "sent x", later)]
         assert outcome_counts(s, "bc-1")["dropped"] == 1
         assert outcome_counts(s, "bc-1")["deferred"] == 0
+        # what the fan-out's report window asks: which of these ids reported (batched past 500 ids)
+        asked = [f"journey/a/contact-{i}" for i in range(1, 1200)]
+        assert reported_among(s, "bc-1", asked) == {"journey/a/contact-1"}
+        assert reported_among(s, "bc-nope", asked) == set()
