@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -123,11 +124,15 @@ class BroadcastActivities:
 
     @activity.defn(name=temporal_names.ACTIVITY_RECORD_PROGRESS)
     def record_progress(self, inp: BroadcastProgressInput) -> BroadcastProgressResult:
+        started = time.perf_counter()
         with session_scope(self._engine) as session:
-            outcomes = store.record_progress(session, inp.broadcast_id, inp.state, inp.counts, inp.now, inp.finished)
+            outcomes = store.record_progress(
+                session, inp.broadcast_id, inp.state, inp.counts, inp.now, inp.finished, recount=inp.recount
+            )
+        took = time.perf_counter() - started if inp.recount else 0.0
         if inp.finished:
             log.info("broadcast.finished", broadcast_id=inp.broadcast_id, state=inp.state, **inp.counts, **outcomes)
-        return BroadcastProgressResult(outcomes)
+        return BroadcastProgressResult(outcomes, count_seconds=took)
 
 
 def broadcast_activities(settings: Settings, engine: Engine, client: Client | None = None) -> list[Callable[..., Any]]:

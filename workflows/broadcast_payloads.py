@@ -119,8 +119,11 @@ class BroadcastProgressInput:
     counts: dict[str, int]
     now: datetime
     finished: bool = False
+    # count what journeys reported (a GROUP BY over the broadcast's rows: O(audience)); False keeps the last count
+    recount: bool = True
 
 
 @dataclass(frozen=True)
 class BroadcastProgressResult:
     outcomes: dict[str, int]  # dropped / deferred / skipped / failed, as journeys reported them
+    count_seconds: float = 0.0  # how long counting them took (0 if not counted): paces the next count

@@ -95,13 +95,26 @@ def reasons(session: Session, broadcast_id: str, outcome: str, limit: int = 10) 
 
 
 def record_progress(
-    session: Session, broadcast_id: str, state: str, counts: dict[str, Any], now: datetime, finished: bool
+    session: Session,
+    broadcast_id: str,
+    state: str,
+    counts: dict[str, Any],
+    now: datetime,
+    finished: bool,
+    *,
+    recount: bool = True,
 ) -> dict[str, int]:
-    """What the broadcast workflow knows, plus what journeys reported, onto the audit row; returns the latter."""
+    """What the broadcast workflow knows, plus what journeys reported, onto the audit row; returns the latter.
+
+    Without `recount` the reports are not counted again (a count reads every row of the broadcast): the row
+    keeps, and this returns, the last count."""
     row = session.get(Broadcast, broadcast_id)
     if row is None:
         raise LookupError(f"no broadcast {broadcast_id}")
-    outcomes = outcome_counts(session, broadcast_id)
+    if recount:
+        outcomes = outcome_counts(session, broadcast_id)
+    else:
+        outcomes = {outcome: int(row.counts.get(outcome, 0)) for outcome in OUTCOMES}
     row.state = BroadcastState(state)  # ValueError for a state the enum does not define
     row.counts = {**row.counts, **counts, **outcomes}
     if row.started_at is None:
