@@ -77,11 +77,11 @@ class BroadcastActivities:
         skip = await asyncio.to_thread(self._skip_suppressed, broadcast_id, inp.workflow_ids[start:])
         window = None
         if inp.max_unreported > 0:  # a resumed attempt's window is the one its last heartbeat saved
-            held = list(details[1]) if len(details) > 1 else inp.unreported
+            held = dict(details[1]) if len(details) > 1 and isinstance(details[1], dict) else inp.unreported
             window = ReportWindow(lambda ids: self._reported(broadcast_id, ids), held, inp.max_unreported)
 
         def heartbeat(p: FanoutProgress) -> None:
-            activity.heartbeat(asdict(p), window.unreported if window is not None else [])
+            activity.heartbeat(asdict(p), window.unreported if window is not None else {})
 
         progress = await signal_many(
             self.client,
@@ -104,7 +104,7 @@ class BroadcastActivities:
             progress.skipped,
             progress.failed,
             dict(progress.failures),
-            unreported=window.unreported if window is not None else [],
+            unreported=window.unreported if window is not None else {},
         )
 
     def _reported(self, broadcast_id: str, workflow_ids: list[str]) -> set[str]:

@@ -32,7 +32,8 @@ class BroadcastCarry:
     newest_start_ns: int = 0  # newest run start listed (epoch ns): the sweep lists runs started after it
     outcomes: dict[str, int] = field(default_factory=dict)  # what journeys reported, last read
     runs: int = 1
-    unreported: list[str] = field(default_factory=list)  # signalled journeys the report window still holds
+    # signalled journeys the report window still holds: workflow id -> when its signal landed (epoch seconds)
+    unreported: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,11 @@ class SignalJourneysInput:
     concurrency: int
     max_seconds: float  # stop starting new signals after this long; the workflow sends the rest next time
     max_unreported: int = 0  # hold back while this many signalled journeys have not reported (0: no limit)
-    # journeys earlier chunks signalled that had not reported when the chunk before ended (ids only, at most about
-    # `max_unreported`): the window starts with them. (Workflows started before this field sent `sent_before`, a
-    # count, instead: ignored, so their next chunk starts with an empty window, at most one window's overshoot.)
-    unreported: list[str] = field(default_factory=list)
+    # journeys earlier chunks signalled that had not reported when the chunk before ended (workflow id -> when its
+    # signal landed, epoch seconds; at most about `max_unreported`): the window starts with them, and a journey's
+    # age keeps counting from chunk to chunk. (Workflows started before this field sent `sent_before`, a count,
+    # instead: ignored, so their next chunk starts with an empty window, at most one window's overshoot.)
+    unreported: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class SignalJourneysResult:
     suppressed: int  # journeys of suppressed contacts: not signalled, recorded as skipped
     failed: int
     failures: dict[str, int] = field(default_factory=dict)
-    unreported: list[str] = field(default_factory=list)  # signalled, not reported yet: the next chunk's window
+    unreported: dict[str, float] = field(default_factory=dict)  # signalled, not reported yet: the next chunk's window
 
 
 @dataclass(frozen=True)

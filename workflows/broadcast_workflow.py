@@ -164,7 +164,7 @@ class BroadcastWorkflow:
         finally:
             self._sending = False
         del c.pending[: result.done]
-        c.unreported = list(result.unreported)
+        c.unreported = dict(result.unreported)
         count_broadcast_signalled(inp.broadcast_id, result.signalled)
         if c.phase == "sweeping":
             c.late += result.signalled

@@ -8,12 +8,13 @@ finished beyond the prefix is sent again after a restart: receivers must dedupe 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
+
+from nurture.clock import utcnow
 
 OK = "ok"
 SKIP = "skip"
@@ -65,7 +66,7 @@ class ReportWindow:
     def __init__(
         self,
         reported: Callable[[list[str]], Collection[str]],
-        unreported: Iterable[str],
+        unreported: Mapping[str, float],
         size: int,
         poll: float = 0.2,
         stale_after: float = 120.0,
@@ -74,14 +75,17 @@ class ReportWindow:
         self._size = size
         self._poll = poll
         self._stale_after = stale_after
-        self._pending: dict[str, float] = dict.fromkeys(unreported, time.monotonic())  # id -> when it landed
+        # id -> when its signal landed (wall clock, epoch seconds: the times travel with the ids to the next chunk,
+        # which may run in another process, so a journey's age keeps counting across chunks)
+        self._pending: dict[str, float] = dict(unreported)
         self._in_flight = 0
         self.stale = 0  # receivers dropped from the window unreported
 
     @property
-    def unreported(self) -> list[str]:
-        """The receivers still held in the window, oldest first: the next chunk carries them."""
-        return list(self._pending)
+    def unreported(self) -> dict[str, float]:
+        """The receivers still held in the window, oldest first, with when their signal landed: the next chunk
+        carries them."""
+        return dict(self._pending)
 
     def launched(self) -> None:
         self._in_flight += 1
@@ -89,13 +93,14 @@ class ReportWindow:
     def landed(self, workflow_id: str, ok: bool) -> None:
         self._in_flight -= 1
         if ok:
-            self._pending.setdefault(workflow_id, time.monotonic())
+            self._pending.setdefault(workflow_id, utcnow().timestamp())
 
     def _full(self) -> bool:
         return len(self._pending) + self._in_flight >= self._size
 
-    async def admit(self, deadline: float) -> bool:
-        """Wait until one more signal may go; False if `deadline` (loop time) came first."""
+    async def admit(self, deadline: float, waiting: Callable[[], None] = lambda: None) -> bool:
+        """Wait until one more signal may go; False if `deadline` (loop time) came first. `waiting` is called on
+        every poll while it waits (the caller's heartbeat: a wait may outlast the activity's heartbeat timeout)."""
         loop = asyncio.get_running_loop()
         polled = False
         while self._full():
@@ -109,11 +114,12 @@ class ReportWindow:
             polled = True
             if not self._full():
                 break
+            waiting()
             await asyncio.sleep(self._poll)
         return True
 
     def _drop_stale(self) -> None:
-        old = time.monotonic() - self._stale_after
+        old = utcnow().timestamp() - self._stale_after
         for workflow_id in [w for w, landed in self._pending.items() if landed < old]:
             del self._pending[workflow_id]
             self.stale += 1
@@ -151,6 +157,13 @@ async def signal_many(
     slots = asyncio.Semaphore(concurrency)
     tasks: set[asyncio.Task[None]] = set()
 
+    def report() -> None:  # the resumable prefix to `on_progress`, at most every `progress_every`
+        nonlocal next_report
+        if on_progress is not None and loop.time() >= next_report:
+            advance()
+            on_progress(progress)
+            next_report = loop.time() + progress_every
+
     def advance() -> None:
         while progress.done < n and outcome[progress.done] is not None:
             result = outcome[progress.done]
@@ -180,7 +193,7 @@ async def signal_many(
         now = loop.time()
         if paced and now >= deadline:
             break
-        if window is not None and not await window.admit(deadline):
+        if window is not None and not await window.admit(deadline, report):
             break
         due = max(t0 + paced / rate_per_second, now)
         paced += 1
@@ -192,10 +205,7 @@ async def signal_many(
         task = asyncio.create_task(one(i))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
-        if on_progress is not None and loop.time() >= next_report:
-            advance()
-            on_progress(progress)
-            next_report = loop.time() + progress_every
+        report()
     if tasks:
         await asyncio.gather(*tasks)
     advance()

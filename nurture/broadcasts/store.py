@@ -176,7 +176,8 @@ def record_outcome(
         "b_reason": reason[:300],
         "b_at": at,
     }
-    return conn.execute(_RECORD_OUTCOME[conn.dialect.name], values).first() is not None
+    dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+    return conn.execute(_RECORD_OUTCOME[dialect], values).first() is not None
 
 
 def record_skips(session: Session, broadcast_id: str, skips: list[tuple[str, int, str]], now: datetime) -> None:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from nurture import temporal_names
 from nurture.broadcasts.fanout import FanoutProgress, ReportWindow, signal_many
+from nurture.broadcasts.options import MAX_UNREPORTED, DeliveryOptions
+from nurture.clock import utcnow
 from workflows.payloads import BroadcastNotice
 
 NOTICE = BroadcastNotice("fanout-test", "announcement", "bc-hosepipe-ban")
@@ -63,7 +66,8 @@ async def _running(env: WorkflowEnvironment, n: int) -> list[str]:
 
 async def test_the_report_window_holds_signals_back_until_receivers_report(dev_server_env: WorkflowEnvironment) -> None:
     ids = await _running(dev_server_env, 30)
-    carried = ["journey/earlier/contact-1", "journey/earlier/contact-2"]  # an earlier chunk's, not reported yet
+    now = utcnow().timestamp()
+    carried = {"journey/earlier/contact-1": now - 3, "journey/earlier/contact-2": now - 2}  # an earlier chunk's
     heard: set[str] = set()
     asked: list[list[str]] = []
 
@@ -72,40 +76,71 @@ async def test_the_report_window_holds_signals_back_until_receivers_report(dev_s
         return heard & set(among)
 
     window = ReportWindow(reported, carried, size=5, poll=0.05)
+    beats: list[FanoutProgress] = []
     held = await signal_many(
         dev_server_env.client, ids, temporal_names.SIGNAL_BROADCAST, NOTICE,
         rate_per_second=1000, concurrency=8, max_seconds=0.5, window=window,
+        on_progress=beats.append, progress_every=0.05,
     )  # fmt: skip
     assert (held.done, held.signalled) == (3, 3)  # 2 carried + 3 = the window of 5; nobody reported
-    assert window.unreported[:2] == carried  # oldest first; this chunk's land in any order
-    assert set(window.unreported) == {*carried, *ids[:3]}  # what the next chunk carries
+    assert len(beats) >= 4  # it kept heartbeating while it waited (the activity's heartbeat timeout is 5 s)
+    first = window.unreported
+    assert list(first)[:2] == list(carried)  # oldest first; this chunk's land in any order
+    assert set(first) == {*carried, *ids[:3]}  # what the next chunk carries, with when each landed
+    assert {w: first[w] for w in carried} == carried and all(first[w] >= now for w in ids[:3])
     assert asked and all(len(a) <= 5 for a in asked)  # it asks about the window's ids, never the whole broadcast
 
-    heard.update([carried[0], ids[0], ids[2]])  # three reported: three more may go
-    window = ReportWindow(reported, window.unreported, size=5, poll=0.05)
+    heard.update(["journey/earlier/contact-1", ids[0], ids[2]])  # three reported: three more may go
+    window = ReportWindow(reported, first, size=5, poll=0.05)
     more = await signal_many(
         dev_server_env.client, ids, temporal_names.SIGNAL_BROADCAST, NOTICE,
         rate_per_second=1000, concurrency=8, max_seconds=0.5, window=window, start=held,
     )  # fmt: skip
     assert more.done == 3 + 3
-    assert window.unreported[:2] == [carried[1], ids[1]]
-    assert set(window.unreported) == {carried[1], ids[1], *ids[3:6]}
+    assert list(window.unreported)[:2] == ["journey/earlier/contact-2", ids[1]]
+    assert set(window.unreported) == {"journey/earlier/contact-2", ids[1], *ids[3:6]}
 
 
 async def test_failed_signals_and_stale_receivers_do_not_hold_the_window(dev_server_env: WorkflowEnvironment) -> None:
     gone = _ids(20)  # no such workflows: every signal fails, and a failed signal never reports
-    window = ReportWindow(lambda _: set(), [], size=3, poll=0.05)
+    window = ReportWindow(lambda _: set(), {}, size=3, poll=0.05)
     failed = await signal_many(
         dev_server_env.client, gone, temporal_names.SIGNAL_BROADCAST, NOTICE,
         rate_per_second=1000, concurrency=2, max_seconds=5, window=window,
     )  # fmt: skip
-    assert (failed.done, failed.failed, window.unreported) == (20, 20, [])
+    assert (failed.done, failed.failed, window.unreported) == (20, 20, {})
 
     ids = await _running(dev_server_env, 8)  # they never report; after stale_after they stop holding the window
-    window = ReportWindow(lambda _: set(), [], size=3, poll=0.05, stale_after=0.3)
+    window = ReportWindow(lambda _: set(), {}, size=3, poll=0.05, stale_after=0.3)
     went = await signal_many(
         dev_server_env.client, ids, temporal_names.SIGNAL_BROADCAST, NOTICE,
         rate_per_second=1000, concurrency=8, max_seconds=5, window=window,
     )  # fmt: skip
     assert (went.done, went.signalled) == (8, 8)
     assert window.stale >= 3 and len(window.unreported) <= 3
+
+
+async def test_a_journey_stuck_across_chunks_ages_out_of_the_window(dev_server_env: WorkflowEnvironment) -> None:
+    """The window's ages travel with its ids: chunks of 0.3 s each, a window full of journeys that never report,
+    and they still age out after stale_after (1 s) instead of holding every later chunk at its deadline."""
+    ids = await _running(dev_server_env, 12)
+    carried: dict[str, float] = {}
+    progress = None
+    for _ in range(20):
+        window = ReportWindow(lambda _: set(), carried, size=3, poll=0.05, stale_after=1.0)
+        progress = await signal_many(
+            dev_server_env.client, ids, temporal_names.SIGNAL_BROADCAST, NOTICE,
+            rate_per_second=1000, concurrency=4, max_seconds=0.3, window=window, start=progress,
+        )  # fmt: skip
+        carried = window.unreported
+        if progress.done == len(ids):
+            break
+    assert progress is not None and progress.done == len(ids)  # 12 sent, 3 at a time, each batch aged out
+
+
+def test_a_window_too_large_for_its_payloads_is_refused() -> None:
+    assert DeliveryOptions(max_unreported=MAX_UNREPORTED).max_unreported == MAX_UNREPORTED
+    with pytest.raises(ValueError, match="max_unreported"):
+        DeliveryOptions(max_unreported=MAX_UNREPORTED + 1)  # its ids would outgrow a chunk's payloads
+    with pytest.raises(ValueError, match="max_unreported"):
+        DeliveryOptions(max_unreported=-1)
