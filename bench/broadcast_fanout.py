@@ -46,7 +46,7 @@ from temporalio.worker import Worker
 from activities import build_activities
 from bench.broadcast_floor import floor_activities, floor_workflow_id, signal_floor, start_floor, wait_floor
 from bench.broadcast_floor_workflow import FloorWorkflow
-from bench.harness import CpuMeter, DevServer, dev_server, stop, until_quiet
+from bench.harness import CpuMeter, DevServer, contact_rows, dev_server, stop, until_quiet
 from definitions import load_definitions
 from nurture import temporal_names, workflow_ids
 from nurture.binaries import temporal_cli
@@ -100,22 +100,7 @@ class Bench:
         n = self.args.n + self.args.floor_n + int(self.args.n * share * 2) + 50
         batch_n = self.args.batch_n
         now = utcnow()
-        rows = [
-            {
-                "email": f"bench{i}@example.com",
-                "first_name": f"B{i}",
-                "last_name": "",
-                "company": "Bench Ltd",
-                "persona": "finance-lead",
-                "time_zone": "UTC",
-                "topics": ["compliance", "automation"],
-                "status": "active",
-                "consent_source": "bench",
-                "created_at": now,
-                "updated_at": now,
-            }
-            for i in range(n)
-        ]
+        rows = contact_rows(n, "bench", ["compliance", "automation"], now)
         with self.engine.begin() as conn:
             conn.execute(insert(Contact), rows)
             ids = [int(i) for i in conn.execute(select(col(Contact.id)).order_by(col(Contact.id))).scalars() if i]

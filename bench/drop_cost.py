@@ -35,7 +35,7 @@ from activities.email.outbox_sender import OutboxSender
 from activities.journey import JourneyActivities
 from bench.broadcast_floor import FloorActivity, floor_workflow_id
 from bench.broadcast_floor_workflow import FloorActInput
-from bench.harness import fresh_database
+from bench.harness import contact_rows, fresh_database
 from definitions import load_definitions
 from nurture.clock import utcnow
 from nurture.config import Settings
@@ -56,25 +56,10 @@ class Side:
 
 def contacts(engine: Engine, n: int) -> list[int]:
     now = utcnow()
-    rows = [
-        {
-            "email": f"drop{i}@example.com",
-            "first_name": f"D{i}",
-            "last_name": "Cost",
-            "company": "Bench Ltd",
-            "persona": "finance-lead",
-            "time_zone": "UTC",
-            "topics": ["compliance"],
-            "status": "active",
-            "consent_source": "bench",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(n)
-    ]
+    rows = contact_rows(n, "drop", ["compliance"], now)
     with engine.begin() as conn:
         conn.execute(insert(Contact), rows)
-        ids = [int(i) for i in conn.execute(select(col(Contact.id)).order_by(col(Contact.id))).scalars()]
+        ids = [i for i in conn.execute(select(col(Contact.id)).order_by(col(Contact.id))).scalars() if i is not None]
     with session_scope(engine) as session:
         session.add(Broadcast(id=BROADCAST, kind="regulation", item_id=ITEM, created_by="bench", created_at=now))
     return ids

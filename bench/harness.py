@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -159,3 +160,23 @@ def fresh_database(backend: str, workdir: Path) -> tuple[str, Callable[[], None]
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}", drop
+
+
+def contact_rows(n: int, prefix: str, topics: list[str], now: datetime) -> list[dict[str, object]]:
+    """`n` active, opted-in contact rows for a bench's `INSERT` (emails `{prefix}{i}@example.com`, time zone UTC)."""
+    return [
+        {
+            "email": f"{prefix}{i}@example.com",
+            "first_name": f"{prefix.capitalize()}{i}",
+            "last_name": "",
+            "company": "Bench Ltd",
+            "persona": "finance-lead",
+            "time_zone": "UTC",
+            "topics": list(topics),
+            "status": "active",
+            "consent_source": "bench",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(n)
+    ]
