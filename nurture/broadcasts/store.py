@@ -183,27 +183,16 @@ def record_outcome(
 def record_skips(session: Session, broadcast_id: str, skips: list[tuple[str, int, str]], now: datetime) -> None:
     """Skipped deliveries for journeys the broadcast did not signal: (workflow id, contact id, reason).
 
-    A journey that already reported keeps its own outcome.
+    A journey that already reported keeps its own outcome: one `INSERT .. ON CONFLICT DO NOTHING` per call (the
+    unique (broadcast, workflow) index decides), so a journey reporting at the same moment cannot make it fail.
     """
     if not skips:
         return
-    existing = set(
-        session.exec(
-            select(BroadcastDelivery.workflow_id).where(
-                BroadcastDelivery.broadcast_id == broadcast_id,
-                col(BroadcastDelivery.workflow_id).in_([w for w, _, _ in skips]),
-            )
-        ).all()
-    )
-    for workflow_id, contact_id, reason in skips:
-        if workflow_id not in existing:
-            session.add(
-                BroadcastDelivery(
-                    broadcast_id=broadcast_id,
-                    workflow_id=workflow_id,
-                    contact_id=contact_id,
-                    outcome="skipped",
-                    reason=reason[:300],
-                    at=now,
-                )
-            )
+    conn = session.connection()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    rows = [
+        {"broadcast_id": broadcast_id, "workflow_id": w, "contact_id": c, "outcome": "skipped", "reason": why[:300],
+         "at": now}
+        for w, c, why in skips
+    ]  # fmt: skip
+    conn.execute(dialect.insert(DELIVERY).on_conflict_do_nothing(index_elements=["broadcast_id", "workflow_id"]), rows)
