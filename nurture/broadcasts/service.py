@@ -23,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from nurture import temporal_names, workflow_ids
 from nurture.broadcast_state import FINAL_STATES
 from nurture.broadcasts import audience as aud
-from nurture.broadcasts import run, store
+from nurture.broadcasts import paced, run, store
 from nurture.broadcasts.models import (
     KINDS,
     AudiencePreview,
@@ -233,12 +233,17 @@ class BroadcastService:
         live = None
         if row.state not in FINAL_STATES and row.state != BroadcastState.DRAFT:
             live = await run.live_progress(run.handle(self.client, row.id))
-        outcomes = await self._db(store.outcome_counts, row.id)
-        skips = await self._db(store.reasons, row.id, "skipped")
         counts: dict[str, Any] = row.counts
         state = live.state if live else row.state
         if live is None and state not in FINAL_STATES and state != BroadcastState.DRAFT:
             state = await run.closed_state(self.client, row.id) or state
+        # kept while the broadcast stays in one state (`nurture.broadcasts.paced`): a new state counts afresh
+        outcomes = await paced.kept(
+            self.engine, (row.id, state, "outcomes"), lambda: self._db(store.outcome_counts, row.id)
+        )
+        skips = await paced.kept(
+            self.engine, (row.id, state, "skips"), lambda: self._db(store.reasons, row.id, "skipped")
+        )
         failures = (
             live.failures
             if live
