@@ -6,14 +6,18 @@ Workflow ids that do not exist make every signal fail fast ("journey ended"), wh
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict, replace
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
+from sqlalchemy.engine import Engine
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
+from activities.broadcast import BroadcastActivities
 from nurture import temporal_names
 from nurture.broadcasts.fanout import FanoutProgress, ReportWindow, signal_many
 from nurture.broadcasts.options import MAX_UNREPORTED, DeliveryOptions
 from nurture.clock import utcnow
+from workflows.broadcast_payloads import SignalJourneysInput
 from workflows.payloads import BroadcastNotice
 
 NOTICE = BroadcastNotice("fanout-test", "announcement", "bc-hosepipe-ban")
@@ -144,3 +148,26 @@ def test_a_window_too_large_for_its_payloads_is_refused() -> None:
         DeliveryOptions(max_unreported=MAX_UNREPORTED + 1)  # its ids would outgrow a chunk's payloads
     with pytest.raises(ValueError, match="max_unreported"):
         DeliveryOptions(max_unreported=-1)
+
+
+async def test_a_resumed_chunk_starts_from_the_window_its_last_heartbeat_saved(
+    dev_server_env: WorkflowEnvironment, engine: Engine
+) -> None:
+    """A retried chunk resumes at its heartbeat: the prefix it had done and the window it held then (not the
+    window the workflow passed in before the first attempt)."""
+    ids = await _running(dev_server_env, 6)
+    saved = {"journey/earlier/contact-9": utcnow().timestamp()}  # held when the last attempt heartbeated
+    env = ActivityEnvironment()
+    env.info = replace(env.info, heartbeat_details=[asdict(FanoutProgress(done=1, signalled=1)), saved])
+    beats: list[tuple[object, ...]] = []
+    env.on_heartbeat = lambda *details: beats.append(details)
+    acts = BroadcastActivities(engine, dev_server_env.client)
+    inp = SignalJourneysInput(
+        notice=NOTICE, workflow_ids=ids, rate_per_second=1000, concurrency=4, max_seconds=1.5, max_unreported=3,
+        unreported={},  # what the workflow passed before the first attempt: superseded by the heartbeat
+    )  # fmt: skip
+    result = await env.run(acts.signal_journeys, inp)
+    assert (result.done, result.signalled) == (3, 3)  # resumed at 1, then 2 more fill the window of 3
+    assert list(result.unreported)[0] == "journey/earlier/contact-9"
+    assert set(result.unreported) == {"journey/earlier/contact-9", ids[1], ids[2]}
+    assert beats and all(set(b[1]) <= set(result.unreported) for b in beats)  # each heartbeat saves the window

@@ -1,8 +1,9 @@
-"""Counting a broadcast's reports reads every one of its rows, so the workflow paces it by what the last count
-cost: the next count waits ten times as long as the last one took (at most a tenth of a database core for the
-progress bar, whatever the audience), the records in between keep the last count, and the final record always
-counts. The real BroadcastWorkflow in simulated time, its activities stubbed under their real names; and the
-store's side of it on both backends."""
+"""The broadcast workflow's pacing. Counting a broadcast's reports reads every one of its rows, so the workflow
+paces it by what the last count cost: the next count waits ten times as long as the last one took (at most a tenth
+of a database core for the progress bar, whatever the audience), the records in between keep the last count, and
+the final record always counts. And the report window's ids (with when each signal landed) travel from one
+signalling chunk to the next. The real BroadcastWorkflow in simulated time, its activities stubbed under their
+real names; and the store's side of it on both backends."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class Stubs:
         self.recounts: list[bool] = []
         self.times: list[float] = []  # workflow time of each record, seconds
         self.listed = 0
+        self.windows: list[dict[str, float]] = []  # each chunk's starting window, as the workflow passed it
 
     @activity.defn(name=temporal_names.ACTIVITY_COUNT_AUDIENCE)
     async def count_audience(self, query: str) -> int:
@@ -54,7 +56,10 @@ class Stubs:
 
     @activity.defn(name=temporal_names.ACTIVITY_SIGNAL_JOURNEYS)
     async def signal_journeys(self, inp: SignalJourneysInput) -> SignalJourneysResult:
-        return SignalJourneysResult(len(inp.workflow_ids), len(inp.workflow_ids), 0, 0)
+        """One journey per chunk, each still unreported: the window the next chunk must start with."""
+        self.windows.append(dict(inp.unreported))
+        held = {**inp.unreported, inp.workflow_ids[0]: 1_000.0 + len(self.windows)}
+        return SignalJourneysResult(1, 1, 0, 0, unreported=held)
 
     @activity.defn(name=temporal_names.ACTIVITY_RECORD_PROGRESS)
     def record_progress(self, inp: BroadcastProgressInput) -> BroadcastProgressResult:
@@ -92,6 +97,8 @@ async def test_a_costly_count_is_not_repeated_until_ten_times_its_cost_has_passe
     assert costly.recounts[0] is True
     assert costly.recounts[-1] is True  # the final record counts
     assert not any(costly.recounts[1:-1]), costly.recounts  # in between, the last count is kept
+    # the report window travels from chunk to chunk through the workflow, ids with when they landed
+    assert costly.windows == [{}, {IDS[0]: 1001.0}, {IDS[0]: 1001.0, IDS[1]: 1002.0}]
 
     cheap = Stubs(count_seconds=0.01)  # a small broadcast's count: paced at 0.1 s, so nearly every record counts
     await _run(time_skipping_env, cheap)
