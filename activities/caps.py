@@ -2,7 +2,8 @@
 
 Called by `DropSender._claim` under the contact's row lock, so two journeys racing for one slot are serialised
 and never both pass. The rules themselves are pure (`nurture.caps.evaluate`, `workflows.quiet.next_allowed`);
-this module reads what they need, and is the one writer of `deferred_drop` rows and their history events
+this module reads what they need (the contact's recent sends arrive from the claim's one read of its touches,
+`activities.touches.contact_touches`), and is the one writer of `deferred_drop` rows and their history events
 (cancelling them when a contact is suppressed or erased is `nurture.deferrals.cancel_waiting`, in that change's
 transaction).
 

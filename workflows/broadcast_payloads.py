@@ -128,4 +128,6 @@ class BroadcastProgressInput:
 @dataclass(frozen=True)
 class BroadcastProgressResult:
     outcomes: dict[str, int]  # dropped / deferred / skipped / failed, as journeys reported them
-    count_seconds: float = 0.0  # how long counting them took (0 if not counted): paces the next count
+    # how long the record took when it counted (read, count, write: the count most of it at size; 0 if it did not
+    # count): paces the next count
+    count_seconds: float = 0.0

@@ -155,7 +155,12 @@ def _outcome_upsert(dialect: Any) -> Any:
     return upsert.returning(DELIVERY.c.id)  # a row back if written (psycopg's rowcount here is -1)
 
 
-_RECORD_OUTCOME = {"postgresql": _outcome_upsert(postgresql), "sqlite": _outcome_upsert(sqlite)}
+_RECORD_OUTCOME = {dialect: _outcome_upsert(dialect) for dialect in (postgresql, sqlite)}
+
+
+def _dialect(conn: Connection) -> Any:
+    """The dialect module whose `insert` has ON CONFLICT: PostgreSQL's, else SQLite's."""
+    return postgresql if conn.dialect.name == "postgresql" else sqlite
 
 
 def record_outcome(
@@ -176,8 +181,7 @@ def record_outcome(
         "b_reason": reason[:300],
         "b_at": at,
     }
-    dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
-    return conn.execute(_RECORD_OUTCOME[dialect], values).first() is not None
+    return conn.execute(_RECORD_OUTCOME[_dialect(conn)], values).first() is not None
 
 
 def record_skips(session: Session, broadcast_id: str, skips: list[tuple[str, int, str]], now: datetime) -> None:
@@ -189,7 +193,7 @@ def record_skips(session: Session, broadcast_id: str, skips: list[tuple[str, int
     if not skips:
         return
     conn = session.connection()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = _dialect(conn)
     rows = [
         {"broadcast_id": broadcast_id, "workflow_id": w, "contact_id": c, "outcome": "skipped", "reason": why[:300],
          "at": now}
