@@ -19,12 +19,12 @@ FORBIDDEN_IMPORTS = {
     "random", "uuid", "time", "threading", "socket", "subprocess", "secrets", "requests", "httpx", "urllib.request",
     "sqlmodel", "sqlalchemy", "psycopg", "sendgrid", "activities", "workers", "nurture.db", "nurture.api",
     "nurture.inbound", "nurture.outbound", "nurture.console",
-}
+}  # fmt: skip
 # Calls that read the wall clock, the environment or the file system.
 FORBIDDEN_CALLS = {
     "datetime.now", "datetime.utcnow", "datetime.today", "date.today", "os.getenv", "os.environ.get", "open",
     "Path.read_text", "Path.open", "os.urandom",
-}
+}  # fmt: skip
 
 
 def _dotted(node: ast.AST) -> str:
