@@ -238,12 +238,9 @@ class BroadcastService:
         if live is None and state not in FINAL_STATES and state != BroadcastState.DRAFT:
             state = await run.closed_state(self.client, row.id) or state
         # kept while the broadcast stays in one state (`nurture.broadcasts.paced`): a new state counts afresh
-        outcomes = await paced.kept(
-            self.engine, (row.id, state, "outcomes"), lambda: self._db(store.outcome_counts, row.id)
-        )
-        skips = await paced.kept(
-            self.engine, (row.id, state, "skips"), lambda: self._db(store.reasons, row.id, "skipped")
-        )
+        key = (row.id, state)
+        outcomes = await paced.kept(self.engine, (*key, "outcomes"), lambda: self._db(store.outcome_counts, row.id))
+        skips = await paced.kept(self.engine, (*key, "skips"), lambda: self._db(store.reasons, row.id, "skipped"))
         failures = (
             live.failures
             if live
