@@ -8,6 +8,7 @@ and its cache key cost more CPU than SQLite spends running it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,27 +36,24 @@ LONGEST_LOOKBACK = timedelta(days=62)  # covers a monthly cap counted from local
 _REACHING = [str(st) for st in REACHING]
 TouchRow = Row[*tuple[Any, ...]]
 _SINCE: BindParameter[datetime] = bindparam("b_since")
+# The rules, stated once: the statement filters on them and returns them, so the claim's Python never restates them.
+_REACHES = TOUCH.c.status.in_(_REACHING)  # this touch reached the contact, or may have, or is reaching it
+_RECENT_DROP = and_(  # a drop (transactional mail never counts) reaching the contact since the caps' lookback
+    TOUCH.c.channel == DROP_CHANNEL,
+    _REACHES,
+    or_(TOUCH.c.sent_at > _SINCE, TOUCH.c.sent_at.is_(None) & (TOUCH.c.created_at > _SINCE)),
+)
 # The touch with this drop's key, this item's touches from any journey, and the contact's recent drops: the
 # claim's three questions (an earlier attempt of this drop, the item already sent by another journey, the sends
 # the caps count) in one statement (the key's unique index, ix_touch_contact_item, ix_touch_contact_sent). The
 # key is looked up whoever's it is, as the key's unique index will judge the claim's INSERT.
 _CONTACT_TOUCHES = select(
-    TOUCH.c.id, TOUCH.c.idempotency_key, TOUCH.c.contact_id, TOUCH.c.item_id, TOUCH.c.journey, TOUCH.c.channel,
-    TOUCH.c.status, TOUCH.c.sent_at, TOUCH.c.created_at,
+    TOUCH.c.id, TOUCH.c.idempotency_key, TOUCH.c.contact_id, TOUCH.c.item_id, TOUCH.c.journey, TOUCH.c.sent_at,
+    TOUCH.c.created_at, _REACHES.label("reaching"), _RECENT_DROP.label("recent_drop"),
 ).where(
     or_(
         TOUCH.c.idempotency_key == bindparam("b_key"),
-        and_(
-            TOUCH.c.contact_id == bindparam("b_contact"),
-            or_(
-                TOUCH.c.item_id == bindparam("b_item"),
-                and_(
-                    TOUCH.c.channel == DROP_CHANNEL,
-                    TOUCH.c.status.in_(_REACHING),
-                    or_(TOUCH.c.sent_at > _SINCE, TOUCH.c.sent_at.is_(None) & (TOUCH.c.created_at > _SINCE)),
-                ),
-            ),
-        ),
+        and_(TOUCH.c.contact_id == bindparam("b_contact"), or_(TOUCH.c.item_id == bindparam("b_item"), _RECENT_DROP)),
     ),
 )  # fmt: skip
 _SETTLE = {
@@ -85,35 +83,28 @@ class ContactTouches:
     key: str
     contact_id: int
     item_id: str
-    since: datetime
     rows: list[TouchRow]
 
     def own(self) -> int | None:
         """An earlier attempt of this very drop (the touch's id), if there was one."""
         return next((r.id for r in self.rows if r.idempotency_key == self.key), None)
 
+    def _others(self) -> Iterator[TouchRow]:
+        """The contact's touches from other drops (the key's touch may be another contact's)."""
+        return (r for r in self.rows if r.contact_id == self.contact_id and r.idempotency_key != self.key)
+
     def earlier(self) -> TouchRow | None:
         """This item reaching the contact through another drop (any journey, a broadcast), if it has."""
-        mine = (r for r in self.rows if r.contact_id == self.contact_id and r.idempotency_key != self.key)
-        return next((r for r in mine if r.item_id == self.item_id and r.status in _REACHING), None)
+        return next((r for r in self._others() if r.item_id == self.item_id and r.reaching), None)
 
     def sends(self) -> list[datetime]:
-        """When the contact's other drops reached it (or are reaching it), after `since`: what the caps count."""
-        return [
-            r.sent_at or r.created_at
-            for r in self.rows
-            if r.idempotency_key != self.key
-            and r.contact_id == self.contact_id
-            and r.channel == DROP_CHANNEL
-            and r.status in _REACHING
-            and (r.sent_at or r.created_at) > self.since
-        ]
+        """When the contact's other drops reached it (or are reaching it) within the lookback: what the caps count."""
+        return [r.sent_at or r.created_at for r in self._others() if r.recent_drop]
 
 
 def contact_touches(conn: Connection, contact_id: int, item_id: str, key: str, now: datetime) -> ContactTouches:
-    since = now - LONGEST_LOOKBACK
-    given = {"b_key": key, "b_contact": contact_id, "b_item": item_id, "b_since": since}
-    return ContactTouches(key, contact_id, item_id, since, list(conn.execute(_CONTACT_TOUCHES, given)))
+    given = {"b_key": key, "b_contact": contact_id, "b_item": item_id, "b_since": now - LONGEST_LOOKBACK}
+    return ContactTouches(key, contact_id, item_id, list(conn.execute(_CONTACT_TOUCHES, given)))
 
 
 def settle_touch(
