@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from nurture.db import Broadcast, BroadcastDelivery, BroadcastState, Contact, ContactStatus
 from nurture.db.broadcast_content import BroadcastContent, add_content
+from nurture.db.one_of import one_of
 
 OUTCOMES = ("dropped", "deferred", "skipped", "failed")
 BROADCAST, DELIVERY = Broadcast.__table__, BroadcastDelivery.__table__  # type: ignore[attr-defined]
@@ -67,18 +68,17 @@ def outcome_counts(session: Session, broadcast_id: str) -> dict[str, int]:
 
 def reported_among(session: Session, broadcast_id: str, workflow_ids: list[str]) -> set[str]:
     """Which of these journeys have reported on the broadcast (the fan-out's window asks about a few hundred at a
-    time: index lookups on (broadcast_id, workflow_id), whatever the broadcast's size)."""
-    found: set[str] = set()
-    for i in range(0, len(workflow_ids), 500):
-        some = workflow_ids[i : i + 500]
-        found.update(
-            session.exec(
-                select(BroadcastDelivery.workflow_id).where(
-                    BroadcastDelivery.broadcast_id == broadcast_id, col(BroadcastDelivery.workflow_id).in_(some)
-                )
-            ).all()
-        )
-    return found
+    time: index lookups on (broadcast_id, workflow_id), whatever the broadcast's size; the ids bound as one
+    parameter, `nurture.db.one_of`)."""
+    if not workflow_ids:
+        return set()
+    conn = session.connection()
+    d = DELIVERY.c
+    return set(
+        conn.execute(
+            sa_select(d.workflow_id).where(d.broadcast_id == broadcast_id, one_of(conn, d.workflow_id, workflow_ids))
+        ).scalars()
+    )
 
 
 def reasons(session: Session, broadcast_id: str, outcome: str, limit: int = 10) -> list[tuple[str, int]]:
