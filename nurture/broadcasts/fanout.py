@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from nurture.broadcasts.options import MAX_UNREPORTED
 from nurture.clock import utcnow
 
 OK = "ok"
@@ -72,7 +73,9 @@ class ReportWindow:
         stale_after: float = 120.0,
     ) -> None:
         self._reported = reported
-        self._size = size
+        # at most MAX_UNREPORTED ids, whoever asked: `DeliveryOptions` refuses more, and this holds for a broadcast
+        # workflow started by hand too (the ids ride in every chunk's result and heartbeat, inside payload limits)
+        self._size = min(size, MAX_UNREPORTED)
         self._poll = poll
         self._stale_after = stale_after
         # id -> when its signal landed (wall clock, epoch seconds: the times travel with the ids to the next chunk,

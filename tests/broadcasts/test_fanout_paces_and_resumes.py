@@ -5,6 +5,7 @@ Workflow ids that do not exist make every signal fail fast ("journey ended"), wh
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import asdict, replace
 
@@ -148,6 +149,16 @@ def test_a_window_too_large_for_its_payloads_is_refused() -> None:
         DeliveryOptions(max_unreported=MAX_UNREPORTED + 1)  # its ids would outgrow a chunk's payloads
     with pytest.raises(ValueError, match="max_unreported"):
         DeliveryOptions(max_unreported=-1)
+
+
+async def test_a_window_asked_for_past_the_bound_holds_no_more_than_the_bound() -> None:
+    """A broadcast workflow started by hand (not through `DeliveryOptions`) may ask for any window: the window
+    still holds back at MAX_UNREPORTED, so its ids cannot outgrow the chunk's payloads."""
+    held = {f"journey/x/contact-{i}": utcnow().timestamp() for i in range(MAX_UNREPORTED)}
+    window = ReportWindow(lambda ids: [], held, size=MAX_UNREPORTED * 100, poll=0.01)
+    loop = asyncio.get_running_loop()
+    assert not await window.admit(deadline=loop.time() + 0.05)  # full at the bound: nobody reported
+    assert len(window.unreported) == MAX_UNREPORTED
 
 
 async def test_a_resumed_chunk_starts_from_the_window_its_last_heartbeat_saved(
