@@ -47,6 +47,7 @@ from activities import build_activities
 from bench.broadcast_floor import floor_activities, floor_workflow_id, signal_floor, start_floor, wait_floor
 from bench.broadcast_floor_workflow import FloorWorkflow
 from bench.harness import CpuMeter, DevServer, contact_rows, dev_server, stop, until_quiet
+from bench.memory_floor import MemoryFloorWorkflow, memory_floor_act
 from definitions import load_definitions
 from nurture import temporal_names, workflow_ids
 from nurture.binaries import temporal_cli
@@ -446,8 +447,9 @@ async def serve(cache: int) -> None:
         worker = Worker(
             ctx.client,
             task_queue=settings.task_queue,
-            workflows=[*WORKFLOWS, FloorWorkflow],  # the floor shares the workers, sandbox and payload converter
-            activities=[*build_activities(settings, ctx.engine), *floor_activities(ctx.engine)],
+            # the floors share the workers, sandbox and payload converter (bench.worker_memory's too)
+            workflows=[*WORKFLOWS, FloorWorkflow, MemoryFloorWorkflow],
+            activities=[*build_activities(settings, ctx.engine), *floor_activities(ctx.engine), memory_floor_act],
             activity_executor=ThreadPoolExecutor(max_workers=64),
             max_concurrent_activities=64,
             workflow_runner=sandbox_runner(),

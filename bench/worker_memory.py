@@ -7,17 +7,21 @@ What it measures
     is done when every journey has sent its first drop and sleeps in its two-week wait. The worker's RSS is read
     from /proc once it has settled.
 
-    1. Warm-up: `--warmup` journeys, so the RSS baseline includes the worker's one-off start-up (imports, the
-       sandbox's first run, thread pools). Everything after it is per journey.
-    2. Marginal cost: the first step (at most `--cache` journeys, all cached): (RSS - warm RSS) / journeys added.
-       That is what one cached journey holds, and it sizes the default cache (`Settings.worker_max_cached_workflows`,
-       docs/scale.md): the cache that fits `--budget-mb` over the warm worker.
-    3. Flatness: the later steps (`--steps`, default up to 20,000) go past the cache bound; the RSS ratio to the
+    1. Warm-up: `--warmup` journeys and a few floor runs, so the RSS baseline includes the worker's one-off
+       start-up (imports, the first runs of both workflows, thread pools). Everything after it is per run.
+    2. The floor: `--floor` runs of `bench.memory_floor` (a hand-written workflow with a journey's first steps:
+       one activity, then a two-week sleep), all cached: what the SDK itself holds per cached run, in this
+       process and run.
+    3. Marginal cost: the first step (all cached): (RSS - RSS after the floor) / journeys added. That is what one
+       cached journey holds, read against the floor, and it sizes the default cache
+       (`Settings.worker_max_cached_workflows`, docs/scale.md): the cache that fits `--budget-mb` over the warm
+       worker.
+    4. Flatness: the later steps (`--steps`, default up to 20,000) go past the cache bound; the RSS ratio to the
        first step and the growth per journey past the bound show that evicted journeys cost nothing.
 
 Ratios only are meant to be compared between runs; the absolute figures depend on the machine's allocator.
 
-Run: `.venv/bin/python -m bench.worker_memory [--steps 1000,5000,10000,20000] [--cache 1200]`
+Run: `.venv/bin/python -m bench.worker_memory [--steps 1000,5000,10000,20000] [--cache 2250] [--floor 1000]`
 (about 36 minutes for 20,000 journeys on 2 shared cores at load 5-11, December 2026; `--steps 1000,5000` for a
 quick look, about 10 minutes).
 """
@@ -34,10 +38,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.broadcast_fanout import JOURNEY, Bench, environment, log, worker_processes
+from bench.memory_floor import start_memory_floor
 from definitions import load_definitions
 from nurture.context import open_engine
 from nurture.db import Touch
 from nurture.journey_client import enroll
+
+TARGET_KB = 50  # issue 12 item 7
+FLOOR_WARMUP = 50  # floor runs in the warm-up: the floor's own first runs are start-up, not per run
+FLOOR_IDS = 10_000_000  # the floor's ids (its activity writes nothing: no contact rows needed)
 
 
 def rss_kb(pid: int) -> int:
@@ -85,9 +94,10 @@ def mb(kb: float) -> str:
 async def run(args: argparse.Namespace) -> None:
     load_definitions()  # an entry point: enrolment checks journey keys
     steps = [int(s) for s in args.steps.split(",")]
-    if steps[0] + args.warmup > args.cache:
-        raise SystemExit("warm-up and the first step must fit in the cache (they measure a cached journey's cost)")
+    if steps[0] + args.warmup + args.floor + FLOOR_WARMUP > args.cache:
+        raise SystemExit("warm-up, the floor and the first step must fit in the cache (they measure cached runs)")
     args.n, args.batch_n, args.floor_n = steps[-1] + args.warmup, 0, 0
+    floor_ids = iter(range(FLOOR_IDS, FLOOR_IDS + args.floor + FLOOR_WARMUP))
     with environment(args) as (settings, home, server):
         engine = open_engine(settings)
         client = await server.client()
@@ -99,26 +109,48 @@ async def run(args: argparse.Namespace) -> None:
             print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cache bound {args.cache}")
             print(f"worker RSS, idle:                  {mb(idle)}")
             took = await start(bench, ids[: args.warmup], args.concurrency, args.warmup)
+            await start_memory_floor(client, settings.task_queue, [next(floor_ids) for _ in range(FLOOR_WARMUP)])
             warm = await settled_rss(worker.pid)
-            print(f"worker RSS, {args.warmup} warm-up journeys: {mb(warm)} (start-up {(warm - idle) / 1024:.1f} MB)")
+            print(
+                f"worker RSS, {args.warmup} warm-up journeys and {FLOOR_WARMUP} floor runs: {mb(warm)} "
+                f"(start-up {(warm - idle) / 1024:.1f} MB)"
+            )
+            await start_memory_floor(client, settings.task_queue, list(floor_ids))
+            floored = await settled_rss(worker.pid)
+            floor = (floored - warm) / args.floor if args.floor else 0.0
+            print(f"worker RSS, {args.floor} bare floor runs asleep: {mb(floored)}", flush=True)
             done, rows = args.warmup, []
             for step in steps:
                 took = await start(bench, ids[done : args.warmup + step], args.concurrency, args.warmup + step)
                 rss = await settled_rss(worker.pid)
                 rows.append((step, rss))
                 rate = (args.warmup + step - done) / took
+                cached = min(step + args.warmup + args.floor + FLOOR_WARMUP, args.cache)
                 print(
-                    f"{step:6d} sleeping journeys ({min(step + args.warmup, args.cache)} cached): RSS {mb(rss)} "
+                    f"{step:6d} sleeping journeys ({cached} runs cached): RSS {mb(rss)} "
                     f"({took:.0f} s, {rate:.0f} journeys/s; load {os.getloadavg()[0]:.2f})",
                     flush=True,
                 )
                 done = args.warmup + step
+    report(args, warm, floor, floored, rows)
+    log("done")
+
+
+def report(args: argparse.Namespace, warm: int, floor: float, floored: int, rows: list[tuple[int, int]]) -> None:
     first, first_rss = rows[0]
-    per = (first_rss - warm) / first
+    per = (first_rss - floored) / first
     last, last_rss = rows[-1]
     past = (last_rss - first_rss) / max(1, last - first)
     print()
-    print(f"a cached journey costs {per:.1f} KB (slope from {args.warmup} to {first + args.warmup} cached journeys)")
+    print(f"a cached journey costs {per:.1f} KB (slope over the first {first} journeys, all cached)")
+    if args.floor:
+        print(
+            f"the bare floor (a hand-written workflow: one activity, then a two-week sleep; bench.memory_floor) "
+            f"costs {floor:.1f} KB a cached run: journey / floor {per / floor:.2f}x, nurture's own share "
+            f"{per - floor:.1f} KB"
+        )
+    verdict = "met" if per <= TARGET_KB else "MISSED" + (f" (the SDK's own floor is {floor:.1f} KB)" if floor else "")
+    print(f"target a cached journey <= {TARGET_KB} KB: {verdict}")
     print(
         f"from {first} to {last} sleeping journeys (cache {args.cache}): RSS x{last_rss / first_rss:.3f}, "
         f"{past:.2f} KB per journey past the bound (an evicted journey costs nothing when this is ~0)"
@@ -128,14 +160,16 @@ async def run(args: argparse.Namespace) -> None:
         f"a {args.budget_mb} MB budget for cached journeys over a warm worker ({mb(warm).strip()}) holds "
         f"{fits} journeys at {per:.1f} KB each"
     )
-    log("done")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--steps", default="1000,5000,10000,20000", help="cumulative sleeping journeys after warm-up")
     parser.add_argument("--warmup", type=int, default=200, help="journeys run before the baseline is read")
-    parser.add_argument("--cache", type=int, default=1200, help="max_cached_workflows (default: warm-up + first step)")
+    parser.add_argument(
+        "--cache", type=int, default=2250, help="max_cached_workflows (default: warm-up, floor and first step)"
+    )
+    parser.add_argument("--floor", type=int, default=1000, help="bare floor runs measured after the warm-up (0: none)")
     parser.add_argument("--concurrency", type=int, default=128, help="journey starts in flight")
     parser.add_argument("--budget-mb", type=int, default=256, help="memory for cached journeys, for the default")
     parser.add_argument("--database-url", default=None)
