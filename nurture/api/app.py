@@ -69,6 +69,7 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             context = ctx if isinstance(ctx, AppContext) else await stack.enter_async_context(ctx())
             _attach(app, context)
+            app.state.signups.start()  # opt-ins an earlier process answered and did not store
             app.state.console_background = ConsoleBackground(context.engine)  # rollup folds, bulk batches
             tasks = [
                 asyncio.create_task(app.state.console_background.fold_rollup(), name="funnel-rollup"),

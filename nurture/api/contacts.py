@@ -169,7 +169,7 @@ async def create_contact(request: Request, body: ContactCreate, response: Respon
     )
 
     if caller is Caller.PUBLIC:  # the same answer, after the same work, for a new and a known address
-        if not request.app.state.signups.accept(Signup(inp, now, request.app.state.time_scale)):
+        if not await request.app.state.signups.accept(Signup(inp, now, request.app.state.time_scale)):
             raise ApiError(503, "too many opt-ins at once: retry in a minute", headers={"Retry-After": "60"})
         return {"accepted": True, "double_opt_in": True, "message": PUBLIC_ANSWER}
 

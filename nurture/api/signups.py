@@ -1,38 +1,46 @@
-"""The public opt-in's real work, done after the answer: a stranger cannot time it.
+"""The public opt-in's real work, done after the answer: a stranger cannot time it, and a crash cannot lose it.
 
 A public `POST /contacts` for a new address creates a contact, records consent and writes a confirmation email;
 for a known address it does little or nothing. Done before answering, the difference shows in the response time
-and tells a stranger which addresses are known. So the public door only hands the opt-in to `PublicSignups`
-(no database work at all) and answers; one consumer task per API process then runs it through the one writer,
-`nurture.inbound.contacts.upsert_contact`, and offers the confirmation email.
+and tells a stranger which addresses are known. So the public door only holds the opt-in in the signup inbox
+(`nurture.inbound.signup_inbox.hold`: one INSERT, the same for every address) and answers; a worker task per API
+process then takes held opt-ins one by one and runs each, in the transaction that took it, through the one
+writer `nurture.inbound.contacts.upsert_contact`, and offers the confirmation email.
 
-Held in process memory: an API process killed between the answer and the work (normally milliseconds) loses
-that opt-in, and the person signs up again. A database outage loses nothing: the opt-in in hand is retried with
-backoff (a warning each time) and the rest wait behind it, up to `MAX_PENDING`, past which the door says "retry".
-A graceful shutdown works the queue off first, for at most `SHUTDOWN_GRACE` seconds while the database is down
-(then it logs how many opt-ins it could not store).
+Durable: an API process killed between the answer and the work leaves the opt-in in the inbox, and the next
+worker takes it (every API process works the inbox when it starts, when nudged, and every `POLL_SECONDS`; on
+PostgreSQL several take from it at once without taking the same row). While the database is down the door cannot
+hold it there: it keeps the opt-in in process memory instead (up to `max_pending`, past which the door says
+"retry"), and the worker stores those with backoff (a warning each time) once the database is back. Only those
+are lost if the process dies before then; a graceful shutdown tries them for `SHUTDOWN_GRACE` seconds and logs
+how many it could not store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from nurture.context import AppContext
+from nurture.inbound import signup_inbox
 from nurture.inbound.confirmation import offer_confirmation
 from nurture.inbound.contacts import Caller, ContactIn, upsert_contact
 from nurture.logging import get_logger
 
 log = get_logger(__name__)
-MAX_PENDING = 5000  # a flood of opt-ins must not grow memory without end: past this, the door says "retry"
+MAX_PENDING = 5000  # a flood of opt-ins must not grow the backlog without end: past this, the door says "retry"
 RETRY_FIRST, RETRY_MAX = 0.5, 30.0  # seconds between tries while the database is unreachable (doubling)
-SHUTDOWN_GRACE = 15.0  # seconds a shutdown waits for the queue while the database is down
+SHUTDOWN_GRACE = 15.0  # seconds a shutdown waits for the backlog while the database is down
+POLL_SECONDS = 5.0  # how often an idle worker looks for opt-ins another process held and did not work
 # PEP 249's classes for trouble with the database's operation (a lost connection, a refused one, a locked file),
 # not with the opt-in: worth another try. Anything else is this opt-in's own problem and is logged.
 UNAVAILABLE = (OperationalError, InterfaceError)
@@ -40,13 +48,32 @@ UNAVAILABLE = (OperationalError, InterfaceError)
 
 @dataclass(frozen=True)
 class Signup:
+    """A public opt-in as the door accepted it."""
+
     inp: ContactIn
     received_at: datetime
     time_scale: float
 
+    def held(self) -> signup_inbox.Held:
+        fields = asdict(self.inp)
+        fields["consent_at"] = self.inp.consent_at.isoformat()
+        fields["topics"] = list(self.inp.topics)
+        return signup_inbox.Held(self.inp.email, fields, self.time_scale, self.received_at)
+
+    @classmethod
+    def from_held(cls, held: signup_inbox.Held) -> Signup:
+        """Raises KeyError, TypeError or ValueError for a row no current code could have written."""
+        values = {k: v for k, v in held.fields.items() if k in _CONTACT_FIELDS}
+        values["consent_at"] = datetime.fromisoformat(values["consent_at"])
+        values["topics"] = tuple(values.get("topics") or ())
+        return cls(ContactIn(**values), held.received_at, held.time_scale)
+
+
+_CONTACT_FIELDS = frozenset(f.name for f in dataclass_fields(ContactIn))
+
 
 class PublicSignups:
-    """A queue of public opt-ins and the task that works it; `accept` never touches the database."""
+    """The door's hand-off (`accept`) and the worker that stores held opt-ins (`start`, `settled`, `close`)."""
 
     def __init__(
         self,
@@ -54,94 +81,206 @@ class PublicSignups:
         nudge: Callable[[bool], None],
         max_pending: int = MAX_PENDING,
         retry_first: float = RETRY_FIRST,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.max_pending = max_pending
         self._retry_first = retry_first
+        self._poll = poll_seconds
         self._context = context  # read when a job runs: the context arrives at startup
         self._nudge = nudge  # after a commit: the relay, and the mailer when a confirmation was written
-        self._queue: asyncio.Queue[Signup] = asyncio.Queue()
+        self._unheld: deque[Signup] = deque()  # accepted while the database was down
         self._open = asyncio.Event()
         self._open.set()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set while the worker is not in a pass
+        self._idle.set()
         self._task: asyncio.Task[None] | None = None
-        self.pending = 0  # accepted, not yet stored
+        self._accepted = 0  # opt-ins this process accepted, ever
+        self._passes = 0  # passes begun
+        self._cleared = 0  # the number of the last pass that ended with nothing left
+        self._worked_up_to = 0  # `_accepted` as it was when that pass began
+        self._passed = asyncio.Condition()
+        self.pending = 0  # the backlog as this process knows it: accepted here, not yet stored (the door's bound)
 
-    def accept(self, signup: Signup) -> bool:
-        """Queue the opt-in (the same few instructions for every address); False when the queue is full."""
+    async def accept(self, signup: Signup) -> bool:
+        """Hold the opt-in (the same instructions for every address); False when the backlog is full."""
         if self.pending >= self.max_pending:
-            log.warning("signup.queue_full", pending=self.pending)
+            log.warning("signup.backlog_full", pending=self.pending)
             return False
-        self._queue.put_nowait(signup)
         self.pending += 1
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._work(), name="public-signups")
+        try:
+            await run_in_threadpool(self._hold, signup)
+        except UNAVAILABLE as err:
+            self._unheld.append(signup)
+            log.warning("signup.held_in_memory", error=type(err.orig or err).__name__, unheld=len(self._unheld))
+        self._accepted += 1  # counted once held (in the inbox or here): a pass that begins after sees it
+        self.start()
+        self._wake.set()
         return True
 
-    async def settled(self) -> None:
-        """Wait until every accepted opt-in is stored (at once while paused: nothing will move)."""
-        if self._open.is_set():
-            await self._queue.join()
+    def start(self) -> None:
+        """Run the worker (at the app's start: it takes what an earlier process left in the inbox)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._work(), name="public-signups")
+
+    async def settled(self, *, inbox: bool = False) -> None:
+        """Wait until every opt-in this process accepted so far is stored; with `inbox`, until a pass that began
+        after this call found nothing left (opt-ins other processes held too). At once while paused: nothing
+        will move."""
+        if not self._open.is_set():
+            return
+        accepted, passes = self._accepted, self._passes + 1
+        if not inbox and self._worked_up_to >= accepted:
+            return
+
+        def done() -> bool:
+            if not self._open.is_set():
+                return True
+            return self._cleared >= passes if inbox else self._worked_up_to >= accepted
+
+        self.start()
+        self._wake.set()
+        async with self._passed:
+            await self._passed.wait_for(done)
 
     @contextlib.asynccontextmanager
     async def paused(self) -> AsyncIterator[None]:
-        """Accept but do not work the queue (to look at what the door did before answering)."""
+        """Accept but do not work the backlog (to look at what the door did before answering). A pass under way
+        finishes its opt-in first."""
         self._open.clear()
+        await self._idle.wait()
         try:
             yield
         finally:
             self._open.set()
+            self._wake.set()
 
     async def close(self) -> None:
-        """Work off what is queued, then stop (the app's shutdown)."""
+        """Work off the backlog, then stop (the app's shutdown). Opt-ins held in the inbox outlive the process."""
         try:
             await asyncio.wait_for(self.settled(), timeout=SHUTDOWN_GRACE)
         except TimeoutError:
-            log.error("signup.unstored_at_shutdown", pending=self.pending)
+            log.error("signup.unstored_at_shutdown", lost=len(self._unheld), pending=self.pending)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
     async def _work(self) -> None:
-        while True:
-            signup = await self._queue.get()
-            try:
-                await self._open.wait()
-                sent = await self._stored(signup)
-                self._nudge(sent)
-            except Exception as err:  # one bad opt-in must not stop the others
-                # the class and first line only: a traceback's locals would carry the address into the logs
-                log.error("signup.failed", error=type(err).__name__, detail=str(err).splitlines()[0][:200])
-            finally:
-                self.pending -= 1
-                self._queue.task_done()
-
-    async def _stored(self, signup: Signup) -> bool:
-        """Store the opt-in, trying again while the database is unavailable (the queue waits behind it)."""
         delay = self._retry_first
         while True:
+            await self._open.wait()
+            self._wake.clear()
+            began = self._accepted
+            self._passes += 1
+            number = self._passes
+            self._idle.clear()
             try:
-                return await run_in_threadpool(self._store, signup)
-            except UNAVAILABLE as err:
-                log.warning(
-                    "signup.database_unavailable",
-                    error=type(err.orig or err).__name__,
-                    retry_in_seconds=delay,
-                    pending=self.pending,
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX)
+                finished = await self._pass()
+            except Exception as err:  # the database is down (or worse): the backlog waits, nothing is dropped
+                if isinstance(err, UNAVAILABLE):
+                    log.warning(
+                        "signup.database_unavailable",
+                        error=type(err.orig or err).__name__,
+                        retry_in_seconds=delay,
+                        pending=self.pending,
+                    )
+                else:
+                    self._failed(err, "signup.worker_failed")
+                self._idle.set()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            self._idle.set()
+            delay = self._retry_first
+            if not finished:  # paused mid-way
+                continue
+            if self._accepted == began:  # nothing came in during the pass: what is left is only what memory holds
+                self.pending = len(self._unheld)
+            async with self._passed:
+                self._cleared = number
+                self._worked_up_to = max(self._worked_up_to, began)
+                self._passed.notify_all()
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that lands as the wake-up does
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
+
+    async def _pass(self) -> bool:
+        """Store what the database could not hold, then every held opt-in, until none is left (True) or the
+        worker is paused (False)."""
+        while self._unheld:
+            if not self._open.is_set():
+                return False
+            sent = await run_in_threadpool(self._store, self._unheld[0])
+            self._unheld.popleft()
+            self._stored_one(sent)
+        while self._open.is_set():
+            taken = await run_in_threadpool(self._store_held)
+            if taken is None:
+                return True
+            self._stored_one(taken)
+        return False
+
+    def _stored_one(self, confirmation_written: bool) -> None:
+        self.pending = max(0, self.pending - 1)  # (one another process held counts here too: reset after a pass)
+        self._nudge(confirmation_written)
+
+    def _hold(self, signup: Signup) -> None:
+        with self._context().engine.begin() as conn:
+            signup_inbox.hold(conn, signup.held())
+
+    def _store_held(self) -> bool | None:
+        """Take one held opt-in and store it in the same transaction. None: the inbox is empty. Returns whether a
+        confirmation was written. An opt-in that fails for its own reasons is logged and dropped."""
+        engine = self._context().engine
+        held: signup_inbox.Held | None = None
+        try:
+            with engine.begin() as conn:
+                held = signup_inbox.take(conn)
+                if held is None:
+                    return None
+                try:
+                    signup = Signup.from_held(held)
+                except (KeyError, TypeError, ValueError) as err:  # dropped with the claim: it can never be stored
+                    self._failed(err, "signup.unreadable")
+                    return False
+                return self._upsert(conn, signup)
+        except UNAVAILABLE:
+            raise
+        except Exception as err:  # one bad opt-in must not stop the others (nor come back forever)
+            if held is None:
+                raise
+            self._failed(err)
+            with engine.begin() as conn:  # its claim rolled back with the failed work: drop it for good
+                signup_inbox.release(conn, held)
+            return False
 
     def _store(self, signup: Signup) -> bool:
+        try:
+            with self._context().engine.begin() as conn:
+                return self._upsert(conn, signup)
+        except UNAVAILABLE:
+            raise
+        except Exception as err:
+            self._failed(err)
+            return False
+
+    def _upsert(self, conn: Connection, signup: Signup) -> bool:
         ctx = self._context()
-        with ctx.engine.begin() as conn:
-            outcome = upsert_contact(
-                conn,
-                signup.inp,
-                signup.received_at,
-                time_scale=signup.time_scale,
-                caller=Caller.PUBLIC,
-                redactor=ctx.settings.url_redactor,
-            )
-            return outcome.needs_confirmation and offer_confirmation(
-                conn, ctx.settings, outcome.contact_id, signup.received_at
-            )
+        outcome = upsert_contact(
+            conn,
+            signup.inp,
+            signup.received_at,
+            time_scale=signup.time_scale,
+            caller=Caller.PUBLIC,
+            redactor=ctx.settings.url_redactor,
+        )
+        return outcome.needs_confirmation and offer_confirmation(
+            conn, ctx.settings, outcome.contact_id, signup.received_at
+        )
+
+    @staticmethod
+    def _failed(err: Exception, event: str = "signup.failed") -> None:
+        # the class and first line only: a traceback's locals would carry the address into the logs
+        log.error(event, error=type(err).__name__, detail=(str(err).splitlines() or [""])[0][:200])

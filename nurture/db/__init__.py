@@ -17,6 +17,7 @@ from nurture.db.owner import Owner, RoutingCursor
 from nurture.db.preference import Preference
 from nurture.db.rejected_event import RejectedEvent
 from nurture.db.sales import Handoff, HandoffStatus, Score
+from nurture.db.signup_inbox import SignupInbox
 from nurture.db.touch import OutboxEmail, Touch, TouchStatus
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "RoutingCursor",
     "Score",
     "SignalOutbox",
+    "SignupInbox",
     "StageChange",
     "Touch",
     "TouchStatus",

@@ -28,7 +28,7 @@ from sqlmodel import SQLModel
 from nurture import temporal_names
 from nurture.db import ContactStatus, ErasedAddress, Erasure, OutboxEmail, Touch
 from nurture.deferrals import cancel_waiting
-from nurture.inbound import outbox
+from nurture.inbound import outbox, signup_inbox
 from nurture.inbound.routing import OutboxSignal
 from nurture.inbound.store import CONTACT, EVENT
 from nurture.inbound.web import VISITOR
@@ -128,7 +128,8 @@ def erase_contact(conn: Connection, contact_id: int, now: datetime, *, requested
         )
     )
     cancel_waiting(conn, contact_id, now, "contact erased")  # kept for the counts, never sent
-    deleted = anonymised = 0
+    deleted = signup_inbox.forget_address(conn, person.email)  # opt-ins answered, not yet stored
+    anonymised = 0
     touch_ids = select(TOUCH.c.id).where(TOUCH.c.contact_id == contact_id)
     deleted += conn.execute(delete(OUTBOX_EMAIL).where(OUTBOX_EMAIL.c.touch_id.in_(touch_ids))).rowcount
     visitors = select(VISITOR.c.anonymous_id).where(VISITOR.c.contact_id == contact_id)

@@ -1,0 +1,68 @@
+"""The signup inbox's one writer: a public opt-in held at the door, taken by the worker that stores it.
+
+`hold` is the door's only database work: one INSERT of what was typed, the same statement for a new and a known
+address (no read, no unique key to collide with), so its time says nothing about the address. `take` claims the
+oldest held opt-in by deleting it, inside the transaction that then stores it: if storing fails the delete rolls
+back with it and the opt-in is held again; if it commits, nobody can take it twice. On PostgreSQL the claim
+skips rows another worker holds (`FOR UPDATE SKIP LOCKED`), so any number of API processes work one inbox;
+SQLite has one writer at a time. `release` drops one that can never be stored (logged by the caller). Rows hold
+plain fields (`nurture.api.signups.Signup` turns them into an opt-in and back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.engine import Connection
+
+from nurture.db import SignupInbox
+
+INBOX: Table = SignupInbox.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Held:
+    """An opt-in as held: the fields the door accepted (JSON-ready), when, and the API's time scale."""
+
+    email: str
+    fields: dict[str, Any]
+    time_scale: float
+    received_at: datetime
+    id: int | None = None  # set when taken (for `release`)
+
+
+def hold(conn: Connection, signup: Held) -> None:
+    conn.execute(
+        insert(INBOX).values(
+            email=signup.email, signup=signup.fields, time_scale=signup.time_scale, received_at=signup.received_at
+        )
+    )
+
+
+def take(conn: Connection) -> Held | None:
+    """Claim the oldest held opt-in in this transaction (None when the inbox is empty or every row is claimed)."""
+    oldest = select(INBOX.c.id).order_by(INBOX.c.id).limit(1).with_for_update(skip_locked=True).scalar_subquery()
+    row = conn.execute(
+        delete(INBOX)
+        .where(INBOX.c.id == oldest)
+        .returning(INBOX.c.id, INBOX.c.email, INBOX.c.signup, INBOX.c.time_scale, INBOX.c.received_at)
+    ).first()
+    if row is None:
+        return None
+    return Held(row.email, dict(row.signup), row.time_scale, row.received_at, id=row.id)
+
+
+def release(conn: Connection, held: Held) -> None:
+    conn.execute(delete(INBOX).where(INBOX.c.id == held.id))
+
+
+def forget_address(conn: Connection, email: str) -> int:
+    """An erasure: opt-ins of this address still held are dropped unworked (rows deleted)."""
+    return conn.execute(delete(INBOX).where(func.lower(INBOX.c.email) == email.strip().lower())).rowcount
+
+
+def held(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(INBOX)).scalar_one())
