@@ -22,7 +22,7 @@ from nurture.api.auth import has_api_token
 from nurture.api.deps import in_transaction, verified
 from nurture.api.errors import ApiError
 from nurture.api.pages import page
-from nurture.api.signups import Signup
+from nurture.api.signup import Signup
 from nurture.clock import utcnow
 from nurture.inbound.confirmation import offer_confirmation
 from nurture.inbound.contacts import (

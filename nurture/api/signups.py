@@ -22,18 +22,16 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict, dataclass
-from dataclasses import fields as dataclass_fields
-from datetime import datetime
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
+from nurture.api.signup import Signup
 from nurture.context import AppContext
 from nurture.inbound import signup_inbox
 from nurture.inbound.confirmation import offer_confirmation
-from nurture.inbound.contacts import Caller, ContactIn, upsert_contact
+from nurture.inbound.contacts import Caller, upsert_contact
 from nurture.logging import get_logger
 
 log = get_logger(__name__)
@@ -41,35 +39,10 @@ MAX_PENDING = 5000  # a flood of opt-ins must not grow the backlog without end: 
 RETRY_FIRST, RETRY_MAX = 0.5, 30.0  # seconds between tries while the database is unreachable (doubling)
 SHUTDOWN_GRACE = 15.0  # seconds a shutdown waits for the backlog while the database is down
 POLL_SECONDS = 5.0  # how often an idle worker looks for opt-ins another process held and did not work
+GIVE_UP_AFTER = 5  # failed tries before a held opt-in is set aside (deleted and logged): it cannot block the rest
 # PEP 249's classes for trouble with the database's operation (a lost connection, a refused one, a locked file),
 # not with the opt-in: worth another try. Anything else is this opt-in's own problem and is logged.
 UNAVAILABLE = (OperationalError, InterfaceError)
-
-
-@dataclass(frozen=True)
-class Signup:
-    """A public opt-in as the door accepted it."""
-
-    inp: ContactIn
-    received_at: datetime
-    time_scale: float
-
-    def held(self) -> signup_inbox.Held:
-        fields = asdict(self.inp)
-        fields["consent_at"] = self.inp.consent_at.isoformat()
-        fields["topics"] = list(self.inp.topics)
-        return signup_inbox.Held(self.inp.email, fields, self.time_scale, self.received_at)
-
-    @classmethod
-    def from_held(cls, held: signup_inbox.Held) -> Signup:
-        """Raises KeyError, TypeError or ValueError for a row no current code could have written."""
-        values = {k: v for k, v in held.fields.items() if k in _CONTACT_FIELDS}
-        values["consent_at"] = datetime.fromisoformat(values["consent_at"])
-        values["topics"] = tuple(values.get("topics") or ())
-        return cls(ContactIn(**values), held.received_at, held.time_scale)
-
-
-_CONTACT_FIELDS = frozenset(f.name for f in dataclass_fields(ContactIn))
 
 
 class PublicSignups:
@@ -92,6 +65,7 @@ class PublicSignups:
         self._open = asyncio.Event()
         self._open.set()
         self._wake = asyncio.Event()
+        self._hurry = asyncio.Event()  # cuts a backoff short: someone waits for the backlog (settled, close)
         self._idle = asyncio.Event()  # set while the worker is not in a pass
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
@@ -113,6 +87,9 @@ class PublicSignups:
         except UNAVAILABLE as err:
             self._unheld.append(signup)
             log.warning("signup.held_in_memory", error=type(err.orig or err).__name__, unheld=len(self._unheld))
+        except BaseException:
+            self.pending -= 1  # not held anywhere: the door answers an error, and the bound gives the slot back
+            raise
         self._accepted += 1  # counted once held (in the inbox or here): a pass that begins after sees it
         self.start()
         self._wake.set()
@@ -140,6 +117,7 @@ class PublicSignups:
 
         self.start()
         self._wake.set()
+        self._hurry.set()
         async with self._passed:
             await self._passed.wait_for(done)
 
@@ -148,6 +126,8 @@ class PublicSignups:
         """Accept but do not work the backlog (to look at what the door did before answering). A pass under way
         finishes its opt-in first."""
         self._open.clear()
+        async with self._passed:
+            self._passed.notify_all()  # a settled() already waiting returns: nothing will move
         await self._idle.wait()
         try:
             yield
@@ -185,18 +165,19 @@ class PublicSignups:
                         retry_in_seconds=delay,
                         pending=self.pending,
                     )
-                else:
+                elif not isinstance(err, _TryFailed):
                     self._failed(err, "signup.worker_failed")
                 self._idle.set()
-                await asyncio.sleep(delay)
+                self._hurry.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._hurry.wait()
                 delay = min(delay * 2, RETRY_MAX)
                 continue
             self._idle.set()
             delay = self._retry_first
             if not finished:  # paused mid-way
                 continue
-            if self._accepted == began:  # nothing came in during the pass: what is left is only what memory holds
-                self.pending = len(self._unheld)
             async with self._passed:
                 self._cleared = number
                 self._worked_up_to = max(self._worked_up_to, began)
@@ -207,17 +188,18 @@ class PublicSignups:
                     await self._wake.wait()
 
     async def _pass(self) -> bool:
-        """Store what the database could not hold, then every held opt-in, until none is left (True) or the
-        worker is paused (False)."""
-        while self._unheld:
-            if not self._open.is_set():
-                return False
-            sent = await run_in_threadpool(self._store, self._unheld[0])
-            self._unheld.popleft()
-            self._stored_one(sent)
+        """Hold what the database could not take at the door, then store every opt-in held when the pass began,
+        until none is left (True) or the worker is paused (False)."""
+        if self._unheld:  # cheap inserts first: durable before the real work
+            unheld = list(self._unheld)
+            await run_in_threadpool(self._hold_all, unheld)
+            for _ in unheld:
+                self._unheld.popleft()
+        up_to = await run_in_threadpool(self._newest)
         while self._open.is_set():
-            taken = await run_in_threadpool(self._store_held)
+            taken = await run_in_threadpool(self._store_held, up_to)
             if taken is None:
+                self.pending = await run_in_threadpool(self._backlog)
                 return True
             self._stored_one(taken)
         return False
@@ -227,17 +209,30 @@ class PublicSignups:
         self._nudge(confirmation_written)
 
     def _hold(self, signup: Signup) -> None:
-        with self._context().engine.begin() as conn:
-            signup_inbox.hold(conn, signup.held())
+        self._hold_all([signup])
 
-    def _store_held(self) -> bool | None:
-        """Take one held opt-in and store it in the same transaction. None: the inbox is empty. Returns whether a
-        confirmation was written. An opt-in that fails for its own reasons is logged and dropped."""
+    def _hold_all(self, signups: list[Signup]) -> None:
+        with self._context().engine.begin() as conn:
+            for signup in signups:
+                signup_inbox.hold(conn, signup.held())
+
+    def _newest(self) -> int:
+        with self._context().engine.connect() as conn:
+            return signup_inbox.newest(conn)
+
+    def _backlog(self) -> int:
+        with self._context().engine.connect() as conn:
+            return signup_inbox.held(conn) + len(self._unheld)
+
+    def _store_held(self, up_to: int) -> bool | None:
+        """Take one held opt-in and store it in the same transaction. None: nothing left up to `up_to`. Returns
+        whether a confirmation was written. A failed try is counted on the row (the pass then backs off); after
+        GIVE_UP_AFTER the row is set aside, so one opt-in that always fails cannot block the others."""
         engine = self._context().engine
         held: signup_inbox.Held | None = None
         try:
             with engine.begin() as conn:
-                held = signup_inbox.take(conn)
+                held = signup_inbox.take(conn, up_to)
                 if held is None:
                     return None
                 try:
@@ -246,25 +241,18 @@ class PublicSignups:
                     self._failed(err, "signup.unreadable")
                     return False
                 return self._upsert(conn, signup)
-        except UNAVAILABLE:
-            raise
-        except Exception as err:  # one bad opt-in must not stop the others (nor come back forever)
+        except Exception as err:
             if held is None:
+                raise  # the claim itself failed: nothing to count
+            with engine.begin() as conn:  # its claim rolled back with the failed try: count it on the row
+                set_aside = signup_inbox.failed(conn, held, GIVE_UP_AFTER)
+            if set_aside:
+                self._failed(err, "signup.set_aside")
+                return False
+            if isinstance(err, UNAVAILABLE):
                 raise
             self._failed(err)
-            with engine.begin() as conn:  # its claim rolled back with the failed work: drop it for good
-                signup_inbox.release(conn, held)
-            return False
-
-    def _store(self, signup: Signup) -> bool:
-        try:
-            with self._context().engine.begin() as conn:
-                return self._upsert(conn, signup)
-        except UNAVAILABLE:
-            raise
-        except Exception as err:
-            self._failed(err)
-            return False
+            raise _TryFailed from err
 
     def _upsert(self, conn: Connection, signup: Signup) -> bool:
         ctx = self._context()
@@ -281,6 +269,10 @@ class PublicSignups:
         )
 
     @staticmethod
-    def _failed(err: Exception, event: str = "signup.failed") -> None:
+    def _failed(err: BaseException, event: str = "signup.failed") -> None:
         # the class and first line only: a traceback's locals would carry the address into the logs
         log.error(event, error=type(err).__name__, detail=(str(err).splitlines() or [""])[0][:200])
+
+
+class _TryFailed(Exception):
+    """A held opt-in's try failed for its own reasons (counted and logged): the pass backs off, fresh rows first."""

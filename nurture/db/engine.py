@@ -44,6 +44,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # a partitioned network fails a connect in seconds, not the OS's minutes of TCP retries (a request holds a thread)
+    kwargs.setdefault("connect_args", {"connect_timeout": 10})
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)

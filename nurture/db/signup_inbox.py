@@ -21,7 +21,8 @@ class SignupInbox(SQLModel, table=True):
     __tablename__ = "signup_inbox"
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=320)  # also inside `signup`; its own column so an erasure can find it
+    email: str = Field(max_length=320)  # lower-cased; also inside `signup`: its own column so an erasure can find it
     signup: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the opt-in's fields, as typed
     time_scale: float = 1.0
+    attempts: int = 0  # failed tries to store it: retried ones go behind fresh ones, and it is set aside after a few
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

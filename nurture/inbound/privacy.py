@@ -112,10 +112,14 @@ def erase_contact(conn: Connection, contact_id: int, now: datetime, *, requested
     if done is not None:
         return ErasureResult(contact_id, True, done["rows_deleted"], done["rows_anonymised"], 0, done["erased_at"])
     c = CONTACT.c
-    # lock the contact row: a drop being claimed right now finishes first or sees the tombstone
-    person = conn.execute(select(c.email).where(c.id == contact_id).with_for_update()).one_or_none()
-    if person is None:
+    email = conn.execute(select(c.email).where(c.id == contact_id)).scalar_one_or_none()
+    if email is None:
         raise LookupError(f"no contact {contact_id}")
+    # opt-ins answered and not yet stored go first: a signup worker holds its inbox row and then locks the contact,
+    # so taking them in the other order could deadlock with it
+    deleted = signup_inbox.forget_address(conn, email)
+    # lock the contact row: a drop being claimed right now finishes first or sees the tombstone
+    person = conn.execute(select(c.email).where(c.id == contact_id).with_for_update()).one()
     running = select(outbox.ENROLLMENT.c.journey).where(
         outbox.ENROLLMENT.c.contact_id == contact_id, outbox.ENROLLMENT.c.ended_at.is_(None)
     )
@@ -128,7 +132,6 @@ def erase_contact(conn: Connection, contact_id: int, now: datetime, *, requested
         )
     )
     cancel_waiting(conn, contact_id, now, "contact erased")  # kept for the counts, never sent
-    deleted = signup_inbox.forget_address(conn, person.email)  # opt-ins answered, not yet stored
     anonymised = 0
     touch_ids = select(TOUCH.c.id).where(TOUCH.c.contact_id == contact_id)
     deleted += conn.execute(delete(OUTBOX_EMAIL).where(OUTBOX_EMAIL.c.touch_id.in_(touch_ids))).rowcount

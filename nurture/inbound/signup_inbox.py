@@ -5,8 +5,9 @@ address (no read, no unique key to collide with), so its time says nothing about
 oldest held opt-in by deleting it, inside the transaction that then stores it: if storing fails the delete rolls
 back with it and the opt-in is held again; if it commits, nobody can take it twice. On PostgreSQL the claim
 skips rows another worker holds (`FOR UPDATE SKIP LOCKED`), so any number of API processes work one inbox;
-SQLite has one writer at a time. `release` drops one that can never be stored (logged by the caller). Rows hold
-plain fields (`nurture.api.signups.Signup` turns them into an opt-in and back).
+SQLite has one writer at a time. A try that fails is counted by `failed` in a transaction of its own; a row that
+failed too often is set aside (deleted, logged by the caller without the address), and `release` drops one that
+can never be read. Rows hold plain fields (`nurture.api.signups.Signup` turns them into an opt-in and back).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from nurture.db import SignupInbox
@@ -37,14 +38,35 @@ class Held:
 def hold(conn: Connection, signup: Held) -> None:
     conn.execute(
         insert(INBOX).values(
-            email=signup.email, signup=signup.fields, time_scale=signup.time_scale, received_at=signup.received_at
+            email=_normal(signup.email),
+            signup=signup.fields,
+            time_scale=signup.time_scale,
+            received_at=signup.received_at,
+            attempts=0,
         )
     )
 
 
-def take(conn: Connection) -> Held | None:
-    """Claim the oldest held opt-in in this transaction (None when the inbox is empty or every row is claimed)."""
-    oldest = select(INBOX.c.id).order_by(INBOX.c.id).limit(1).with_for_update(skip_locked=True).scalar_subquery()
+def _normal(email: str) -> str:
+    return email.strip().lower()  # Python's lower, not SQL's (SQLite's folds ASCII only)
+
+
+def newest(conn: Connection) -> int:
+    """The id of the newest held opt-in (0 if none): a pass takes up to it, so arrivals cannot keep it going."""
+    return int(conn.execute(select(func.coalesce(func.max(INBOX.c.id), 0))).scalar_one())
+
+
+def take(conn: Connection, up_to: int) -> Held | None:
+    """Claim the next held opt-in with an id up to `up_to` in this transaction: the fewest failed tries first, then
+    the oldest (None when there is none, or every one is claimed by another worker)."""
+    oldest = (
+        select(INBOX.c.id)
+        .where(INBOX.c.id <= up_to)
+        .order_by(INBOX.c.attempts, INBOX.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
     row = conn.execute(
         delete(INBOX)
         .where(INBOX.c.id == oldest)
@@ -55,13 +77,25 @@ def take(conn: Connection) -> Held | None:
     return Held(row.email, dict(row.signup), row.time_scale, row.received_at, id=row.id)
 
 
+def failed(conn: Connection, held: Held, give_up_after: int) -> bool:
+    """Count a failed try (in its own transaction: the try's rolled back). True when it is set aside: deleted after
+    `give_up_after` tries."""
+    tries = conn.execute(
+        update(INBOX).where(INBOX.c.id == held.id).values(attempts=INBOX.c.attempts + 1).returning(INBOX.c.attempts)
+    ).scalar_one_or_none()
+    if tries is not None and tries >= give_up_after:
+        conn.execute(delete(INBOX).where(INBOX.c.id == held.id))
+        return True
+    return False
+
+
 def release(conn: Connection, held: Held) -> None:
     conn.execute(delete(INBOX).where(INBOX.c.id == held.id))
 
 
 def forget_address(conn: Connection, email: str) -> int:
     """An erasure: opt-ins of this address still held are dropped unworked (rows deleted)."""
-    return conn.execute(delete(INBOX).where(func.lower(INBOX.c.email) == email.strip().lower())).rowcount
+    return conn.execute(delete(INBOX).where(INBOX.c.email == _normal(email))).rowcount
 
 
 def held(conn: Connection) -> int:

@@ -11,9 +11,11 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from structlog.testing import capture_logs
 
-from nurture.api.signups import PublicSignups, Signup
+from nurture.api.signup import Signup
+from nurture.api.signups import GIVE_UP_AFTER, PublicSignups
 from nurture.clock import utcnow
 from nurture.db import Contact, OutboxEmail
 from nurture.inbound import signup_inbox
@@ -129,3 +131,56 @@ async def test_a_held_opt_in_that_can_never_be_stored_is_dropped_and_the_rest_ar
     assert contacts_and_mails(api, ["broken@ledgerline.example"]) == (0, 0)
     dropped = [e for e in logs if e["event"] == "signup.unreadable"]
     assert len(dropped) == 1 and "broken@" not in repr(dropped), dropped  # logged, without the address
+
+
+class Flaky(PublicSignups):
+    """A worker whose store fails for one address: `fails` times with the database's error, or always."""
+
+    def __init__(self, api: ServedApi, email: str, fails: int, error: type[Exception]) -> None:
+        super().__init__(lambda: api.ctx, lambda sent: None, retry_first=0.01)
+        self.email, self.fails, self.error, self.tries = email, fails, error, 0
+
+    def _upsert(self, conn: Any, signup: Signup) -> bool:
+        if signup.inp.email == self.email:
+            self.tries += 1
+            if self.tries <= self.fails:
+                super()._upsert(conn, signup)  # its writes happen, then the try fails: all must roll back
+                if self.error is OperationalError:
+                    raise OperationalError("INSERT ...", {}, Exception("connection lost"))
+                raise self.error("the store refused it")
+        return super()._upsert(conn, signup)
+
+
+async def test_a_try_that_fails_keeps_the_opt_in_held_and_the_next_stores_it_once(api: ServedApi) -> None:
+    assert api.signups is not None
+    email = "flaky@ledgerline.example"
+    async with api.signups.paused():
+        assert (await api.http.post("/contacts", json=opt_in(email))).status_code == 202
+        worker = Flaky(api, email, fails=2, error=OperationalError)
+        with capture_logs() as logs:
+            worker.start()
+            await worker.settled(inbox=True)
+            await worker.close()
+    assert worker.tries == 3  # two failed tries rolled back (the claim with them), the third stored it
+    assert held(api) == 0
+    assert contacts_and_mails(api, [email]) == (1, 1)  # one contact, one confirmation: the failed tries left nothing
+    assert [e["event"] for e in logs].count("signup.database_unavailable") == 2
+
+
+async def test_an_opt_in_that_always_fails_is_set_aside_and_does_not_block_the_rest(api: ServedApi) -> None:
+    assert api.signups is not None
+    bad, good = "always-fails@ledgerline.example", "behind-it@ledgerline.example"
+    async with api.signups.paused():
+        for email in (bad, good):  # the bad one is older: it would be taken first every time
+            assert (await api.http.post("/contacts", json=opt_in(email))).status_code == 202
+        worker = Flaky(api, bad, fails=10**6, error=RuntimeError)
+        with capture_logs() as logs:
+            worker.start()
+            await worker.settled(inbox=True)
+            await worker.close()
+    assert worker.tries == GIVE_UP_AFTER
+    assert held(api) == 0
+    assert contacts_and_mails(api, [good]) == (1, 1)
+    assert contacts_and_mails(api, [bad]) == (0, 0)  # every try rolled back
+    aside = [e for e in logs if e["event"] == "signup.set_aside"]
+    assert len(aside) == 1 and bad not in repr(logs), aside

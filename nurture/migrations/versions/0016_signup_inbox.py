@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
         sa.Column("signup", sa.JSON(), nullable=False),
         sa.Column("time_scale", sa.Float(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("received_at", nurture.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
