@@ -33,6 +33,7 @@ from nurture.inbound import signup_inbox
 from nurture.inbound.confirmation import offer_confirmation
 from nurture.inbound.contacts import Caller, upsert_contact
 from nurture.logging import get_logger
+from nurture.waiting import woken
 
 log = get_logger(__name__)
 MAX_PENDING = 5000  # a flood of opt-ins must not grow the backlog without end: past this, the door says "retry"
@@ -169,9 +170,7 @@ class PublicSignups:
                     self._failed(err, "signup.worker_failed")
                 self._idle.set()
                 self._hurry.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await self._hurry.wait()
+                await woken(self._hurry, delay)
                 delay = min(delay * 2, RETRY_MAX)
                 continue
             self._idle.set()
@@ -182,10 +181,7 @@ class PublicSignups:
                 self._cleared = number
                 self._worked_up_to = max(self._worked_up_to, began)
                 self._passed.notify_all()
-            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that lands as the wake-up does
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._poll):
-                    await self._wake.wait()
+            await woken(self._wake, self._poll)
 
     async def _pass(self) -> bool:
         """Hold what the database could not take at the door, then store every opt-in held when the pass began,

@@ -18,7 +18,6 @@ locks its operation row.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -33,6 +32,7 @@ from nurture.db import BulkOperation, BulkState
 from nurture.inbound import bulk
 from nurture.measure import rollup
 from nurture.measure.panel import console_panel
+from nurture.waiting import woken
 
 T = TypeVar("T")
 
@@ -104,8 +104,7 @@ class ConsoleBackground:
                 await self._in_thread(self.uplift_once)
             except Exception:
                 log.exception("console.uplift_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._uplift_wake.wait(), self.uplift_poll)
+            await woken(self._uplift_wake, self.uplift_poll)
 
     async def run_bulk(self) -> None:
         while True:
@@ -116,8 +115,7 @@ class ConsoleBackground:
                 worked = False
             if worked and self.bulk_pause <= 0:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.bulk_pause if worked else self.bulk_poll)
+            await woken(self._wake, self.bulk_pause if worked else self.bulk_poll)
             self._wake.clear()
 
     def bulk_round(self) -> bool:

@@ -24,7 +24,6 @@ PostgreSQL; SQLite has a single writer), so each message has one sender.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,6 +37,7 @@ from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, OutboxEmail, Touch, TouchStatus
 from nurture.inbound.outbox import table
 from nurture.logging import get_logger
+from nurture.waiting import woken
 
 log = get_logger(__name__)
 
@@ -91,8 +91,7 @@ class TransactionalMailer:
                 log.warning("mailer.database_unavailable", error=str(err)[:300])
             except Exception:  # a bug must not stop confirmations for good: log it and try again next pass
                 log.exception("mailer.pass_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+            await woken(self._wake, self.idle_seconds)
 
     def send_queued(self, now: datetime | None = None) -> MailPass:
         """One pass: settle claims the provider never reported on, then claim and send what is due."""

@@ -21,7 +21,6 @@ backoff lives on the row, not in memory, so a restarted or different relay honou
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from nurture.inbound.outbox import ENROLL, OUTBOX
 from nurture.journey_client import EnrollError, enroll, signal_journey
 from nurture.logging import get_logger
 from nurture.outbound.claim import Row, claim_rows
+from nurture.waiting import woken
 from workflows.payloads import EngagementEvent, ExitRequest, PageView, SalesFeedback
 from workflows.task_payloads import CallOutcomeReport
 
@@ -167,8 +167,7 @@ class OutboxRelay:
             backoff = 0.0
             if done.fetched >= self.batch_size:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+            await woken(self._wake, self.idle_seconds)
 
     def pending(self) -> int:
         with self.ctx.engine.connect() as conn:
