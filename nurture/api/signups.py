@@ -179,7 +179,7 @@ class PublicSignups:
                 continue
             async with self._passed:
                 self._cleared = number
-                self._worked_up_to = max(self._worked_up_to, began)
+                self._worked_up_to = began  # passes run one after another: `began` only grows
                 self._passed.notify_all()
             await woken(self._wake, self._poll)
 

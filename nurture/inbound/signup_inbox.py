@@ -6,8 +6,8 @@ oldest held opt-in by deleting it, inside the transaction that then stores it: i
 back with it and the opt-in is held again; if it commits, nobody can take it twice. On PostgreSQL the claim
 skips rows another worker holds (`FOR UPDATE SKIP LOCKED`), so any number of API processes work one inbox;
 SQLite has one writer at a time. A try that fails is counted by `failed` in a transaction of its own; a row that
-failed too often is set aside (deleted, logged by the caller without the address), and `release` drops one that
-can never be read. Rows hold plain fields (`nurture.api.signups.Signup` turns them into an opt-in and back).
+failed too often is set aside (deleted, logged by the caller without the address). Rows hold plain fields
+(`nurture.api.signup.Signup` turns them into an opt-in and back).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Held:
     fields: dict[str, Any]
     time_scale: float
     received_at: datetime
-    id: int | None = None  # set when taken (for `release`)
+    id: int | None = None  # set when taken (for `failed`)
 
 
 def hold(conn: Connection, signup: Held) -> None:
@@ -87,10 +87,6 @@ def failed(conn: Connection, held: Held, give_up_after: int) -> bool:
         conn.execute(delete(INBOX).where(INBOX.c.id == held.id))
         return True
     return False
-
-
-def release(conn: Connection, held: Held) -> None:
-    conn.execute(delete(INBOX).where(INBOX.c.id == held.id))
 
 
 def forget_address(conn: Connection, email: str) -> int:
