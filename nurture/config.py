@@ -21,6 +21,7 @@ from nurture.redaction import Redactor
 
 PLACEHOLDERS = {"changeme", "change-me", "secret", "xxx", "todo"}
 DEV_TRACKING_SECRET = "dev-only-tracking-secret-change-in-production"  # published: fine for `nurture dev` only
+SQLITE_PUBLIC_ANSWER_SECONDS = 0.2  # longer than the signup worker's store of one opt-in takes on SQLite
 _INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 
 
@@ -80,6 +81,15 @@ class Settings(BaseSettings):
     )
     closure_dates: list[date] = Field(default_factory=list, description="Company closure days: no drops (JSON list)")
     deferred_drop_ttl: timedelta = Field(default=timedelta(days=14), description="A deferred drop expires after")
+
+    public_answer_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        le=5,
+        description="The public opt-in answers no sooner than this after it arrives; unset = 0.2 s on SQLite (its"
+        " one insert can wait on the write lock the signup worker holds while it stores an earlier opt-in, longer"
+        " for a new address than a known one), 0 on PostgreSQL (the insert waits on no lock)",
+    )
 
     # Public URLs rendered into emails (tracking, unsubscribe); unset = this machine's API port (dev)
     public_base_url: str = "http://127.0.0.1:8000"
@@ -190,6 +200,12 @@ class Settings(BaseSettings):
             host = f"[{host}]" if ":" in host else host
             self.public_base_url = f"http://{host}:{self.api_port}"
         return self
+
+    def public_answer_floor(self, dialect: str) -> float:
+        """Seconds the public opt-in's answer waits for at least (`public_answer_seconds`, by database)."""
+        if self.public_answer_seconds is not None:
+            return self.public_answer_seconds
+        return SQLITE_PUBLIC_ANSWER_SECONDS if dialect == "sqlite" else 0.0
 
     @property
     def effective_database_url(self) -> str:

@@ -78,10 +78,16 @@ class PublicSignups:
         self.pending = 0  # the backlog as this process knows it: accepted here, not yet stored (the door's bound)
 
     async def accept(self, signup: Signup) -> bool:
-        """Hold the opt-in (the same instructions for every address); False when the backlog is full."""
+        """Hold the opt-in (the same instructions for every address); False when the backlog is full.
+
+        Returns no sooner than the settings' public answer floor after it was called: on SQLite the insert can
+        wait on the write lock the worker holds while it stores an earlier opt-in, and that wait is longer when
+        the earlier one was a new address, so a stranger's probe could time it. Under the floor, it cannot."""
         if self.pending >= self.max_pending:
             log.warning("signup.backlog_full", pending=self.pending)
             return False
+        ctx = self._context()
+        answer_at = asyncio.get_running_loop().time() + ctx.settings.public_answer_floor(ctx.engine.dialect.name)
         self.pending += 1
         try:
             await run_in_threadpool(self._hold, signup)
@@ -94,6 +100,7 @@ class PublicSignups:
         self._accepted += 1  # counted once held (in the inbox or here): a pass that begins after sees it
         self.start()
         self._wake.set()
+        await asyncio.sleep(max(0.0, answer_at - asyncio.get_running_loop().time()))
         return True
 
     def start(self) -> None:

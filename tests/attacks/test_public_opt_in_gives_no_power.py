@@ -6,10 +6,18 @@ all); time the answer to learn whether an address is known (a new address did th
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
 
+from nurture.config import SQLITE_PUBLIC_ANSWER_SECONDS, Settings
 from nurture.db import Contact, OutboxEmail
 from nurture.db.engine import session_scope
 from nurture.inbound.outbox import ENROLL
@@ -87,6 +95,73 @@ async def test_the_public_answer_comes_before_any_work_for_known_and_new_address
     known = contact(api, VICTIM)
     assert known is not None and known.status == "active" and known.first_name == "Ada"
     assert mails_to(api, VICTIM) == []  # an active contact is not mailed because a stranger typed its address
+
+
+LOCK_SECONDS = 0.15  # a store of an earlier opt-in that takes a while (a new address's work)
+
+
+@contextmanager
+def inbox_locked(engine: Engine) -> Iterator[threading.Thread]:
+    """Another connection keeps the door's insert waiting for LOCK_SECONDS, as the signup worker's transaction
+    does on SQLite while it stores an earlier opt-in (on PostgreSQL a table lock stands in for it)."""
+    held = threading.Event()
+
+    def hold() -> None:
+        if engine.dialect.name == "sqlite":
+            conn = sqlite3.connect(str(engine.url.database), isolation_level=None)
+            conn.execute("BEGIN IMMEDIATE")  # the write lock, as any writer's transaction holds it
+            held.set()
+            time.sleep(LOCK_SECONDS)
+            conn.execute("ROLLBACK")
+            conn.close()
+        else:
+            with engine.begin() as pg:
+                pg.execute(text(f"LOCK TABLE {SIGNUP_INBOX.name} IN SHARE MODE"))  # inserts wait for it
+                held.set()
+                time.sleep(LOCK_SECONDS)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(10)
+    try:
+        yield thread
+    finally:
+        thread.join()
+
+
+async def test_the_answer_waits_out_a_floor_so_a_lock_wait_behind_an_earlier_opt_in_does_not_show(
+    api: ServedApi,
+) -> None:
+    """On SQLite the door's one insert waits for the write lock, which the signup worker holds while it stores an
+    earlier opt-in, longer for a new address than a known one: a stranger who posts a target address and then a
+    probe could read the first from the second's latency. The answer comes no sooner than a floor longer than
+    that wait, so a probe that waited and one that did not take the same time."""
+    assert api.signups is not None
+    settings = api.ctx.settings
+    settings.public_answer_seconds = 0.4
+    timings = {}
+    async with api.signups.paused():  # the client then returns with the door's answer, not after the work
+        for name, email in (("free", "probe-1@elsewhere.example"), ("locked", "probe-2@elsewhere.example")):
+            if name == "locked":
+                with inbox_locked(api.ctx.engine) as lock:
+                    began = time.monotonic()
+                    answer = await api.http.post("/contacts", json=opt_in(email))
+                    await asyncio.to_thread(lock.join)
+            else:
+                began = time.monotonic()
+                answer = await api.http.post("/contacts", json=opt_in(email))
+            timings[name] = time.monotonic() - began
+            assert answer.status_code == 202, answer.text
+        assert api.signups.pending == 2  # both held, the one behind the lock too
+    assert min(timings.values()) >= 0.4, timings  # neither answered before the floor: the wait is under it
+
+
+def test_the_floor_is_on_by_default_where_the_door_can_wait_on_a_lock() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.public_answer_floor("sqlite") == SQLITE_PUBLIC_ANSWER_SECONDS > LOCK_SECONDS
+    assert settings.public_answer_floor("postgresql") == 0.0  # its insert waits on no lock: nothing to hide
+    pinned = Settings(_env_file=None, public_answer_seconds=0.05)  # type: ignore[call-arg]
+    assert pinned.public_answer_floor("sqlite") == pinned.public_answer_floor("postgresql") == 0.05
 
 
 async def test_a_flood_of_opt_ins_is_told_to_retry_instead_of_growing_memory(api: ServedApi) -> None:
