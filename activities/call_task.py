@@ -18,9 +18,9 @@ from temporalio.exceptions import ApplicationError
 from activities.handoff import RETRYABLE_CRM_STATUSES, build_context, sign_body
 from nurture.clock import utcnow
 from nurture.config import Settings
-from nurture.lifecycle.call_tasks import CALL_TASK, close_timed_out, open_task, record_crm_response
+from nurture.db.tables import CALL_TASK, LEAD
+from nurture.lifecycle.call_tasks import close_timed_out, open_task, record_crm_response
 from nurture.lifecycle.routing import owner_card
-from nurture.lifecycle.tables import LEAD
 from nurture.logging import get_logger
 from workflows.payloads import HandoffInput
 from workflows.task_payloads import CallTaskInput, CallTaskResult, CloseCallTaskInput

@@ -35,15 +35,14 @@ from nurture.db import (
     Event,
     Preference,
 )
-from nurture.deferrals import DEFERRED
+from nurture.db.tables import DEFERRED_DROP, PREFERENCE
 from workflows.dsl import REGISTRY
 from workflows.payloads import SendDropInput, SendDropResult
 from workflows.quiet import next_allowed
 
 PRIORITY_HOLD = timedelta(hours=1)  # how long a due higher-priority drop keeps a slot for its journey
-PREFERENCE = Preference.__table__  # type: ignore[attr-defined]
 # Built once, bound per call: they run on every drop.
-_DEFERRED_BY_KEY = sa_select(DEFERRED.c.id).where(DEFERRED.c.idempotency_key == bindparam("b_key"))
+_DEFERRED_BY_KEY = sa_select(DEFERRED_DROP.c.id).where(DEFERRED_DROP.c.idempotency_key == bindparam("b_key"))
 _PREFERENCE = sa_select(*PREFERENCE.c).where(PREFERENCE.c.contact_id == bindparam("b_contact"))
 
 

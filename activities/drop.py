@@ -43,12 +43,13 @@ from activities.email import (
     SendRefused,
 )
 from activities.email.render import Drop, DropRenderer
-from activities.touches import CONTACT, UNSETTLED, contact_touches, replay, settle_touch, upsert_touch
+from activities.touches import UNSETTLED, contact_touches, replay, settle_touch, upsert_touch
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, ContactStatus, Touch, TouchStatus
 from nurture.db.broadcast_content import written_item
 from nurture.db.engine import session_scope
+from nurture.db.tables import CONTACT
 from nurture.deferrals import cancel_waiting
 from nurture.logging import get_logger
 from workflows.dsl import ContentItem, find_item

@@ -27,11 +27,11 @@ from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.db import Contact, Handoff, HandoffStatus, Touch, TouchStatus
 from nurture.db.engine import session_scope
+from nurture.db.tables import LEAD
 from nurture.lifecycle.leads import refresh_lead
 from nurture.lifecycle.routing import Assignment, assign_owner, owner_card
 from nurture.lifecycle.sla import handoff_deadline
 from nurture.lifecycle.stages import move_stage
-from nurture.lifecycle.tables import LEAD
 from nurture.logging import get_logger
 from nurture.verdicts import UnknownHandoffError, VerdictRefusedError, record_no_feedback, take_verdict
 from workflows.dsl import find_item

@@ -20,13 +20,13 @@ from sqlmodel import Session
 
 from nurture.caps import DROP_CHANNEL
 from nurture.clock import utcnow
-from nurture.db import Contact, Touch, TouchStatus
+from nurture.db import Touch, TouchStatus
+from nurture.db.tables import CONTACT, TOUCH
 from nurture.logging import get_logger
 from workflows.payloads import SendDropInput, SendDropResult
 
 log = get_logger(__name__)
 
-CONTACT, TOUCH = Contact.__table__, Touch.__table__  # type: ignore[attr-defined]
 UNSETTLED = (TouchStatus.SENDING, TouchStatus.UNCONFIRMED)
 # A touch in one of these reached the contact, or may have, or is reaching it now: it counts for the caps and the
 # minimum gap, and its item is never sent to the contact again.

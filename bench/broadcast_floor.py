@@ -28,11 +28,9 @@ from temporalio.client import Client
 from bench.broadcast_floor_workflow import FLOOR_ACTIVITY, FLOOR_WORKFLOW, FloorActInput, FloorInput
 from nurture import temporal_names
 from nurture.clock import utcnow
-from nurture.db import BroadcastDelivery, Contact, OutboxEmail, Touch
+from nurture.db.tables import BROADCAST_DELIVERY, CONTACT, OUTBOX_EMAIL, TOUCH
 from workflows.dsl import find_item
 from workflows.payloads import BroadcastNotice
-
-CONTACT, TOUCH, OUTBOX, DELIVERY = (m.__table__ for m in (Contact, Touch, OutboxEmail, BroadcastDelivery))  # type: ignore[attr-defined]
 
 
 def floor_workflow_id(contact_id: int) -> str:
@@ -83,7 +81,7 @@ class FloorActivity:
         ids = {"contact_id": str(inp.contact_id), "touch_id": str(touch_id), "item_id": inp.item_id}
         with self._engine.begin() as conn:
             outbox_id = conn.execute(
-                insert(OUTBOX)
+                insert(OUTBOX_EMAIL)
                 .values(
                     touch_id=touch_id,
                     to_email=f"floor{inp.contact_id}@example.com",
@@ -94,7 +92,7 @@ class FloorActivity:
                     custom_args=ids,
                     created_at=inp.now,
                 )
-                .returning(OUTBOX.c.id)
+                .returning(OUTBOX_EMAIL.c.id)
             ).scalar_one()
             conn.execute(
                 update(TOUCH)
@@ -103,7 +101,7 @@ class FloorActivity:
             )
             conn.execute(update(CONTACT).where(CONTACT.c.id == inp.contact_id).values(updated_at=inp.now))
             conn.execute(
-                insert(DELIVERY).values(
+                insert(BROADCAST_DELIVERY).values(
                     broadcast_id=inp.broadcast_id,
                     workflow_id=inp.workflow_id,
                     contact_id=inp.contact_id,
@@ -136,7 +134,9 @@ async def start_floor(client: Client, task_queue: str, contact_ids: list[int]) -
 
 def floor_acted(engine: Engine, broadcast_id: str, outcomes: tuple[str, ...] = ("dropped",)) -> int:
     with engine.connect() as conn:
-        q = select(func.count()).where(DELIVERY.c.broadcast_id == broadcast_id, DELIVERY.c.outcome.in_(outcomes))
+        q = select(func.count()).where(
+            BROADCAST_DELIVERY.c.broadcast_id == broadcast_id, BROADCAST_DELIVERY.c.outcome.in_(outcomes)
+        )
         return int(conn.execute(q).scalar_one())
 
 

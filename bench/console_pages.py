@@ -57,8 +57,8 @@ from nurture.console import passwords, store
 from nurture.console.contacts import timeline_of
 from nurture.console.leads import stage_counts
 from nurture.context import AppContext
-from nurture.db import Broadcast, Contact
 from nurture.db.engine import make_engine, migrate, session_scope
+from nurture.db.tables import BROADCAST, CONTACT
 from nurture.measure import funnel, rollup
 from nurture.measure.outcomes import StageOutcome
 from nurture.measure.panel import console_panel
@@ -217,8 +217,8 @@ async def main() -> None:
                 return run
 
             cid = args.contacts // 2
-            B = Broadcast.__table__.c  # type: ignore[attr-defined]
-            C = Contact.__table__.c  # type: ignore[attr-defined]
+            B = BROADCAST.c
+            C = CONTACT.c
             pages = [
                 ("journeys index", "/console/journeys", lambda c: [funnel.summary(c, j) for j in JOURNEYS]),
                 (

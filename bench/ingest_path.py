@@ -38,10 +38,11 @@ from bench.harness import fresh_database
 from nurture.clock import utcnow
 from nurture.db import Contact, Enrollment, bulk_insert
 from nurture.db.engine import make_engine, migrate, session_scope
+from nurture.db.tables import EVENT
 from nurture.heap import freeze_start_up_heap
 from nurture.inbound import signature, store
 from nurture.inbound.sendgrid_events import parse_batch
-from nurture.inbound.store import EVENT, event_row
+from nurture.inbound.store import event_row
 from nurture.redaction import Redactor
 
 

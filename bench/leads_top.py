@@ -32,8 +32,8 @@ from sqlalchemy.engine import Connection, Engine
 from definitions.leads.fit import LADDER, Grade
 from definitions.leads.readiness import rank_value
 from nurture.db.engine import make_engine, migrate
+from nurture.db.tables import CONTACT, LEAD, OWNER
 from nurture.lifecycle.leads import top_leads
-from nurture.lifecycle.tables import CONTACT, LEAD, OWNER
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 STAGES = ("subscriber", "lead", "mql", "sal", "sql", "customer", "recycled")

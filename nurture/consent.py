@@ -19,14 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from nurture.db import Consent, ConsentAction, Contact, ContactStatus, LawfulBasis
+from nurture.db import ConsentAction, ContactStatus, LawfulBasis
+from nurture.db.tables import CONSENT, CONTACT
 from nurture.deferrals import cancel_waiting
-
-CONSENT: Table = Consent.__table__  # type: ignore[attr-defined]
-_CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
 
 ENDS_CONSENT = frozenset({ConsentAction.WITHDRAWN, ConsentAction.SUPPRESSED})
 # the address cannot take mail; nobody withdrew anything
@@ -76,7 +74,7 @@ def record_consent(
 
     `new_contact`: the row was inserted in this transaction (its placeholder status is not a state yet).
     """
-    c = _CONTACT.c
+    c = CONTACT.c
     query = select(c.status).where(c.id == contact_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()  # concurrent changes to one contact apply one after the other
@@ -107,7 +105,7 @@ def record_consent(
     elif status is not ContactStatus.SUPPRESSED and current is ContactStatus.SUPPRESSED:
         values = {"suppressed_reason": None, "suppressed_at": None}
     if status is not current or values:
-        conn.execute(update(_CONTACT).where(c.id == contact_id).values(status=status.value, updated_at=now, **values))
+        conn.execute(update(CONTACT).where(c.id == contact_id).values(status=status.value, updated_at=now, **values))
     return status
 
 
@@ -119,7 +117,7 @@ def suppress(
     An already suppressed contact keeps its first reason and gets no new row (its event is stored anyway).
     """
     changed = []
-    c = _CONTACT.c
+    c = CONTACT.c
     for contact_id, reason in sorted(reasons.items()):
         status = conn.execute(select(c.status).where(c.id == contact_id)).scalar()
         if status is None or status == ContactStatus.SUPPRESSED:

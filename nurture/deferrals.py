@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, update
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
-from nurture.db import DeferredDrop, DeferredState
-
-DEFERRED: Table = DeferredDrop.__table__  # type: ignore[attr-defined]
+from nurture.db import DeferredState
+from nurture.db.tables import DEFERRED_DROP
 
 
 def cancel_waiting(conn: Connection, contact_id: int, now: datetime, why: str) -> int:
     """Every waiting drop of the contact becomes `cancelled` with `why`; returns how many."""
-    d = DEFERRED.c
+    d = DEFERRED_DROP.c
     done = conn.execute(
-        update(DEFERRED)
+        update(DEFERRED_DROP)
         .where(d.contact_id == contact_id, d.state == DeferredState.WAITING.value)
         .values(state=DeferredState.CANCELLED.value, reason=why[:500], updated_at=now)
     )

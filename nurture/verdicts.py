@@ -15,16 +15,16 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from nurture import temporal_names
-from nurture.db import Handoff, HandoffStatus
+from nurture.db import HandoffStatus
+from nurture.db.tables import HANDOFF
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
 from nurture.lifecycle.acceptance import after_verdict
 
-HANDOFF: Table = Handoff.__table__  # type: ignore[attr-defined]
 VERDICTS = (HandoffStatus.ACCEPTED.value, HandoffStatus.REJECTED.value)
 REASON_CHARS = 500
 

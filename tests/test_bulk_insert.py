@@ -11,7 +11,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from nurture.db import bulk_insert
-from nurture.inbound.store import EVENT, event_row
+from nurture.db.tables import EVENT
+from nurture.inbound.store import event_row
 
 T0 = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC)
 

@@ -10,11 +10,11 @@ from sqlmodel import select
 from activities.email.message import OutgoingEmail, SendNotAccepted
 from nurture.db import OutboxEmail
 from nurture.db.engine import session_scope
+from nurture.db.tables import OUTBOX_EMAIL
 from nurture.logging import get_logger
 
 log = get_logger(__name__)
-OUTBOX = OutboxEmail.__table__  # type: ignore[attr-defined]
-_STORE = insert(OUTBOX).returning(OUTBOX.c.id)  # built once: it runs on every dev drop
+_STORE = insert(OUTBOX_EMAIL).returning(OUTBOX_EMAIL.c.id)  # built once: it runs on every dev drop
 
 
 class OutboxSender:

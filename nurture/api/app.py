@@ -45,7 +45,7 @@ from nurture.api.signups import PublicSignups
 from nurture.console import mount as mount_console
 from nurture.console.background import ConsoleBackground
 from nurture.context import AppContext
-from nurture.inbound.outbox import OUTBOX
+from nurture.db.tables import SIGNAL_OUTBOX
 from nurture.inbound.signature import load_public_key
 from nurture.outbound.mailer import TransactionalMailer
 from nurture.outbound.relay import OutboxRelay
@@ -133,7 +133,9 @@ def create_app(
 
         def pending() -> int:
             with engine.connect() as conn:
-                return int(conn.execute(select(func.count()).where(OUTBOX.c.delivered_at.is_(None))).scalar_one())
+                return int(
+                    conn.execute(select(func.count()).where(SIGNAL_OUTBOX.c.delivered_at.is_(None))).scalar_one()
+                )
 
         return {"ok": True, "outbox_pending": await run_in_threadpool(pending)}
 

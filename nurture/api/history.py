@@ -18,9 +18,7 @@ from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
 from nurture.api.params import PathId
 from nurture.clock import utcnow
-from nurture.inbound.outbox import ENROLLMENT
-from nurture.inbound.store import CONTACT, EVENT
-from nurture.inbound.web import VISITOR
+from nurture.db.tables import CONTACT, ENROLLMENT, EVENT, VISITOR
 from workflows.dsl import Engagement, scoring_for
 
 router = APIRouter(tags=["contacts"])

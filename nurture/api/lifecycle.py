@@ -18,9 +18,9 @@ from nurture.api.auth import require_token
 from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
 from nurture.clock import utcnow
+from nurture.db.tables import CONTACT
 from nurture.lifecycle.leads import top_leads
 from nurture.lifecycle.stages import stage_history, stage_status
-from nurture.lifecycle.tables import CONTACT
 
 router = APIRouter(tags=["lifecycle"], dependencies=[Depends(require_token)])
 MAX_ID = 2**63 - 1

@@ -32,7 +32,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nurture.clock import utcnow
-from nurture.db import SignalOutbox, Touch
+from nurture.db.tables import SIGNAL_OUTBOX, TOUCH
 
 UNMATCHED = "<unmatched>"
 TRANSACTIONAL = "transactional"
@@ -85,7 +85,7 @@ class BacklogCollector(Collector):
             return
         engine: Engine = ctx.engine
         now = utcnow()
-        o, t = SignalOutbox.__table__.c, Touch.__table__.c  # type: ignore[attr-defined]
+        o, t = SIGNAL_OUTBOX.c, TOUCH.c
         try:
             with engine.connect() as conn:
                 outbox = conn.execute(

@@ -20,9 +20,9 @@ from nurture.api.deps import in_transaction
 from nurture.api.errors import ApiError
 from nurture.api.params import PathId
 from nurture.clock import utcnow
+from nurture.db.tables import CONTACT
 from nurture.lifecycle.imports.apply import apply_purchase
 from nurture.lifecycle.imports.parse import Key, OrderLine
-from nurture.lifecycle.tables import CONTACT
 
 router = APIRouter(tags=["imports"], dependencies=[Depends(require_token)])
 

@@ -17,9 +17,9 @@ from sqlmodel import Session, col, select
 from nurture.db import Broadcast, BroadcastDelivery, BroadcastState, Contact, ContactStatus
 from nurture.db.broadcast_content import BroadcastContent, add_content
 from nurture.db.one_of import one_of
+from nurture.db.tables import BROADCAST, BROADCAST_DELIVERY
 
 OUTCOMES = ("dropped", "deferred", "skipped", "failed")
-BROADCAST, DELIVERY = Broadcast.__table__, BroadcastDelivery.__table__  # type: ignore[attr-defined]
 
 
 def insert(session: Session, row: Broadcast, content: BroadcastContent | None = None) -> None:
@@ -73,7 +73,7 @@ def reported_among(session: Session, broadcast_id: str, workflow_ids: list[str])
     if not workflow_ids:
         return set()
     conn = session.connection()
-    d = DELIVERY.c
+    d = BROADCAST_DELIVERY.c
     return set(
         conn.execute(
             sa_select(d.workflow_id).where(d.broadcast_id == broadcast_id, one_of(conn, d.workflow_id, workflow_ids))
@@ -146,13 +146,13 @@ def suppressed(session: Session, contact_ids: list[int]) -> dict[int, str]:
 def _outcome_upsert(dialect: Any) -> Any:
     """INSERT .. SELECT .. WHERE the broadcast exists, ON CONFLICT update: one statement, built once per dialect."""
     names = ("broadcast_id", "workflow_id", "contact_id", "outcome", "reason", "at")
-    given = {name: bindparam(f"b_{name}", type_=DELIVERY.c[name].type) for name in names}
+    given = {name: bindparam(f"b_{name}", type_=BROADCAST_DELIVERY.c[name].type) for name in names}
     known = exists().where(BROADCAST.c.id == given["broadcast_id"])
     rows = sa_select(*(v.label(k) for k, v in given.items())).where(known)
-    stmt = dialect.insert(DELIVERY).from_select(list(given), rows)
+    stmt = dialect.insert(BROADCAST_DELIVERY).from_select(list(given), rows)
     later = {"outcome": stmt.excluded.outcome, "reason": stmt.excluded.reason, "at": stmt.excluded.at}
     upsert = stmt.on_conflict_do_update(index_elements=["broadcast_id", "workflow_id"], set_=later)
-    return upsert.returning(DELIVERY.c.id)  # a row back if written (psycopg's rowcount here is -1)
+    return upsert.returning(BROADCAST_DELIVERY.c.id)  # a row back if written (psycopg's rowcount here is -1)
 
 
 _RECORD_OUTCOME = {dialect: _outcome_upsert(dialect) for dialect in (postgresql, sqlite)}
@@ -199,4 +199,6 @@ def record_skips(session: Session, broadcast_id: str, skips: list[tuple[str, int
          "at": now}
         for w, c, why in skips
     ]  # fmt: skip
-    conn.execute(dialect.insert(DELIVERY).on_conflict_do_nothing(index_elements=["broadcast_id", "workflow_id"]), rows)
+    conn.execute(
+        dialect.insert(BROADCAST_DELIVERY).on_conflict_do_nothing(index_elements=["broadcast_id", "workflow_id"]), rows
+    )

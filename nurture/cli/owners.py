@@ -10,9 +10,9 @@ from nurture.cli import app
 from nurture.cli.common import console, err_console, settings_for_cli
 from nurture.clock import utcnow
 from nurture.context import open_engine
+from nurture.db.tables import OWNER
 from nurture.lifecycle.routing import OwnerSpec, set_away, upsert_owner
 from nurture.lifecycle.stages import UnknownContactError, move_stage, stage_history
-from nurture.lifecycle.tables import OWNER
 from workflows.lifecycle import ActorKind
 
 owners_app = typer.Typer(help="Sales owners leads are routed to.", no_args_is_help=True)

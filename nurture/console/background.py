@@ -28,7 +28,8 @@ from sqlalchemy.engine import Engine
 
 from nurture.clock import utcnow
 from nurture.console.uplift_snapshots import MAX_AGE, Snapshot, UpliftSnapshots
-from nurture.db import BulkOperation, BulkState
+from nurture.db import BulkState
+from nurture.db.tables import BULK_OPERATION
 from nurture.inbound import bulk
 from nurture.measure import rollup
 from nurture.measure.panel import console_panel
@@ -37,7 +38,6 @@ from nurture.waiting import woken
 T = TypeVar("T")
 
 log = structlog.get_logger(__name__)
-OPERATIONS = BulkOperation.__table__  # type: ignore[attr-defined]
 
 
 class ConsoleBackground:
@@ -123,9 +123,9 @@ class ConsoleBackground:
         with self._engine.connect() as conn:
             running = list(
                 conn.execute(
-                    select(OPERATIONS.c.id)
-                    .where(OPERATIONS.c.state == BulkState.RUNNING.value)
-                    .order_by(OPERATIONS.c.id)
+                    select(BULK_OPERATION.c.id)
+                    .where(BULK_OPERATION.c.state == BulkState.RUNNING.value)
+                    .order_by(BULK_OPERATION.c.id)
                 ).scalars()
             )
         for operation_id in running:

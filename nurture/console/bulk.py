@@ -22,12 +22,12 @@ from nurture.clock import utcnow
 from nurture.console import store
 from nurture.console.background import ConsoleBackground
 from nurture.console.web import PREFIX, checked_form, db, page, signed_in
-from nurture.db import BulkAction, BulkOperation
+from nurture.db import BulkAction
+from nurture.db.tables import BULK_OPERATION
 from nurture.inbound import bulk
 from workflows.dsl import REGISTRY, STAGES
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-OPERATIONS = BulkOperation.__table__  # type: ignore[attr-defined]
 
 
 class FormError(ValueError):
@@ -62,7 +62,7 @@ def audience_of(values: Any) -> tuple[BulkAction, bulk.BulkAudience, str]:
 
 
 def _recent(conn: Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(select(OPERATIONS).order_by(OPERATIONS.c.id.desc()).limit(20)).mappings().all()
+    rows = conn.execute(select(BULK_OPERATION).order_by(BULK_OPERATION.c.id.desc()).limit(20)).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -123,7 +123,7 @@ async def start_bulk(request: Request, user: store.SignedIn = Depends(signed_in)
 
 async def _operation(request: Request, operation_id: int) -> tuple[dict[str, Any], bulk.Progress]:
     def read(conn: Connection) -> tuple[dict[str, Any], bulk.Progress]:
-        row = conn.execute(select(OPERATIONS).where(OPERATIONS.c.id == operation_id)).mappings().one_or_none()
+        row = conn.execute(select(BULK_OPERATION).where(BULK_OPERATION.c.id == operation_id)).mappings().one_or_none()
         if row is None:
             raise LookupError(operation_id)
         return dict(row), bulk.progress(conn, operation_id)

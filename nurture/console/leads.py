@@ -15,7 +15,7 @@ from sqlmodel import Session
 from definitions.leads.stages import STAGES as LIFECYCLE
 from nurture.console import store
 from nurture.console.web import PREFIX, db, page, signed_in
-from nurture.db import Enrollment, Lead, Owner
+from nurture.db.tables import ENROLLMENT, LEAD, OWNER
 from nurture.lifecycle.leads import LeadView, top_leads
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -26,10 +26,10 @@ LIMITS = (20, 50, 100)
 
 def stage_counts(conn: Connection, journey: str) -> list[tuple[str, str, int]]:
     """Contacts ever enrolled in `journey` by their current lifecycle stage: (key, label, count), line order."""
-    lead, enrolled = Lead.__table__.c, Enrollment.__table__.c  # type: ignore[attr-defined]
+    lead, enrolled = LEAD.c, ENROLLMENT.c
     rows = conn.execute(
         select(lead.stage, func.count(distinct(lead.contact_id)))
-        .select_from(Lead.__table__.join(Enrollment.__table__, enrolled.contact_id == lead.contact_id))  # type: ignore[attr-defined]
+        .select_from(LEAD.join(ENROLLMENT, enrolled.contact_id == lead.contact_id))
         .where(enrolled.journey == journey)
         .group_by(lead.stage)
     ).all()
@@ -43,7 +43,7 @@ async def leads_page(request: Request, user: store.SignedIn = Depends(signed_in)
     q = request.query_params
     owner, stage = (q.get("owner") or "").strip(), (q.get("stage") or "").strip()
     limit = int(q["limit"]) if q.get("limit") in {str(n) for n in LIMITS} else LIMITS[0]
-    key = Owner.__table__.c.key  # type: ignore[attr-defined]
+    key = OWNER.c.key
     owners: list[str] = await db(request, lambda s: list(s.connection().execute(select(key).order_by(key)).scalars()))
     problems = []
     if stage and stage not in STAGE_KEYS:

@@ -17,13 +17,11 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from nurture import temporal_names
-from nurture.db import BulkAction, BulkOperation, BulkOperationItem, BulkState, Score
+from nurture.db import BulkAction, BulkState
+from nurture.db.tables import BULK_OPERATION, BULK_OPERATION_ITEM, ENROLLMENT, SCORE
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
 
-OPERATION = outbox.table(BulkOperation)
-ITEM = outbox.table(BulkOperationItem)
-SCORE = outbox.table(Score)
 SIGNALS = {
     BulkAction.PAUSE: temporal_names.SIGNAL_PAUSE_JOURNEY,
     BulkAction.RESUME: temporal_names.SIGNAL_RESUME_JOURNEY,
@@ -68,7 +66,7 @@ class Progress:
 
 def _members(audience: BulkAudience) -> Any:
     """A select of (contact_id) for the running enrollments the audience names, ordered by contact."""
-    e = outbox.ENROLLMENT.c
+    e = ENROLLMENT.c
     q = select(e.contact_id).where(e.journey == audience.journey, e.ended_at.is_(None))
     if audience.contact_ids:
         q = q.where(e.contact_id.in_(audience.contact_ids))
@@ -100,7 +98,7 @@ def create(
 ) -> int:
     """Snapshot the audience as an operation's items; nothing is signalled yet."""
     op_id = conn.execute(
-        insert(OPERATION)
+        insert(BULK_OPERATION)
         .values(
             action=action.value,
             audience=audience.as_dict(),
@@ -111,27 +109,29 @@ def create(
             cursor=0,
             created_at=now,
         )
-        .returning(OPERATION.c.id)
+        .returning(BULK_OPERATION.c.id)
     ).scalar_one()
     ids = list(conn.execute(_members(audience)).scalars())
     if ids:
         rows = [
             {"operation_id": op_id, "contact_id": c, "journey": audience.journey, "reason": reason[:500]} for c in ids
         ]
-        conn.execute(insert(ITEM), rows)
-    conn.execute(update(OPERATION).where(OPERATION.c.id == op_id).values(total=len(ids)))
+        conn.execute(insert(BULK_OPERATION_ITEM), rows)
+    conn.execute(update(BULK_OPERATION).where(BULK_OPERATION.c.id == op_id).values(total=len(ids)))
     return int(op_id)
 
 
 def process_batch(conn: Connection, operation_id: int, now: datetime, batch: int = 200) -> Progress:
     """Signal the next `batch` items after the cursor (idempotent: done items are never signalled again)."""
     op = (
-        conn.execute(select(OPERATION).where(OPERATION.c.id == operation_id).with_for_update()).mappings().one_or_none()
+        conn.execute(select(BULK_OPERATION).where(BULK_OPERATION.c.id == operation_id).with_for_update())
+        .mappings()
+        .one_or_none()
     )
     if op is None:
         raise LookupError(f"no bulk operation {operation_id}")
     if op["state"] == BulkState.RUNNING:
-        i = ITEM.c
+        i = BULK_OPERATION_ITEM.c
         todo = conn.execute(
             select(i.id, i.contact_id, i.journey)
             .where(i.operation_id == operation_id, i.id > op["cursor"], i.done_at.is_(None))
@@ -145,24 +145,24 @@ def process_batch(conn: Connection, operation_id: int, now: datetime, batch: int
         outbox.write(conn, [OutboxSignal(r.contact_id, None, r.journey, SIGNALS[action], payload) for r in todo], now)
         if todo:
             conn.execute(
-                update(ITEM)
+                update(BULK_OPERATION_ITEM)
                 .where(and_(i.operation_id == operation_id, i.id.in_([r.id for r in todo])))
                 .values(done_at=now)
             )
-            conn.execute(update(OPERATION).where(OPERATION.c.id == operation_id).values(cursor=todo[-1].id))
+            conn.execute(update(BULK_OPERATION).where(BULK_OPERATION.c.id == operation_id).values(cursor=todo[-1].id))
         if len(todo) < batch:
             conn.execute(
-                update(OPERATION)
-                .where(OPERATION.c.id == operation_id)
+                update(BULK_OPERATION)
+                .where(BULK_OPERATION.c.id == operation_id)
                 .values(state=BulkState.DONE.value, finished_at=now)
             )
     return progress(conn, operation_id)
 
 
 def progress(conn: Connection, operation_id: int) -> Progress:
-    op = conn.execute(select(OPERATION).where(OPERATION.c.id == operation_id)).mappings().one_or_none()
+    op = conn.execute(select(BULK_OPERATION).where(BULK_OPERATION.c.id == operation_id)).mappings().one_or_none()
     if op is None:
         raise LookupError(f"no bulk operation {operation_id}")
-    i = ITEM.c
+    i = BULK_OPERATION_ITEM.c
     done = conn.execute(select(func.count()).where(i.operation_id == operation_id, i.done_at.is_not(None))).scalar_one()
     return Progress(operation_id, op["action"], op["state"], op["total"], int(done))

@@ -14,15 +14,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from nurture.config import Settings
-from nurture.consent import CONSENT
-from nurture.db import ConsentAction, OutboxEmail, Touch, TouchStatus
-from nurture.inbound.outbox import table
-from nurture.inbound.store import CONTACT
+from nurture.db import ConsentAction, TouchStatus
+from nurture.db.tables import CONSENT, CONTACT, OUTBOX_EMAIL, TOUCH
 from nurture.links import confirm_url
 from nurture.outbound.mailer import TRANSACTIONAL
 
-TOUCH = table(Touch)
-OUTBOX_EMAIL = table(OutboxEmail)
 JOURNEY = "opt_in"
 # Anyone can type an address into a form: at most this many confirmation emails per address and window, counted
 # from the touches in the database (so the limit holds across API processes).

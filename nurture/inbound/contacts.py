@@ -21,10 +21,11 @@ from sqlalchemy.engine import Connection
 from nurture.consent import ConsentChange, record_consent
 from nurture.consent import suppress as consent_suppress
 from nurture.db import ConsentAction, ContactStatus
+from nurture.db.tables import CONTACT, VISITOR
 from nurture.inbound import outbox, privacy
 from nurture.inbound.routing import Action, Routable
-from nurture.inbound.store import CONTACT, Stored, event_row, insert_events, insert_ignoring_duplicates, route
-from nurture.inbound.web import VISITOR, identify
+from nurture.inbound.store import Stored, event_row, insert_events, insert_ignoring_duplicates, route
+from nurture.inbound.web import identify
 from nurture.redaction import Redactor
 from workflows.dsl import journeys_for
 

@@ -10,25 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from nurture.db import Enrollment, SignalOutbox, bulk_insert
+from nurture.db import bulk_insert
 from nurture.db.one_of import one_of
+from nurture.db.tables import ENROLLMENT, SIGNAL_OUTBOX
 from nurture.inbound.routing import OutboxSignal
 
 ENROLL = "enroll_journey"  # pseudo-signal: the relay calls nurture.journey_client.enroll()
-
-
-def table(model: Any) -> Table:
-    """The Core table behind a SQLModel class (bulk statements skip the ORM)."""
-    return model.__table__  # type: ignore[no-any-return]
-
-
-OUTBOX = table(SignalOutbox)
-ENROLLMENT = table(Enrollment)
 
 
 def write(conn: Connection, signals: Sequence[OutboxSignal], now: datetime) -> int:
@@ -37,7 +28,7 @@ def write(conn: Connection, signals: Sequence[OutboxSignal], now: datetime) -> i
         return 0
     bulk_insert.insert_all(
         conn,
-        OUTBOX,
+        SIGNAL_OUTBOX,
         [
             {
                 "contact_id": s.contact_id,
@@ -64,7 +55,7 @@ def journeys_of(conn: Connection, contact_ids: Iterable[int]) -> dict[int, list[
     found: dict[int, list[str]] = defaultdict(list)
     if not ids:
         return found
-    e, o = ENROLLMENT.c, OUTBOX.c
+    e, o = ENROLLMENT.c, SIGNAL_OUTBOX.c
     enrolled = select(e.contact_id, e.journey).where(one_of(conn, e.contact_id, ids), e.ended_at.is_(None))
     queued = select(o.contact_id, o.journey).where(
         o.delivered_at.is_(None), o.signal == ENROLL, one_of(conn, o.contact_id, ids)

@@ -20,12 +20,11 @@ from sqlalchemy.engine import Connection
 from nurture import temporal_names
 from nurture.caps import Frequency
 from nurture.consent import ConsentChange, record_consent
-from nurture.db import ConsentAction, ContactStatus, Preference
+from nurture.db import ConsentAction, ContactStatus
+from nurture.db.tables import CONTACT, EVENT, PREFERENCE
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
-from nurture.inbound.store import CONTACT, EVENT
 
-PREFERENCE = outbox.table(Preference)
 SNOOZE_DAYS = (30, 60, 90)
 
 

@@ -26,18 +26,23 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from nurture import temporal_names
-from nurture.db import ContactStatus, ErasedAddress, Erasure, OutboxEmail, Touch
+from nurture.db import ContactStatus
+from nurture.db.tables import (
+    CONTACT,
+    ENROLLMENT,
+    ERASED_ADDRESS,
+    ERASURE,
+    EVENT,
+    OUTBOX_EMAIL,
+    SIGNAL_OUTBOX,
+    TOUCH,
+    VISITOR,
+)
 from nurture.deferrals import cancel_waiting
 from nurture.inbound import outbox, signup_inbox
 from nurture.inbound.routing import OutboxSignal
-from nurture.inbound.store import CONTACT, EVENT
-from nurture.inbound.web import VISITOR
 
 ERASED = "erased"
-ERASED_ADDRESS = outbox.table(ErasedAddress)
-ERASURE = outbox.table(Erasure)
-TOUCH = outbox.table(Touch)
-OUTBOX_EMAIL = outbox.table(OutboxEmail)
 
 # table -> columns cleared when the rows are kept (their other columns are ids, kinds, times and counts)
 KEEP_ANONYMISED: dict[str, dict[str, Any]] = {
@@ -120,15 +125,13 @@ def erase_contact(conn: Connection, contact_id: int, now: datetime, *, requested
     deleted = signup_inbox.forget_address(conn, email)
     # lock the contact row: a drop being claimed right now finishes first or sees the tombstone
     person = conn.execute(select(c.email).where(c.id == contact_id).with_for_update()).one()
-    running = select(outbox.ENROLLMENT.c.journey).where(
-        outbox.ENROLLMENT.c.contact_id == contact_id, outbox.ENROLLMENT.c.ended_at.is_(None)
-    )
+    running = select(ENROLLMENT.c.journey).where(ENROLLMENT.c.contact_id == contact_id, ENROLLMENT.c.ended_at.is_(None))
     journeys = sorted(set(conn.execute(running).scalars()))
     conn.execute(  # journeys not started yet never will be
-        delete(outbox.OUTBOX).where(
-            outbox.OUTBOX.c.contact_id == contact_id,
-            outbox.OUTBOX.c.signal == outbox.ENROLL,
-            outbox.OUTBOX.c.delivered_at.is_(None),
+        delete(SIGNAL_OUTBOX).where(
+            SIGNAL_OUTBOX.c.contact_id == contact_id,
+            SIGNAL_OUTBOX.c.signal == outbox.ENROLL,
+            SIGNAL_OUTBOX.c.delivered_at.is_(None),
         )
     )
     cancel_waiting(conn, contact_id, now, "contact erased")  # kept for the counts, never sent

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from nurture.db import SignupInbox
-
-INBOX: Table = SignupInbox.__table__  # type: ignore[attr-defined]
+from nurture.db.tables import SIGNUP_INBOX
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class Held:
 
 def hold(conn: Connection, signup: Held) -> None:
     conn.execute(
-        insert(INBOX).values(
+        insert(SIGNUP_INBOX).values(
             email=_normal(signup.email),
             signup=signup.fields,
             time_scale=signup.time_scale,
@@ -53,24 +51,30 @@ def _normal(email: str) -> str:
 
 def newest(conn: Connection) -> int:
     """The id of the newest held opt-in (0 if none): a pass takes up to it, so arrivals cannot keep it going."""
-    return int(conn.execute(select(func.coalesce(func.max(INBOX.c.id), 0))).scalar_one())
+    return int(conn.execute(select(func.coalesce(func.max(SIGNUP_INBOX.c.id), 0))).scalar_one())
 
 
 def take(conn: Connection, up_to: int) -> Held | None:
     """Claim the next held opt-in with an id up to `up_to` in this transaction: the fewest failed tries first, then
     the oldest (None when there is none, or every one is claimed by another worker)."""
     oldest = (
-        select(INBOX.c.id)
-        .where(INBOX.c.id <= up_to)
-        .order_by(INBOX.c.attempts, INBOX.c.id)
+        select(SIGNUP_INBOX.c.id)
+        .where(SIGNUP_INBOX.c.id <= up_to)
+        .order_by(SIGNUP_INBOX.c.attempts, SIGNUP_INBOX.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     row = conn.execute(
-        delete(INBOX)
-        .where(INBOX.c.id == oldest)
-        .returning(INBOX.c.id, INBOX.c.email, INBOX.c.signup, INBOX.c.time_scale, INBOX.c.received_at)
+        delete(SIGNUP_INBOX)
+        .where(SIGNUP_INBOX.c.id == oldest)
+        .returning(
+            SIGNUP_INBOX.c.id,
+            SIGNUP_INBOX.c.email,
+            SIGNUP_INBOX.c.signup,
+            SIGNUP_INBOX.c.time_scale,
+            SIGNUP_INBOX.c.received_at,
+        )
     ).first()
     if row is None:
         return None
@@ -81,18 +85,21 @@ def failed(conn: Connection, held: Held, give_up_after: int) -> bool:
     """Count a failed try (in its own transaction: the try's rolled back). True when it is set aside: deleted after
     `give_up_after` tries."""
     tries = conn.execute(
-        update(INBOX).where(INBOX.c.id == held.id).values(attempts=INBOX.c.attempts + 1).returning(INBOX.c.attempts)
+        update(SIGNUP_INBOX)
+        .where(SIGNUP_INBOX.c.id == held.id)
+        .values(attempts=SIGNUP_INBOX.c.attempts + 1)
+        .returning(SIGNUP_INBOX.c.attempts)
     ).scalar_one_or_none()
     if tries is not None and tries >= give_up_after:
-        conn.execute(delete(INBOX).where(INBOX.c.id == held.id))
+        conn.execute(delete(SIGNUP_INBOX).where(SIGNUP_INBOX.c.id == held.id))
         return True
     return False
 
 
 def forget_address(conn: Connection, email: str) -> int:
     """An erasure: opt-ins of this address still held are dropped unworked (rows deleted)."""
-    return conn.execute(delete(INBOX).where(INBOX.c.email == _normal(email))).rowcount
+    return conn.execute(delete(SIGNUP_INBOX).where(SIGNUP_INBOX.c.email == _normal(email))).rowcount
 
 
 def held(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(INBOX)).scalar_one())
+    return int(conn.execute(select(func.count()).select_from(SIGNUP_INBOX)).scalar_one())

@@ -20,17 +20,15 @@ from sqlalchemy.engine import Connection
 
 from nurture import sendgrid_args
 from nurture.consent import suppress
-from nurture.db import Contact, ContactStatus, Event, RejectedEvent, bulk_insert
+from nurture.db import ContactStatus, bulk_insert
 from nurture.db.one_of import one_of
+from nurture.db.tables import CONTACT, EVENT, REJECTED_EVENT
 from nurture.inbound import outbox
 from nurture.inbound.routing import Action, OutboxSignal, Routable, action_for, exit_reason, signals_for
 from nurture.inbound.sendgrid_events import Batch, ParsedEvent, RejectedIn
 from nurture.outbound.evidence import Evidence, evidence_from, settle_by_evidence
 from nurture.redaction import Redactor
 
-EVENT = outbox.table(Event)
-CONTACT = outbox.table(Contact)
-REJECTED = outbox.table(RejectedEvent)
 BULK_FROM = 16  # rows from which PostgreSQL inserts go through COPY (fewer: one plain statement is cheaper)
 
 
@@ -134,7 +132,7 @@ def store_rejected(conn: Connection, rejected: Sequence[RejectedIn], source: str
             {"source": source, "received_at": now, "position": r.position, "reason": r.reason, "raw": r.raw}
             for r in rejected
         ]
-        bulk_insert.insert_all(conn, REJECTED, rows)
+        bulk_insert.insert_all(conn, REJECTED_EVENT, rows)
     return len(rejected)
 
 

@@ -15,15 +15,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from nurture.db import Touch, Visitor
-from nurture.inbound import outbox
+from nurture.db.tables import EVENT, TOUCH, VISITOR
 from nurture.inbound.routing import Routable, action_for_kind
 from nurture.inbound.scanners import machine_reason
-from nurture.inbound.store import EVENT, Stored, contact_statuses, event_row, insert_events, route
+from nurture.inbound.store import Stored, contact_statuses, event_row, insert_events, route
 from nurture.redaction import Redactor
-
-VISITOR = outbox.table(Visitor)
-TOUCH = outbox.table(Touch)
 
 
 @dataclass(frozen=True)

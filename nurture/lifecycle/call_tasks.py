@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from nurture.db import CallTask
+from nurture.db.tables import CALL_TASK
 from workflows.dsl.calls import RECORDABLE, CallOutcome
 
-CALL_TASK: Table = CallTask.__table__  # type: ignore[attr-defined]
 OPEN, DONE, TIMED_OUT = "open", "done", "timed_out"
 
 

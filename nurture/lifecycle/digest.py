@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 from activities.email import OutgoingEmail, SendError, SendGridSender
 from activities.handoff import sign_body
 from nurture.config import Settings
+from nurture.db.tables import OWNER
 from nurture.lifecycle.leads import LeadView, gone_cold, top_leads
-from nurture.lifecycle.tables import OWNER
 from nurture.logging import get_logger
 
 log = get_logger(__name__)

@@ -25,8 +25,8 @@ from definitions.leads.readiness import (
     recent_signals,
 )
 from definitions.leads.stages import PIPELINE
+from nurture.db.tables import CONTACT, CONTACT_FACT, EVENT, LEAD, OWNER, PURCHASE, VISITOR
 from nurture.lifecycle.stages import ensure_lead
-from nurture.lifecycle.tables import CONTACT, CONTACT_FACT, EVENT, LEAD, OWNER, PURCHASE, VISITOR
 from workflows.dsl import Engagement, scoring_for
 
 ENGAGING = ("opened", "clicked", "page_view", "form_fill", "event_attended", "purchase")

@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from definitions.leads.routing import DEFAULT_RULES, LeadFacts, OwnerView, RoutingRules
+from nurture.db.tables import LEAD, OWNER, ROUTING_CURSOR, upsert
 from nurture.lifecycle.leads import profile_facts
 from nurture.lifecycle.stages import ensure_lead
-from nurture.lifecycle.tables import LEAD, OWNER, ROUTING_CURSOR, upsert
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from definitions.leads.sla import DEFAULT_SLA, SlaPolicy, sla_for
+from nurture.db.tables import HANDOFF, LEAD, OWNER, STAGE_CHANGE
 from nurture.lifecycle.routing import assign_owner
 from nurture.lifecycle.stages import ensure_lead
-from nurture.lifecycle.tables import HANDOFF, LEAD, OWNER, STAGE_CHANGE
 from workflows.lifecycle import ActorKind
 
 ESCALATION = "SLA missed"

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from definitions.leads.stages import STAGES
-from nurture.lifecycle.tables import CONTACT, LEAD, STAGE_CHANGE, upsert
+from nurture.db.tables import CONTACT, LEAD, STAGE_CHANGE, upsert
 from workflows.lifecycle import ActorKind, MoveKind, StageModel
 
 

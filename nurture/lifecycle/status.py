@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from nurture.db.tables import LEAD, OWNER
 from nurture.lifecycle.stages import StageRecord, stage_history, stage_status
-from nurture.lifecycle.tables import LEAD, OWNER
 
 
 @dataclass(frozen=True)

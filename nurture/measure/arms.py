@@ -20,19 +20,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import String, Table, cast, func, literal, select, text
+from sqlalchemy import String, cast, func, literal, select, text
 from sqlalchemy.engine import Connection
 
 from nurture.clock import utcnow
-from nurture.db import Touch
+from nurture.db.tables import ENROLLMENT, TOUCH
 from nurture.db.touch import TouchStatus
-from nurture.measure.outcomes import CLICK, ENROLLMENT, EventOutcome, Outcome, StageOutcome
+from nurture.measure.outcomes import CLICK, EventOutcome, Outcome, StageOutcome
 from nurture.measure.uplift import Arm, Uplift, compare
 from workflows.experiments import HOLDOUT, TREATED, Experiment
 
 __all__ = ["CLICK", "EventOutcome", "Member", "Outcome", "StageOutcome", "cohort", "comparisons"]
 
-TOUCH: Table = Touch.__table__  # type: ignore[attr-defined]
 LAST = TOUCH.alias("last_touch")
 N, T = ENROLLMENT.c, TOUCH.c
 

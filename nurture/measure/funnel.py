@@ -19,14 +19,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from nurture.db import Enrollment, FunnelCount, Touch
+from nurture.db.tables import ENROLLMENT, FUNNEL_COUNT, TOUCH
 from nurture.measure import rollup
 
 _POSITION = re.compile(r"^drop (\d+)$")
 
-T = Touch.__table__.c  # type: ignore[attr-defined]
-C = FunnelCount.__table__.c  # type: ignore[attr-defined]
-N = Enrollment.__table__.c  # type: ignore[attr-defined]
+T = TOUCH.c
+C = FUNNEL_COUNT.c
+N = ENROLLMENT.c
 
 
 @dataclass(frozen=True)

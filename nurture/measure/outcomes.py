@@ -13,14 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, false, func, select
+from sqlalchemy import ColumnElement, and_, false, func, select
 
 from definitions.leads.stages import STAGES
-from nurture.db import Enrollment, Event, StageChange
+from nurture.db.tables import ENROLLMENT, EVENT, STAGE_CHANGE
 
-ENROLLMENT: Table = Enrollment.__table__  # type: ignore[attr-defined]
-EVENT: Table = Event.__table__  # type: ignore[attr-defined]
-STAGE_CHANGE: Table = StageChange.__table__  # type: ignore[attr-defined]
 N, E, S = ENROLLMENT.c, EVENT.c, STAGE_CHANGE.c
 ALIASES = {"accepted": "sal", "sales-accepted": "sal"}  # the words marketers use for a stage key
 

@@ -21,19 +21,16 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from nurture.db import Enrollment, Event, FunnelCount, FunnelMark, FunnelWatermark, Touch
+from nurture.db.tables import ENROLLMENT, EVENT, FUNNEL_COUNT, FUNNEL_MARK, FUNNEL_WATERMARK, TOUCH
 
 ENGAGEMENT = ("delivered", "opened", "clicked")
 ENTRY = "entered_to_touch"  # the measure holding each step's time from enrollment to the touch
 SETTLE = timedelta(seconds=5)
 BATCH = 100_000
 
-T = Touch.__table__.c  # type: ignore[attr-defined]
-E = Event.__table__.c  # type: ignore[attr-defined]
-N = Enrollment.__table__.c  # type: ignore[attr-defined]
-MARK = FunnelMark.__table__  # type: ignore[attr-defined]
-COUNT = FunnelCount.__table__  # type: ignore[attr-defined]
-WATERMARK = FunnelWatermark.__table__  # type: ignore[attr-defined]
+T = TOUCH.c
+E = EVENT.c
+N = ENROLLMENT.c
 
 
 @dataclass(frozen=True)
@@ -65,8 +62,8 @@ def refresh(conn: Connection, now: datetime, settle: timedelta = SETTLE) -> Fold
 
 def _claim(conn: Connection, source: str, table: Any, stamp: Any, before: datetime) -> tuple[int, int] | None:
     """Move the watermark over the next settled batch; (from, to] ids, or None when nothing is due."""
-    conn.execute(_insert(conn.dialect.name, WATERMARK).values(source=source, last_id=0).on_conflict_do_nothing())
-    last = int(conn.execute(select(WATERMARK.c.last_id).where(WATERMARK.c.source == source)).scalar_one())
+    conn.execute(_insert(conn.dialect.name, FUNNEL_WATERMARK).values(source=source, last_id=0).on_conflict_do_nothing())
+    last = int(conn.execute(select(FUNNEL_WATERMARK.c.last_id).where(FUNNEL_WATERMARK.c.source == source)).scalar_one())
     window = select(table.c.id).where(table.c.id > last).order_by(table.c.id).limit(BATCH).subquery()
     upto = conn.execute(
         select(func.max(table.c.id)).where(table.c.id.in_(select(window.c.id)), stamp <= before)
@@ -74,7 +71,9 @@ def _claim(conn: Connection, source: str, table: Any, stamp: Any, before: dateti
     if upto is None:
         return None
     moved = conn.execute(
-        update(WATERMARK).where(WATERMARK.c.source == source, WATERMARK.c.last_id == last).values(last_id=upto)
+        update(FUNNEL_WATERMARK)
+        .where(FUNNEL_WATERMARK.c.source == source, FUNNEL_WATERMARK.c.last_id == last)
+        .values(last_id=upto)
     )
     return (last, int(upto)) if moved.rowcount == 1 else None
 
@@ -83,27 +82,27 @@ def _fold(conn: Connection, source: str, before: datetime) -> tuple[bool, int]:
     """One batch of one source; (whether a batch was claimed, rows folded)."""
     dialect = conn.dialect.name
     if source == "touch":
-        claimed = _claim(conn, source, Touch.__table__, T.created_at, before)  # type: ignore[attr-defined]
+        claimed = _claim(conn, source, TOUCH, T.created_at, before)
         if claimed is None:
             return False, 0
         since = seconds_between(T.created_at, N.enrolled_at, dialect)
         rows = conn.execute(
             select(T.journey, T.step, func.count(), func.count(N.enrolled_at), func.sum(since))
-            .select_from(Touch.__table__.outerjoin(Enrollment.__table__, N.workflow_id == T.workflow_id))  # type: ignore[attr-defined]
+            .select_from(TOUCH.outerjoin(ENROLLMENT, N.workflow_id == T.workflow_id))
             .where(T.id > claimed[0], T.id <= claimed[1])
             .group_by(T.journey, T.step)
         ).all()
         _add(conn, [(j, s, ENTRY, False, int(n), int(timed), float(total or 0.0)) for j, s, n, timed, total in rows])
         return True, sum(int(r[2]) for r in rows)
-    claimed = _claim(conn, source, Event.__table__, E.received_at, before)  # type: ignore[attr-defined]
+    claimed = _claim(conn, source, EVENT, E.received_at, before)
     if claimed is None:
         return False, 0
     after = seconds_between(E.occurred_at, T.sent_at, dialect)
     first = (
         select(T.id, E.kind, E.machine, T.journey, T.step, func.min(after))
         .select_from(
-            Event.__table__.join(  # type: ignore[attr-defined]
-                Touch.__table__,  # type: ignore[attr-defined]
+            EVENT.join(
+                TOUCH,
                 and_(T.contact_id == E.contact_id, T.item_id == E.item_id, T.journey == E.journey),
             )
         )
@@ -111,10 +110,12 @@ def _fold(conn: Connection, source: str, before: datetime) -> tuple[bool, int]:
         .group_by(T.id, E.kind, E.machine, T.journey, T.step)
     )
     inserted = conn.execute(
-        _insert(dialect, MARK)
+        _insert(dialect, FUNNEL_MARK)
         .from_select(["touch_id", "kind", "machine", "journey", "step", "seconds"], first)
         .on_conflict_do_nothing()
-        .returning(MARK.c.journey, MARK.c.step, MARK.c.kind, MARK.c.machine, MARK.c.seconds)
+        .returning(
+            FUNNEL_MARK.c.journey, FUNNEL_MARK.c.step, FUNNEL_MARK.c.kind, FUNNEL_MARK.c.machine, FUNNEL_MARK.c.seconds
+        )
     ).all()
     sums: dict[tuple[str, str, str, bool], list[float]] = defaultdict(lambda: [0, 0, 0.0])
     for journey, step, kind, machine, secs in inserted:
@@ -130,14 +131,14 @@ def _fold(conn: Connection, source: str, before: datetime) -> tuple[bool, int]:
 def _add(conn: Connection, rows: list[tuple[str, str, str, bool, int, int, float]]) -> None:
     if not rows:
         return
-    stmt = _insert(conn.dialect.name, COUNT)
+    stmt = _insert(conn.dialect.name, FUNNEL_COUNT)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["journey", "step", "measure", "machine"],
             set_={
-                "n": COUNT.c.n + stmt.excluded.n,
-                "timed": COUNT.c.timed + stmt.excluded.timed,
-                "seconds": COUNT.c.seconds + stmt.excluded.seconds,
+                "n": FUNNEL_COUNT.c.n + stmt.excluded.n,
+                "timed": FUNNEL_COUNT.c.timed + stmt.excluded.timed,
+                "seconds": FUNNEL_COUNT.c.seconds + stmt.excluded.seconds,
             },
         ),
         [

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, text, update
 from sqlalchemy.engine import Engine
 
 from nurture.clock import utcnow
-from nurture.inbound.outbox import OUTBOX
+from nurture.db.tables import SIGNAL_OUTBOX
 
 CLAIM_LOCK = 7_340_001  # pg_advisory_xact_lock key serialising outbox claims across relays
 
@@ -34,8 +34,8 @@ class Row:
 def claim_rows(engine: Engine, token: str, batch_size: int, lease: timedelta) -> list[Row]:
     """Lease the oldest pending rows of every contact that nobody holds; return them in id order."""
     now = utcnow()
-    o = OUTBOX.c
-    held = OUTBOX.alias("held")  # a contact is held while any pending row of it is leased or waiting to retry
+    o = SIGNAL_OUTBOX.c
+    held = SIGNAL_OUTBOX.alias("held")  # a contact is held while any pending row of it is leased or waiting to retry
     held_contacts = select(held.c.contact_id).where(
         held.c.delivered_at.is_(None), or_(held.c.lease_until > now, held.c.next_attempt_at > now)
     )
@@ -49,7 +49,7 @@ def claim_rows(engine: Engine, token: str, batch_size: int, lease: timedelta) ->
     if postgres:
         candidates = candidates.with_for_update(skip_locked=True)
     claim = (
-        update(OUTBOX)
+        update(SIGNAL_OUTBOX)
         .where(o.id.in_(candidates.scalar_subquery()))
         .values(claimed_by=token, lease_until=now + lease)
         .returning(o.id, o.contact_id, o.journey, o.signal, o.payload, o.attempts)

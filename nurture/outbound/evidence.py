@@ -16,12 +16,11 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from nurture.db import Touch, TouchStatus
+from nurture.db import TouchStatus
 from nurture.db.one_of import one_of
+from nurture.db.tables import TOUCH
 from nurture.db.types import ROW_ID_MAX
-from nurture.inbound.outbox import table
 
-TOUCH = table(Touch)
 UNSETTLED = (TouchStatus.SENDING.value, TouchStatus.UNCONFIRMED.value)
 _ID_DIGITS = 20  # more digits than any id has: not even parsed
 

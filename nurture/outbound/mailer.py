@@ -34,16 +34,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from activities.email import EmailSender, OutgoingEmail, SendNotAccepted, SendOutcomeUnknown, SendRefused
 from nurture.clock import utcnow
 from nurture.config import Settings
-from nurture.db import Contact, ContactStatus, OutboxEmail, Touch, TouchStatus
-from nurture.inbound.outbox import table
+from nurture.db import ContactStatus, TouchStatus
+from nurture.db.tables import CONTACT, OUTBOX_EMAIL, TOUCH
 from nurture.logging import get_logger
 from nurture.waiting import woken
 
 log = get_logger(__name__)
 
-TOUCH = table(Touch)
-OUTBOX_EMAIL = table(OutboxEmail)
-CONTACT = table(Contact)
 TRANSACTIONAL = "transactional"
 MAX_UNKNOWN_SENDS = 2  # provider calls of unknown outcome before a message stays unconfirmed for good
 

@@ -35,7 +35,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from nurture import temporal_names, workflow_ids
 from nurture.clock import utcnow
 from nurture.context import AppContext
-from nurture.inbound.outbox import ENROLL, OUTBOX
+from nurture.db.tables import SIGNAL_OUTBOX
+from nurture.inbound.outbox import ENROLL
 from nurture.journey_client import EnrollError, enroll, signal_journey
 from nurture.logging import get_logger
 from nurture.outbound.claim import Row, claim_rows
@@ -171,7 +172,7 @@ class OutboxRelay:
 
     def pending(self) -> int:
         with self.ctx.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).where(OUTBOX.c.delivered_at.is_(None))).scalar_one())
+            return int(conn.execute(select(func.count()).where(SIGNAL_OUTBOX.c.delivered_at.is_(None))).scalar_one())
 
     async def deliver_pending(self) -> Pass:
         """One pass over the oldest pending rows of contacts no other relay holds."""
@@ -255,22 +256,24 @@ class OutboxRelay:
 
     def _mark(self, done: Pass, token: str, attempts: dict[int, int]) -> None:
         now = utcnow()
-        o = OUTBOX.c
+        o = SIGNAL_OUTBOX.c
         mine = o.claimed_by == token  # a lease that expired and was taken over is no longer ours to settle
         with self.ctx.engine.begin() as conn:
             if done.delivered:
                 conn.execute(
-                    update(OUTBOX).where(mine, o.id.in_(done.delivered)).values(delivered_at=now, lease_until=None)
+                    update(SIGNAL_OUTBOX)
+                    .where(mine, o.id.in_(done.delivered))
+                    .values(delivered_at=now, lease_until=None)
                 )
             for row_id, why in done.gave_up.items():
                 settled = {"delivered_at": now, "last_error": why, "lease_until": None}
-                conn.execute(update(OUTBOX).where(mine, o.id == row_id).values(**settled))
+                conn.execute(update(SIGNAL_OUTBOX).where(mine, o.id == row_id).values(**settled))
             for row_id, why in done.retry.items():
                 wait = min(self.max_backoff_seconds, self.retry_base_seconds * 2 ** attempts.get(row_id, 0))
                 conn.execute(
-                    update(OUTBOX)
+                    update(SIGNAL_OUTBOX)
                     .where(mine, o.id == row_id)
                     .values(attempts=o.attempts + 1, last_error=why, next_attempt_at=now + timedelta(seconds=wait))
                 )
             # rows not reached (behind a failure, or the pass was cancelled) go back to the pool
-            conn.execute(update(OUTBOX).where(mine, o.delivered_at.is_(None)).values(lease_until=None))
+            conn.execute(update(SIGNAL_OUTBOX).where(mine, o.delivered_at.is_(None)).values(lease_until=None))

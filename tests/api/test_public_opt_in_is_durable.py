@@ -18,6 +18,7 @@ from nurture.api.signup import Signup
 from nurture.api.signups import GIVE_UP_AFTER, PublicSignups
 from nurture.clock import utcnow
 from nurture.db import Contact, OutboxEmail
+from nurture.db.tables import SIGNUP_INBOX
 from nurture.inbound import signup_inbox
 from nurture.inbound.privacy import erase_contact
 from tests.attacks.kit import victim
@@ -106,7 +107,7 @@ async def test_an_erasure_drops_the_opt_ins_still_held_for_the_address(api: Serv
         with api.ctx.engine.begin() as conn:
             erase_contact(conn, cid, utcnow(), requested_by="dpo", reason="test")
         with api.ctx.engine.connect() as conn:
-            left = conn.execute(select(signup_inbox.INBOX.c.email)).scalars().all()
+            left = conn.execute(select(SIGNUP_INBOX.c.email)).scalars().all()
         assert left == ["keep-me@ledgerline.example"]  # the erased address is gone from the inbox too
     await api.signups.settled()
     assert held(api) == 0

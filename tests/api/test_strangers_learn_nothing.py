@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from nurture import links
-from nurture.consent import CONSENT
 from nurture.context import AppContext
 from nurture.db import Contact, Enrollment, OutboxEmail, SignalOutbox, Visitor
 from nurture.db.engine import session_scope
+from nurture.db.tables import CONSENT
 from nurture.inbound.outbox import ENROLL
 from tests.api.payloads import contact
 from tests.fixtures.api import AUTH, ServedApi, free_port, served_api

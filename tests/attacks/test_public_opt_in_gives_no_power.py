@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 from nurture.config import SQLITE_PUBLIC_ANSWER_SECONDS, Settings
 from nurture.db import Contact, OutboxEmail
 from nurture.db.engine import session_scope
+from nurture.db.tables import SIGNUP_INBOX
 from nurture.inbound.outbox import ENROLL
-from nurture.inbound.signup_inbox import INBOX as SIGNUP_INBOX
 from tests.attacks.kit import VICTIM, everything, victim
 from tests.fixtures.api import AUTH, ServedApi
 

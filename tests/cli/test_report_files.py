@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from nurture.cli import _register, app
 from nurture.clock import utcnow
-from nurture.db import Touch
 from nurture.db.engine import make_engine
+from nurture.db.tables import TOUCH
 from nurture.measure.arms import CLICK, comparisons
 from nurture.measure.outcomes import StageOutcome
 from tests.measure import seeded
@@ -33,7 +33,7 @@ def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
         with engine.begin() as conn:
             seeded.seed(conn, now)
             conn.execute(
-                insert(Touch.__table__),  # type: ignore[attr-defined]
+                insert(TOUCH),
                 [
                     seeded.touch(i, now - timedelta(days=16), step="drop 2", item_id="b2b-approval-costs")
                     for i in range(1, 1235)

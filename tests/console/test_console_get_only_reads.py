@@ -9,18 +9,19 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from nurture.db import FunnelWatermark
+from nurture.db.tables import FUNNEL_WATERMARK
 from tests.console.conftest import add_console_user, sign_in
 from tests.console.test_console_pages import _seed
 from tests.fixtures.api import ServedApi
 
 pytestmark = pytest.mark.slow
-W = FunnelWatermark.__table__  # type: ignore[attr-defined]
 
 
 def _marks(api: ServedApi) -> dict[str, int]:
     with api.ctx.engine.connect() as conn:
-        return {str(s): int(n) for s, n in conn.execute(select(W.c.source, W.c.last_id)).all()}
+        return {
+            str(s): int(n) for s, n in conn.execute(select(FUNNEL_WATERMARK.c.source, FUNNEL_WATERMARK.c.last_id)).all()
+        }
 
 
 async def test_a_journey_page_reads_and_the_background_folds(api: ServedApi) -> None:

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import insert
 
 from nurture.clock import utcnow
-from nurture.db import Contact, Enrollment, Lead, Owner
+from nurture.db.tables import CONTACT, ENROLLMENT, LEAD, OWNER
 from tests.console.conftest import add_console_user, sign_in
 from tests.fixtures.api import ServedApi
 
@@ -19,7 +19,7 @@ def _seed(api: ServedApi) -> list[int]:
     with api.ctx.engine.begin() as conn:
         owner_ids = [
             conn.execute(
-                insert(Owner.__table__).returning(Owner.__table__.c.id),  # type: ignore[attr-defined]
+                insert(OWNER).returning(OWNER.c.id),
                 {"key": key, "name": key.title(), "team": "sales", "updated_at": now},
             ).scalar_one()
             for key in ("ana", "ben")
@@ -29,7 +29,7 @@ def _seed(api: ServedApi) -> list[int]:
             [("mql", 50.0, 0), ("sal", 90.0, 1), ("mql", 70.0, 1), ("lead", 10.0, None)]
         ):
             cid = conn.execute(
-                insert(Contact.__table__).returning(Contact.__table__.c.id),  # type: ignore[attr-defined]
+                insert(CONTACT).returning(CONTACT.c.id),
                 {
                     "email": f"lead{n}@example.com",
                     "first_name": f"L{n}",
@@ -46,7 +46,7 @@ def _seed(api: ServedApi) -> list[int]:
             ).scalar_one()
             ids.append(int(cid))
             conn.execute(
-                insert(Lead.__table__),  # type: ignore[attr-defined]
+                insert(LEAD),
                 {
                     "contact_id": cid,
                     "stage": stage,
@@ -63,7 +63,7 @@ def _seed(api: ServedApi) -> list[int]:
             )
             if n < 3:  # the fourth never entered b2b_drip
                 conn.execute(
-                    insert(Enrollment.__table__),  # type: ignore[attr-defined]
+                    insert(ENROLLMENT),
                     {"contact_id": cid, "journey": "b2b_drip", "workflow_id": f"wf-lead-{cid}", "enrolled_at": now},
                 )
     return ids

@@ -15,7 +15,8 @@ from sqlalchemy import insert
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.console.compose import render_sample
-from nurture.db import Contact, Enrollment, Event, Touch
+from nurture.db import Contact
+from nurture.db.tables import CONTACT, ENROLLMENT, EVENT, TOUCH
 from tests.console.conftest import add_console_user, sign_in
 from tests.fixtures.api import ServedApi
 from workflows.dsl import find_item
@@ -29,7 +30,7 @@ def _seed(api: ServedApi) -> int:
     now = utcnow() - timedelta(minutes=5)
     with api.ctx.engine.begin() as conn:
         cid = conn.execute(
-            insert(Contact.__table__).returning(Contact.__table__.c.id),  # type: ignore[attr-defined]
+            insert(CONTACT).returning(CONTACT.c.id),
             {
                 "email": "ada@example.com",
                 "first_name": EVIL,
@@ -46,17 +47,17 @@ def _seed(api: ServedApi) -> int:
         ).scalar_one()
         wf = f"journey/b2b_drip/contact-{cid}"
         conn.execute(
-            insert(Enrollment.__table__),
+            insert(ENROLLMENT),
             {
                 "contact_id": cid,
                 "journey": "b2b_drip",
-                "workflow_id": wf,  # type: ignore[attr-defined]
+                "workflow_id": wf,
                 "enrolled_at": now,
             },
         )
         conn.execute(
-            insert(Touch.__table__),
-            {  # type: ignore[attr-defined]
+            insert(TOUCH),
+            {
                 "idempotency_key": f"{wf}:ll-1",
                 "contact_id": cid,
                 "journey": "b2b_drip",
@@ -72,8 +73,8 @@ def _seed(api: ServedApi) -> int:
             },
         )
         conn.execute(
-            insert(Event.__table__),
-            {  # type: ignore[attr-defined]
+            insert(EVENT),
+            {
                 "dedupe_key": "e1",
                 "contact_id": cid,
                 "kind": "opened",

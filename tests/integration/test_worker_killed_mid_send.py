@@ -23,7 +23,8 @@ from temporalio.testing import WorkflowEnvironment
 from nurture import sendgrid_args, workflow_ids
 from nurture.clock import utcnow
 from nurture.context import AppContext
-from nurture.db import Contact, Touch
+from nurture.db import Touch
+from nurture.db.tables import CONTACT
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.journey_client import enroll
 from tests.fixtures.api import api_settings, free_port, served_api
@@ -76,7 +77,7 @@ async def test_a_worker_killed_mid_send_continues_within_seconds_and_the_drop_en
         cid = next_treated(1_000_000 + uuid.uuid4().int % 1_000_000)  # the worker's b2b_drip holds out a tenth
         with sqlite_engine.begin() as conn:
             conn.execute(
-                insert(Contact.__table__),  # type: ignore[attr-defined]
+                insert(CONTACT),
                 [{"id": cid, "email": "ada@ledger.example", "status": "active", "topics": [], "created_at": now,
                   "updated_at": now, "first_name": "Ada", "last_name": "", "company": "", "persona": "finance-lead",
                   "time_zone": "UTC", "consent_source": "test"}],

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
-from nurture.lifecycle.tables import CONTACT, CONTACT_FACT, EVENT
+from nurture.db.tables import CONTACT, CONTACT_FACT, EVENT
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 # Profile facts: a decision maker at a mid-market software company in a served country (A+), and a student (D-).

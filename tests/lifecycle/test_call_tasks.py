@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from activities.handoff import sign_body
+from nurture.db.tables import CALL_TASK, SIGNAL_OUTBOX
 from nurture.inbound.call_tasks import record_outcome
-from nurture.inbound.outbox import OUTBOX
-from nurture.lifecycle.call_tasks import CALL_TASK, OutcomeRefusedError, UnknownCallTaskError
+from nurture.lifecycle.call_tasks import OutcomeRefusedError, UnknownCallTaskError
 from tests.activities.helpers import T0, add_contact, outbox_activities
 from tests.activities.receiver import Receiver
 from tests.fixtures.api import API_TOKEN, ServedApi
@@ -71,7 +71,7 @@ def test_the_first_outcome_wins_and_reaches_the_journey_through_the_outbox(engin
     with engine.begin() as conn, pytest.raises(ValueError, match="unknown call outcome"):
         record_outcome(conn, task, "maybe", "", T0)
     with engine.connect() as conn:
-        queued = conn.execute(select(OUTBOX.c.signal, OUTBOX.c.journey, OUTBOX.c.payload)).all()
+        queued = conn.execute(select(SIGNAL_OUTBOX.c.signal, SIGNAL_OUTBOX.c.journey, SIGNAL_OUTBOX.c.payload)).all()
     assert [(q.signal, q.journey, q.payload["task_id"], q.payload["outcome"]) for q in queued] == [
         ("record_call_outcome", "b2b_drip", task, "reached_not_now")
     ]

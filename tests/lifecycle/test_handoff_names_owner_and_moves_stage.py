@@ -10,7 +10,8 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from nurture.inbound.outbox import ENROLL, OUTBOX
+from nurture.db.tables import SIGNAL_OUTBOX
+from nurture.inbound.outbox import ENROLL
 from nurture.inbound.sales import record_verdict
 from nurture.lifecycle.routing import OwnerSpec, upsert_owner
 from nurture.lifecycle.stages import stage_history
@@ -80,7 +81,9 @@ def test_unanswered_handoff_recycles_and_a_requalified_lead_keeps_its_owner(engi
         ("sal", "customer", "sales_verdict"),
     ]
     with engine.connect() as conn:
-        queued = conn.execute(select(OUTBOX.c.journey, OUTBOX.c.signal).order_by(OUTBOX.c.id)).all()
+        queued = conn.execute(
+            select(SIGNAL_OUTBOX.c.journey, SIGNAL_OUTBOX.c.signal).order_by(SIGNAL_OUTBOX.c.id)
+        ).all()
     assert [tuple(q) for q in queued][-1] == ("customer_care", ENROLL), "acceptance enrolls the customer journey"
 
 
@@ -95,7 +98,7 @@ def test_a_verdict_the_journey_heard_directly_moves_the_stage_once(engine: Engin
     with engine.begin() as conn:
         assert not record_verdict(conn, handoff.handoff_id, accepted, "heard on the phone", T0).queued
         stages = [(h.to_stage, h.actor_kind, h.actor_id, h.why) for h in stage_history(conn, cid)][2:]
-        queued = [tuple(q) for q in conn.execute(select(OUTBOX.c.journey, OUTBOX.c.signal)).all()]
+        queued = [tuple(q) for q in conn.execute(select(SIGNAL_OUTBOX.c.journey, SIGNAL_OUTBOX.c.signal)).all()]
     actor = f"handoff-{handoff.handoff_id}"
     if accepted:
         assert stages == [

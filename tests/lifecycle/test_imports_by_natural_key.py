@@ -11,11 +11,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from nurture import temporal_names as names
-from nurture.inbound.outbox import ENROLLMENT, OUTBOX
+from nurture.db.tables import CONTACT, ENROLLMENT, SIGNAL_OUTBOX
 from nurture.lifecycle.imports import ImportRefusedError, import_file
 from nurture.lifecycle.leads import profile_facts, top_leads
 from nurture.lifecycle.stages import stage_history
-from nurture.lifecycle.tables import CONTACT
 from nurture.workflow_ids import journey_workflow_id
 from tests.lifecycle.helpers import T0, add_contact
 
@@ -76,7 +75,7 @@ def test_orders_make_customers_and_end_their_journeys_once(engine: Engine) -> No
         result = import_file(conn, "orders", ORDERS, name="orders.csv", now=NOW)
     assert (result.created, result.stages_moved, result.journeys_ended) == (2, 2, 1)
     with engine.begin() as conn:
-        [exit_row] = conn.execute(select(OUTBOX).where(OUTBOX.c.signal == names.SIGNAL_EXIT)).all()
+        [exit_row] = conn.execute(select(SIGNAL_OUTBOX).where(SIGNAL_OUTBOX.c.signal == names.SIGNAL_EXIT)).all()
         assert exit_row.contact_id == ada and exit_row.journey == "b2b_drip"
         assert exit_row.payload["reason"] == "goal_reached" and exit_row.payload["goal"] == "purchase"
         last = stage_history(conn, ada)[-1]

@@ -13,10 +13,10 @@ from sqlalchemy.engine import Engine
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from nurture.db.tables import HANDOFF, OWNER
 from nurture.inbound.sales import record_verdict
 from nurture.lifecycle.routing import OwnerSpec, upsert_owner
 from nurture.lifecycle.stages import stage_history
-from nurture.lifecycle.tables import HANDOFF, OWNER
 from tests.lifecycle.helpers import STRONG, add_contact, unique_contact_id
 from tests.workflows.scenario import (
     LifecycleRecorder,

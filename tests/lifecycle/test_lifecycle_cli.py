@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from nurture.lifecycle.tables import PURCHASE
+from nurture.db.tables import PURCHASE
 from tests.lifecycle.helpers import add_contact
 from tests.lifecycle.test_imports_by_natural_key import CONTACTS, ORDERS
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from nurture.context import AppContext
-from nurture.inbound.outbox import ENROLLMENT, OUTBOX
+from nurture.db.tables import ENROLLMENT, SIGNAL_OUTBOX
 from tests.activities.helpers import add_contact
 from tests.api.test_journeys_hear_events import start_contact_ids_high
 from tests.fixtures.api import API_TOKEN, ServedApi, api_settings, free_port, served_api
@@ -43,7 +43,7 @@ async def test_the_purchase_door_makes_a_customer_once_per_order(api: ServedApi)
     assert again.json()["created"] == 0, "idempotent by order id"
     assert (await api.http.post("/contacts/987654/purchases", json=order, headers=AUTH)).status_code == 404
     with api.ctx.engine.connect() as conn:
-        queued = conn.execute(select(OUTBOX.c.journey, OUTBOX.c.signal)).all()
+        queued = conn.execute(select(SIGNAL_OUTBOX.c.journey, SIGNAL_OUTBOX.c.signal)).all()
     assert ("customer_care", "enroll_journey") in [tuple(q) for q in queued]
 
 

@@ -20,7 +20,7 @@ from activities.journey import JourneyActivities
 from nurture import temporal_names
 from nurture.config import Settings
 from nurture.context import AppContext
-from nurture.inbound.outbox import ENROLLMENT
+from nurture.db.tables import ENROLLMENT
 from nurture.lifecycle.imports import import_file
 from nurture.lifecycle.stages import stage_history
 from nurture.outbound.relay import OutboxRelay

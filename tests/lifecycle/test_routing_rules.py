@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from definitions.leads.routing import DEFAULT_RULES, LeadFacts, OwnerView, rotation
+from nurture.db.tables import LEAD
 from nurture.lifecycle.routing import OwnerSpec, assign_owner, set_away, upsert_owner
-from nurture.lifecycle.tables import LEAD
 from tests.lifecycle.helpers import T0, add_contact
 
 OWNERS = [

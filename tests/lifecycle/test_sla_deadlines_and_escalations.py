@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 
 from activities.handoff import SalesHandoff
 from nurture.config import Settings
+from nurture.db.tables import HANDOFF, OWNER
 from nurture.lifecycle.routing import OwnerSpec, upsert_owner
 from nurture.lifecycle.sla import business_deadline, escalate
 from nurture.lifecycle.stages import stage_history
-from nurture.lifecycle.tables import HANDOFF, OWNER
 from tests.activities.helpers import add_contact
 from tests.activities.test_handoff import handoff_input
 

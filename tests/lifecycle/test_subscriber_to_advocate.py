@@ -21,10 +21,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from nurture import temporal_names
 from nurture.context import AppContext
+from nurture.db.tables import HANDOFF, OWNER
 from nurture.lifecycle.imports import import_file
 from nurture.lifecycle.routing import OwnerSpec, upsert_owner
 from nurture.lifecycle.stages import StageRecord, stage_history
-from nurture.lifecycle.tables import HANDOFF, OWNER
 from nurture.workflow_ids import journey_workflow_id
 from tests.fixtures.api import AUTH, api_settings, free_port, served_api
 from tests.lifecycle.helpers import STRONG, add_contact, profile_csv, unique_contact_id

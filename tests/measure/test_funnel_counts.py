@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 from nurture.clock import utcnow
-from nurture.db import Contact, Enrollment, Event, Touch
+from nurture.db.tables import CONTACT, ENROLLMENT, EVENT, TOUCH
 from nurture.measure import rollup
 from nurture.measure.funnel import funnel, journeys
 
@@ -21,7 +21,7 @@ T0 = utcnow().replace(microsecond=0) - timedelta(days=30)
 
 def _seed(conn: Any) -> None:
     conn.execute(
-        insert(Contact.__table__),  # type: ignore[attr-defined]
+        insert(CONTACT),
         [
             {
                 "id": i,
@@ -42,7 +42,7 @@ def _seed(conn: Any) -> None:
     )
     outcomes = {1: None, 2: None, 3: "unsubscribed", 4: "customer"}
     conn.execute(
-        insert(Enrollment.__table__),  # type: ignore[attr-defined]
+        insert(ENROLLMENT),
         [
             {
                 "contact_id": i,
@@ -62,7 +62,7 @@ def _seed(conn: Any) -> None:
             touches.append((i, "drop 2", "item-b", T0 + timedelta(days=3)))
     touches.append((1, "broadcast launch", "item-launch", T0 + timedelta(days=5)))
     conn.execute(
-        insert(Touch.__table__),  # type: ignore[attr-defined]
+        insert(TOUCH),
         [
             {
                 "idempotency_key": f"journey/b2b_drip/contact-{c}:{item}",
@@ -96,7 +96,7 @@ def _seed(conn: Any) -> None:
     ]
     sent = {(c, item): at for c, _, item, at in touches}
     conn.execute(
-        insert(Event.__table__),  # type: ignore[attr-defined]
+        insert(EVENT),
         [
             {
                 "dedupe_key": f"e{n}",
@@ -168,7 +168,7 @@ def test_refresh_folds_only_new_settled_rows_and_a_later_open_of_a_touch_counts_
 
     with engine.begin() as conn:
         conn.execute(
-            insert(Event.__table__),  # type: ignore[attr-defined]
+            insert(EVENT),
             [event("late-1", 1, "item-a1", "opened"), event("late-2", 2, "item-a0", "opened")],
         )
         held = rollup.refresh(conn, fresh, timedelta(seconds=30))  # too young: a later refresh folds them

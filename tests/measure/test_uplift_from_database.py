@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 
 from nurture.clock import utcnow
-from nurture.db import Touch
+from nurture.db.tables import TOUCH
 from nurture.measure.arms import CLICK, cohort, comparisons, experiment_uplift, holdout_uplift
 from nurture.measure.outcomes import EventOutcome, StageOutcome, parse_outcome
 from nurture.measure.uplift import Call
@@ -19,7 +19,6 @@ from workflows.experiments import HOLDOUT, TREATED
 pytestmark = pytest.mark.measured  # b2b_drip with its shipped holdout
 
 NOW = utcnow().replace(microsecond=0)
-T = Touch.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -66,8 +65,8 @@ def test_arms_are_what_the_touches_recorded_not_the_hash(population: Engine) -> 
         for arm in ("a", "b"):  # what a journey would record if its arms had been the other way round
             swapped_ids = [i for i in treated if seeded.SUBJECT.arm(i) == arm]
             other = {seeded.SUBJECT.key: "b" if arm == "a" else "a"}
-            conn.execute(update(T).where(T.c.contact_id.in_(swapped_ids)).values(variants=other))
-        conn.execute(delete(T).where(T.c.contact_id.in_(untouched)))
+            conn.execute(update(TOUCH).where(TOUCH.c.contact_id.in_(swapped_ids)).values(variants=other))
+        conn.execute(delete(TOUCH).where(TOUCH.c.contact_id.in_(untouched)))
     u = experiment_uplift(_members(population), seeded.SUBJECT, CLICK, 14)
     kept = set(treated) - untouched
     swapped = seeded.expected(lambda i: None if i not in kept else "b" if seeded.SUBJECT.arm(i) == "a" else "a")

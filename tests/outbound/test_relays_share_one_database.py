@@ -16,9 +16,9 @@ from nurture import temporal_names
 from nurture.clock import utcnow
 from nurture.config import Settings
 from nurture.context import AppContext
+from nurture.db.tables import SIGNAL_OUTBOX
 from nurture.inbound import outbox
 from nurture.inbound.contacts import ContactIn, upsert_contact
-from nurture.inbound.outbox import OUTBOX
 from nurture.inbound.routing import OutboxSignal
 from nurture.outbound.relay import OutboxRelay, Outcome, Row
 from nurture.redaction import Redactor
@@ -61,7 +61,7 @@ def seed_outbox(engine: Engine) -> dict[int, list[int]]:
             order = turn if k % 2 else turn[::-1]
             signals = [OutboxSignal(cid, None, "b2b_drip", temporal_names.SIGNAL_ENGAGEMENT, {"k": k}) for cid in order]
             outbox.write(conn, signals, now)
-        rows = conn.execute(select(OUTBOX.c.contact_id, OUTBOX.c.id).order_by(OUTBOX.c.id)).all()
+        rows = conn.execute(select(SIGNAL_OUTBOX.c.contact_id, SIGNAL_OUTBOX.c.id).order_by(SIGNAL_OUTBOX.c.id)).all()
     expected: dict[int, list[int]] = defaultdict(list)
     for contact_id, row_id in rows:
         expected[contact_id].append(row_id)
@@ -93,7 +93,7 @@ async def test_three_relays_deliver_every_row_once_in_order_per_contact(engine: 
     assert dict(by_contact) == dict(expected)  # and in id order per contact
     assert len({name for *_, name in delivered}) >= 2  # the relays really shared the work
     with engine.connect() as conn:
-        retried = conn.execute(select(OUTBOX.c.id).where(OUTBOX.c.attempts > 0)).scalars().all()
+        retried = conn.execute(select(SIGNAL_OUTBOX.c.id).where(SIGNAL_OUTBOX.c.attempts > 0)).scalars().all()
     assert retried and all(row_id % 7 == 0 for row_id in retried)  # backoff state lives on the row
 
 

@@ -19,7 +19,7 @@ from activities.journey import JourneyActivities
 from nurture import temporal_names, workflow_ids
 from nurture.config import Settings
 from nurture.context import AppContext
-from nurture.inbound.outbox import ENROLLMENT
+from nurture.db.tables import ENROLLMENT
 from nurture.journey_client import initial_search_attributes
 from nurture.outbound.relay import OutboxRelay
 from tests.lifecycle.helpers import add_event

@@ -25,6 +25,7 @@ from definitions.leads.sources import wins
 from definitions.leads.stages import CUSTOMER, CUSTOMER_JOURNEY, LEAD
 from nurture import temporal_names as names
 from nurture.db import ContactStatus
+from nurture.db.tables import ATTENDANCE, CONTACT, CONTACT_FACT, EVENT, EXTERNAL_REF, PURCHASE, upsert
 from nurture.inbound import outbox
 from nurture.inbound.routing import OutboxSignal
 from nurture.lifecycle.imports.parse import (
@@ -38,7 +39,6 @@ from nurture.lifecycle.imports.parse import (
 )
 from nurture.lifecycle.leads import refresh_lead
 from nurture.lifecycle.stages import advance_to, move_stage
-from nurture.lifecycle.tables import ATTENDANCE, CONTACT, CONTACT_FACT, EVENT, EXTERNAL_REF, PURCHASE, upsert
 from workflows.lifecycle import ActorKind
 
 EXTERNAL_SYSTEM = "crm"
