@@ -146,3 +146,15 @@ def test_product_modules_stay_small() -> None:
     sizes = {module: len(path.read_text().splitlines()) for module, path in modules()}
     over = {m: n for m, n in sizes.items() if n > MAX_LINES and m not in OVERSIZE}
     assert over == {}, f"split these by role: {over}"
+
+
+def test_table_handles_have_one_maker() -> None:
+    """A model's Core table is taken in `nurture.db.tables` only (and inside `nurture.db`, which it imports): a
+    second handle is a second name for one table, and the two drift apart (two modules once called different
+    tables OUTBOX)."""
+    takers = {
+        module
+        for module, path in modules()
+        if "__table__" in path.read_text() and module != "nurture.db" and not module.startswith("nurture.db.")
+    }
+    assert takers == set(), f"import the handle from nurture.db.tables: {sorted(takers)}"
