@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from nurture.api import limits
 from nurture.clock import utcnow
 from nurture.context import AppContext
 from nurture.db import Contact, RejectedEvent, SignalOutbox
@@ -122,3 +126,41 @@ async def test_an_unreachable_database_answers_503_so_sendgrid_retries(
 def test_a_malformed_public_key_is_refused_at_startup() -> None:
     with pytest.raises(ValueError, match="public key"):
         signature.load_public_key("bm90IGEga2V5")
+
+
+async def test_slow_uploads_cannot_make_the_webhook_hold_more_than_a_few_bodies(
+    api: ServedApi, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stranger needs no key to open slow uploads, and each would hold megabytes before its signature could be
+    checked. Past the bound a request waits unread for a slot, then gets 503 with Retry-After; a real batch that
+    arrives while the slots are taken is stored as soon as one frees."""
+    monkeypatch.setattr(limits, "LARGE_BODIES_AT_ONCE", 2)
+    monkeypatch.setattr(limits, "LARGE_BODY_WAIT_SECONDS", 0.5)
+    cid = add_contact(engine, "target@example.com", journeys=("b2b_drip",))
+    finish = asyncio.Event()
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'[{"event": "open", '
+        await finish.wait()
+        yield b'"email": "x@example.com"}]'
+
+    async def slow_upload() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=api.url, timeout=30) as stranger:
+            return await stranger.post("/webhooks/sendgrid", content=trickle(), headers={"X-Nope": "1"})
+
+    holders = [asyncio.create_task(slow_upload()) for _ in range(2)]
+    await asyncio.sleep(1.0)  # both are in, each holding a slot while its body trickles
+    refused = await api.post_events([event("open", cid)])
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["retry-after"] == str(limits.BUSY_RETRY_SECONDS)
+    assert api.count() == 0
+
+    monkeypatch.setattr(limits, "LARGE_BODY_WAIT_SECONDS", 30.0)
+    waiting = asyncio.create_task(api.post_events([event("click", cid)]))
+    await asyncio.sleep(0.5)
+    assert not waiting.done()  # queued behind the slow uploads, unread
+    finish.set()
+    assert [(await h).status_code for h in holders] == [403, 403]  # unsigned: refused once read
+    stored = await waiting
+    assert stored.status_code == 200, stored.text
+    assert api.count() == 1
