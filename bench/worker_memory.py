@@ -7,21 +7,23 @@ What it measures
     is done when every journey has sent its first drop and sleeps in its two-week wait. The worker's RSS is read
     from /proc once it has settled.
 
-    1. Warm-up: `--warmup` journeys and a few floor runs, so the RSS baseline includes the worker's one-off
-       start-up (imports, the first runs of both workflows, thread pools). Everything after it is per run.
+    1. Warm-up: `--warmup` journeys, so the RSS baseline includes the worker's one-off start-up (imports, the
+       first runs, thread pools). Everything after it is per run.
     2. The floor: `--floor` runs of `bench.memory_floor` (a hand-written workflow with a journey's first steps:
-       one activity, then a two-week sleep), all cached: what the SDK itself holds per cached run, in this
-       process and run.
-    3. Marginal cost: the first step (all cached): (RSS - RSS after the floor) / journeys added. That is what one
-       cached journey holds, read against the floor, and it sizes the default cache
+       one activity, then a two-week sleep), all cached, in a twin worker process (the same entry, cache and
+       settings on a task queue of its own, warmed up by a few floor runs first): what the SDK itself holds per
+       cached run, in this run. In the journeys' own worker its runs would hold cache slots that later journeys
+       take over, and each swap would show up past the bound as growth.
+    3. Marginal cost: the first step (all cached): (RSS - warm RSS) / journeys added. That is what one cached
+       journey holds, read against the floor, and it sizes the default cache
        (`Settings.worker_max_cached_workflows`, docs/scale.md): the cache that fits `--budget-mb` over the warm
-       worker.
+       worker. The default cache (warm-up + first step) is full of journeys at the first step.
     4. Flatness: the later steps (`--steps`, default up to 20,000) go past the cache bound; the RSS ratio to the
        first step and the growth per journey past the bound show that evicted journeys cost nothing.
 
 Ratios only are meant to be compared between runs; the absolute figures depend on the machine's allocator.
 
-Run: `.venv/bin/python -m bench.worker_memory [--steps 1000,5000,10000,20000] [--cache 2250] [--floor 1000]`
+Run: `.venv/bin/python -m bench.worker_memory [--steps 1000,5000,10000,20000] [--cache 1200] [--floor 1000]`
 (about 36 minutes for 20,000 journeys on 2 shared cores at load 5-11, December 2026; `--steps 1000,5000` for a
 quick look, about 10 minutes).
 """
@@ -94,51 +96,61 @@ def mb(kb: float) -> str:
 async def run(args: argparse.Namespace) -> None:
     load_definitions()  # an entry point: enrolment checks journey keys
     steps = [int(s) for s in args.steps.split(",")]
-    if steps[0] + args.warmup + args.floor + FLOOR_WARMUP > args.cache:
-        raise SystemExit("warm-up, the floor and the first step must fit in the cache (they measure cached runs)")
+    if steps[0] + args.warmup > args.cache or args.floor + FLOOR_WARMUP > args.cache:
+        raise SystemExit("the warm-up with the first step, and the floor, must fit in the cache (cached runs)")
     args.n, args.batch_n, args.floor_n = steps[-1] + args.warmup, 0, 0
     floor_ids = iter(range(FLOOR_IDS, FLOOR_IDS + args.floor + FLOOR_WARMUP))
     with environment(args) as (settings, home, server):
         engine = open_engine(settings)
         client = await server.client()
         bench = Bench(args, settings, engine, client)
-        with worker_processes(settings, 1, args.cache, home) as (worker,):
+        # The floor runs in a twin worker process of its own (same code, cache and settings, its own task queue):
+        # in the journeys' worker its runs would hold cache slots that later journeys take over, and each such
+        # swap adds a journey's cost less a floor run's to the readings past the bound (48 MB of "ramp" at cache
+        # 2,250 on 3 December, when both shared one worker).
+        floor_settings = settings.model_copy(update={"task_queue": f"{settings.task_queue}-floor"})
+        (home / "floor").mkdir()
+        with (
+            worker_processes(settings, 1, args.cache, home) as (worker,),
+            worker_processes(floor_settings, 1, args.cache, home / "floor") as (floor_worker,),
+        ):
             ids, _ = bench.add_contacts()
             await asyncio.sleep(3)
             idle = rss_kb(worker.pid)
             print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cache bound {args.cache}")
             print(f"worker RSS, idle:                  {mb(idle)}")
             took = await start(bench, ids[: args.warmup], args.concurrency, args.warmup)
-            await start_memory_floor(client, settings.task_queue, [next(floor_ids) for _ in range(FLOOR_WARMUP)])
-            warm = await settled_rss(worker.pid)
+            await start_memory_floor(client, floor_settings.task_queue, [next(floor_ids) for _ in range(FLOOR_WARMUP)])
+            warm, floor_warm = await settled_rss(worker.pid), await settled_rss(floor_worker.pid)
+            print(f"worker RSS, {args.warmup} warm-up journeys: {mb(warm)} (start-up {(warm - idle) / 1024:.1f} MB)")
+            await start_memory_floor(client, floor_settings.task_queue, list(floor_ids))
+            floored = await settled_rss(floor_worker.pid)
+            floor = (floored - floor_warm) / args.floor if args.floor else 0.0
             print(
-                f"worker RSS, {args.warmup} warm-up journeys and {FLOOR_WARMUP} floor runs: {mb(warm)} "
-                f"(start-up {(warm - idle) / 1024:.1f} MB)"
+                f"twin worker RSS, {FLOOR_WARMUP} warm-up floor runs {mb(floor_warm)}, "
+                f"+ {args.floor} bare floor runs asleep {mb(floored)}",
+                flush=True,
             )
-            await start_memory_floor(client, settings.task_queue, list(floor_ids))
-            floored = await settled_rss(worker.pid)
-            floor = (floored - warm) / args.floor if args.floor else 0.0
-            print(f"worker RSS, {args.floor} bare floor runs asleep: {mb(floored)}", flush=True)
             done, rows = args.warmup, []
             for step in steps:
                 took = await start(bench, ids[done : args.warmup + step], args.concurrency, args.warmup + step)
                 rss = await settled_rss(worker.pid)
                 rows.append((step, rss))
                 rate = (args.warmup + step - done) / took
-                cached = min(step + args.warmup + args.floor + FLOOR_WARMUP, args.cache)
+                cached = min(step + args.warmup, args.cache)
                 print(
                     f"{step:6d} sleeping journeys ({cached} runs cached): RSS {mb(rss)} "
                     f"({took:.0f} s, {rate:.0f} journeys/s; load {os.getloadavg()[0]:.2f})",
                     flush=True,
                 )
                 done = args.warmup + step
-    report(args, warm, floor, floored, rows)
+    report(args, warm, floor, rows)
     log("done")
 
 
-def report(args: argparse.Namespace, warm: int, floor: float, floored: int, rows: list[tuple[int, int]]) -> None:
+def report(args: argparse.Namespace, warm: int, floor: float, rows: list[tuple[int, int]]) -> None:
     first, first_rss = rows[0]
-    per = (first_rss - floored) / first
+    per = (first_rss - warm) / first
     last, last_rss = rows[-1]
     past = (last_rss - first_rss) / max(1, last - first)
     print()
@@ -155,6 +167,12 @@ def report(args: argparse.Namespace, warm: int, floor: float, floored: int, rows
         f"from {first} to {last} sleeping journeys (cache {args.cache}): RSS x{last_rss / first_rss:.3f}, "
         f"{past:.2f} KB per journey past the bound (an evicted journey costs nothing when this is ~0)"
     )
+    if len(rows) > 2:  # past the first evictions: the one-off step they cost is behind
+        second, second_rss = rows[1]
+        print(
+            f"from {second} to {last} (every step past the first evictions): RSS x{last_rss / second_rss:.3f}, "
+            f"{(last_rss - second_rss) / max(1, last - second):.2f} KB per journey"
+        )
     fits = int(args.budget_mb * 1024 / per) if per > 0 else 0
     print(
         f"a {args.budget_mb} MB budget for cached journeys over a warm worker ({mb(warm).strip()}) holds "
@@ -167,7 +185,7 @@ def main() -> None:
     parser.add_argument("--steps", default="1000,5000,10000,20000", help="cumulative sleeping journeys after warm-up")
     parser.add_argument("--warmup", type=int, default=200, help="journeys run before the baseline is read")
     parser.add_argument(
-        "--cache", type=int, default=2250, help="max_cached_workflows (default: warm-up, floor and first step)"
+        "--cache", type=int, default=1200, help="max_cached_workflows (default: the warm-up and the first step)"
     )
     parser.add_argument("--floor", type=int, default=1000, help="bare floor runs measured after the warm-up (0: none)")
     parser.add_argument("--concurrency", type=int, default=128, help="journey starts in flight")
