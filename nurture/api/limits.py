@@ -5,12 +5,14 @@ read or kept. Every door gets 64 KB unless its path prefix has a limit of its ow
 import door) applies only to a request carrying the API token, so a stranger cannot make the server read
 megabytes before the door refuses it.
 
-A door whose limit is larger than the small default (the event webhook's megabytes) reads at most
-`LARGE_BODIES_AT_ONCE` bodies at once, per door: a body is held from its first byte until its handler is done, and
-a stranger can send a signed-looking batch without the key, so without a bound, many slow uploads at once would
-each hold megabytes before any signature could be checked. A request past the bound waits for a slot without
-reading (the sender's connection holds its bytes) for up to `LARGE_BODY_WAIT_SECONDS`, then gets 503 with
-Retry-After, nothing read (SendGrid retries a refused batch for 24 hours).
+A door whose limit is larger than the small default (the event webhook's megabytes) holds at most
+`LARGE_BODY_BUDGET_BYTES` of bodies at once, across its requests, and each body must arrive within
+`LARGE_BODY_READ_SECONDS`. A body is held from its first byte until its handler is done, and a stranger needs no key
+to send one, so without a bound many uploads at once could each hold megabytes before any signature is checked.
+The bound counts bytes, not requests: slow uploads that trickle a few bytes cannot shut the door on a real batch;
+to fill it a sender must really send the budget, and the deadline ends each try. A request whose bytes would
+pass the budget gets 503 with Retry-After (SendGrid retries a refused batch for 24 hours); one past the
+deadline, 408.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SMALL_BODY_BYTES = 64 * 1024  # tracking, identity and contact requests
-LARGE_BODIES_AT_ONCE = 8  # per door with a larger limit: 8 x the webhook's 8 MB is the most it ever holds
-LARGE_BODY_WAIT_SECONDS = 10.0  # how long a request past the bound waits for a slot before the 503
+LARGE_BODY_BUDGET_BYTES = 64 * 1024 * 1024  # per door with a larger limit: eight full 8 MB webhook batches at once
+LARGE_BODY_READ_SECONDS = 30.0  # a large body arrives within this, or 408 (SendGrid posts a batch in one go)
 BUSY_RETRY_SECONDS = 5
 
 
@@ -44,7 +46,7 @@ class BodyLimit:
         self.trusted = trusted  # limits for callers holding the API token only
         self.is_trusted = is_trusted  # the request's Authorization header -> holds the API token?
         self.default = default
-        self._large: dict[str, asyncio.Semaphore] = {}  # per door (its path prefix) with a larger limit
+        self._held: dict[str, int] = {}  # bytes of bodies held now, per door (its path prefix) with a larger limit
 
     def limit_for(self, path: str, authorization: bytes = b"") -> int:
         return self._door(path, authorization)[1]
@@ -64,52 +66,74 @@ class BodyLimit:
         headers = dict(scope["headers"])
         door, limit = self._door(scope["path"], headers.get(b"authorization", b""))
         if limit <= self.default:
-            await self._read(scope, receive, send, headers, limit)
+            small = await self._read_body(receive, send, headers, limit, None, [0])
+            if small is not None:
+                await self.app(scope, _replay(small, receive), send)
             return
-        gate = self._large.get(door)
-        if gate is None:
-            gate = self._large[door] = asyncio.Semaphore(LARGE_BODIES_AT_ONCE)
+        held = [0]  # this request's share of the door's budget, given back however the request ends
         try:
-            async with asyncio.timeout(LARGE_BODY_WAIT_SECONDS):
-                await gate.acquire()
-        except TimeoutError:
-            await _busy(send)
-            return
-        try:
-            await self._read(scope, receive, send, headers, limit)
+            try:
+                async with asyncio.timeout(LARGE_BODY_READ_SECONDS) as reading:
+                    body = await self._read_body(receive, send, headers, limit, door, held)
+            except TimeoutError:
+                if not reading.expired():
+                    raise
+                self._release(door, held)
+                await _refuse(send, 408, f"body not received within {LARGE_BODY_READ_SECONDS:g} s")
+                return
+            if body is not None:
+                await self.app(scope, _replay(body, receive), send)
         finally:
-            gate.release()
+            self._release(door, held)
 
-    async def _read(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], limit: int) -> None:
+    def _release(self, door: str | None, held: list[int]) -> None:
+        if door is not None:
+            self._held[door] = self._held.get(door, 0) - held[0]
+        held[0] = 0
+
+    async def _read_body(
+        self, receive: Receive, send: Send, headers: dict[bytes, bytes], limit: int, door: str | None, held: list[int]
+    ) -> bytes | None:
+        """The whole body, refused (answered: None) past `limit` or, for a `door` with a budget, past the door's
+        budget; what it holds is counted in `held` and the door's total as it arrives."""
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await _too_large(send, limit)
-            return
+            return None
         chunks: list[bytes] = []
-        size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                return
+                return None
             chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
+            if held[0] + len(chunk) > limit:
+                self._release(door, held)
                 await _too_large(send, limit)
-                return
+                return None
+            if door is not None:
+                if self._held.get(door, 0) + len(chunk) > LARGE_BODY_BUDGET_BYTES:
+                    self._release(door, held)
+                    await _refuse(send, 503, "too many large bodies at once: retry shortly", retry=True)
+                    return None
+                self._held[door] = self._held.get(door, 0) + len(chunk)
+            held[0] += len(chunk)
             chunks.append(chunk)
             if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        replayed = False
+                return b"".join(chunks)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The buffered body as the app's first receive, then the connection's own (for its disconnect)."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _longest_prefix(limits: dict[str, int], path: str) -> tuple[str, int] | None:
@@ -117,29 +141,14 @@ def _longest_prefix(limits: dict[str, int], path: str) -> tuple[str, int] | None
     return next(((prefix, n) for prefix, n in ordered if path.startswith(prefix)), None)
 
 
-async def _busy(send: Send) -> None:
-    body = json.dumps({"error": "too many large bodies at once: retry shortly"}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(BUSY_RETRY_SECONDS).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"error": f"body larger than {limit} bytes"}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    await _refuse(send, 413, f"body larger than {limit} bytes")
+
+
+async def _refuse(send: Send, status: int, why: str, *, retry: bool = False) -> None:
+    body = json.dumps({"error": why}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if retry:
+        headers.append((b"retry-after", str(BUSY_RETRY_SECONDS).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
