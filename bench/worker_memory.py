@@ -51,11 +51,19 @@ FLOOR_WARMUP = 50  # floor runs in the warm-up: the floor's own first runs are s
 FLOOR_IDS = 10_000_000  # the floor's ids (its activity writes nothing: no contact rows needed)
 
 
-def rss_kb(pid: int) -> int:
+def _status(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for {pid}")
+    raise RuntimeError(f"no {field} for {pid}")
+
+
+def rss_kb(pid: int) -> int:
+    return _status(pid, "VmRSS")
+
+
+def threads(pid: int) -> int:
+    return _status(pid, "Threads")
 
 
 async def start(bench: Bench, contact_ids: list[int], concurrency: int, want: int) -> float:
@@ -122,7 +130,10 @@ async def run(args: argparse.Namespace) -> None:
             took = await start(bench, ids[: args.warmup], args.concurrency, args.warmup)
             await start_memory_floor(client, floor_settings.task_queue, [next(floor_ids) for _ in range(FLOOR_WARMUP)])
             warm, floor_warm = await settled_rss(worker.pid), await settled_rss(floor_worker.pid)
-            print(f"worker RSS, {args.warmup} warm-up journeys: {mb(warm)} (start-up {(warm - idle) / 1024:.1f} MB)")
+            print(
+                f"worker RSS, {args.warmup} warm-up journeys: {mb(warm)} (start-up {(warm - idle) / 1024:.1f} MB), "
+                f"{threads(worker.pid)} threads"
+            )
             await start_memory_floor(client, floor_settings.task_queue, list(floor_ids))
             floored = await settled_rss(floor_worker.pid)
             floor = (floored - floor_warm) / args.floor if args.floor else 0.0
@@ -139,7 +150,7 @@ async def run(args: argparse.Namespace) -> None:
                 rate = (args.warmup + step - done) / took
                 cached = min(step + args.warmup, args.cache)
                 print(
-                    f"{step:6d} sleeping journeys ({cached} runs cached): RSS {mb(rss)} "
+                    f"{step:6d} sleeping journeys ({cached} runs cached): RSS {mb(rss)}, {threads(worker.pid)} threads "
                     f"({took:.0f} s, {rate:.0f} journeys/s; load {os.getloadavg()[0]:.2f})",
                     flush=True,
                 )
