@@ -125,6 +125,12 @@ class BroadcastProgressInput:
     recount: bool = True
 
 
+# How long a count of a broadcast's reports stays good, in multiples of the time the count took: the broadcast
+# workflow counts again only after this many times its last count's duration, and an API process keeps a status
+# count as long (nurture.broadcasts.paced), so counting costs at most a tenth of a core at any broadcast size.
+COUNT_PACE = 10
+
+
 @dataclass(frozen=True)
 class BroadcastProgressResult:
     outcomes: dict[str, int]  # dropped / deferred / skipped / failed, as journeys reported them

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from nurture import temporal_names
     from workflows import broadcast_visibility as shown
     from workflows.broadcast_payloads import (
+        COUNT_PACE,
         FINAL_STATES,
         AudiencePage,
         AudiencePageInput,
@@ -42,7 +43,6 @@ LIST_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_e
 HISTORY_LIMIT = 2000  # continue-as-new well before the server's suggestion: each chunk adds ~10 events
 SETTLE_POLL = timedelta(seconds=2)
 RECORD_EVERY = timedelta(seconds=5)
-RECOUNT_RATIO = 10  # the wait before counting the reports again, in multiples of the last count's duration
 
 
 def _sweep_query(query: str, newest_start_ns: int) -> str:
@@ -211,7 +211,7 @@ class BroadcastWorkflow:
             return
         self._recorded_at = now
         # Counting the reports reads every row of the broadcast (~0.2 s at 1M rows, seconds at 10M): count again
-        # only after RECOUNT_RATIO times the last count's duration, so counting takes at most a tenth of a
+        # only after COUNT_PACE times the last count's duration, so counting takes at most a tenth of a
         # database core whatever the audience. The final record always counts.
         recount = finished or self._recount_after is None or now >= self._recount_after
         counts = {
@@ -233,7 +233,7 @@ class BroadcastWorkflow:
         )
         c.outcomes = dict(result.outcomes)
         if recount:
-            self._recount_after = now + timedelta(seconds=RECOUNT_RATIO * result.count_seconds)
+            self._recount_after = now + timedelta(seconds=COUNT_PACE * result.count_seconds)
         self._publish()
 
     def _maybe_continue_as_new(self) -> None:

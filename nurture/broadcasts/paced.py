@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
+from workflows.broadcast_payloads import COUNT_PACE
+
 T = TypeVar("T")
-RATIO = 10  # a count is kept for RATIO times as long as it took
 MAX_KEPT = 1000  # entries kept per process before the expired ones are dropped
 
 _kept: dict[tuple[int, Hashable], tuple[Any, float]] = {}  # (engine, key) -> (value, monotonic expiry)
@@ -25,7 +26,7 @@ _lock = threading.Lock()
 
 
 async def kept(engine: Engine, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
-    """`compute()`'s value, reused until RATIO times its cost has passed."""
+    """`compute()`'s value, reused until COUNT_PACE times its cost has passed."""
     slot = (id(engine), key)
     with _lock:
         found = _kept.get(slot)
@@ -36,7 +37,7 @@ async def kept(engine: Engine, key: Hashable, compute: Callable[[], Awaitable[T]
     fresh = await compute()
     now = time.monotonic()
     with _lock:
-        _kept[slot] = (fresh, now + RATIO * (now - started))
+        _kept[slot] = (fresh, now + COUNT_PACE * (now - started))
         if len(_kept) > MAX_KEPT:
             for stale in [k for k, (_, until) in _kept.items() if until <= now]:
                 del _kept[stale]
