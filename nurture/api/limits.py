@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,28 +64,35 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name, value)  # the first of a repeated header, as the token check reads it
         door, limit = self._door(scope["path"], headers.get(b"authorization", b""))
         if limit <= self.default:
-            small = await self._read_body(receive, send, headers, limit, None, [0])
-            if small is not None:
-                await self.app(scope, _replay(small, receive), send)
+            small = await self._read_body(receive, headers, limit, None, [0])
+            await self._answer(scope, receive, send, small)
             return
         held = [0]  # this request's share of the door's budget, given back however the request ends
         try:
             try:
                 async with asyncio.timeout(LARGE_BODY_READ_SECONDS) as reading:
-                    body = await self._read_body(receive, send, headers, limit, door, held)
+                    read = await self._read_body(receive, headers, limit, door, held)
             except TimeoutError:
                 if not reading.expired():
                     raise
-                self._release(door, held)
-                await _refuse(send, 408, f"body not received within {LARGE_BODY_READ_SECONDS:g} s")
-                return
-            if body is not None:
-                await self.app(scope, _replay(body, receive), send)
+                read = Refusal(408, f"body not received within {LARGE_BODY_READ_SECONDS:g} s")
+            if not isinstance(read, bytes):
+                self._release(door, held)  # a refused body is not held while the refusal is sent
+            await self._answer(scope, receive, send, read)
         finally:
             self._release(door, held)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, read: bytes | Refusal | None) -> None:
+        """Pass the body on, or send the refusal (outside the read's deadline: nothing else has answered yet)."""
+        if isinstance(read, bytes):
+            await self.app(scope, _replay(read, receive), send)
+        elif read is not None:
+            await _refuse(send, read.status, read.why, retry=read.status == 503)
 
     def _release(self, door: str | None, held: list[int]) -> None:
         if door is not None:
@@ -92,34 +100,39 @@ class BodyLimit:
         held[0] = 0
 
     async def _read_body(
-        self, receive: Receive, send: Send, headers: dict[bytes, bytes], limit: int, door: str | None, held: list[int]
-    ) -> bytes | None:
-        """The whole body, refused (answered: None) past `limit` or, for a `door` with a budget, past the door's
-        budget; what it holds is counted in `held` and the door's total as it arrives."""
+        self, receive: Receive, headers: dict[bytes, bytes], limit: int, door: str | None, held: list[int]
+    ) -> bytes | Refusal | None:
+        """The whole body; a Refusal past `limit` or, for a `door` with a budget, past the door's budget; None when
+        the client went away. What it holds is counted in `held` and the door's total as it arrives."""
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _too_large(send, limit)
-            return None
+            return _too_large(limit)
         chunks: list[bytes] = []
         while True:
             message = await receive()
-            if message["type"] == "http.disconnect":
+            if message["type"] != "http.request":  # a disconnect (or anything else): there is no body to pass on
                 return None
             chunk = message.get("body", b"")
             if held[0] + len(chunk) > limit:
-                self._release(door, held)
-                await _too_large(send, limit)
-                return None
+                return _too_large(limit)
             if door is not None:
                 if self._held.get(door, 0) + len(chunk) > LARGE_BODY_BUDGET_BYTES:
-                    self._release(door, held)
-                    await _refuse(send, 503, "too many large bodies at once: retry shortly", retry=True)
-                    return None
+                    return Refusal(503, "too many large bodies at once: retry shortly")
                 self._held[door] = self._held.get(door, 0) + len(chunk)
             held[0] += len(chunk)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    why: str
+
+
+def _too_large(limit: int) -> Refusal:
+    return Refusal(413, f"body larger than {limit} bytes")
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -139,10 +152,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 def _longest_prefix(limits: dict[str, int], path: str) -> tuple[str, int] | None:
     ordered = sorted(limits.items(), key=lambda kv: -len(kv[0]))
     return next(((prefix, n) for prefix, n in ordered if path.startswith(prefix)), None)
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    await _refuse(send, 413, f"body larger than {limit} bytes")
 
 
 async def _refuse(send: Send, status: int, why: str, *, retry: bool = False) -> None:
