@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from nurture.db.tables import EVENT, TOUCH, VISITOR
+from nurture.db.tables import EVENT, TOUCH, VISITOR, upsert
 from nurture.inbound.routing import Routable, action_for_kind
 from nurture.inbound.scanners import machine_reason
 from nurture.inbound.store import Stored, contact_statuses, event_row, insert_events, route
@@ -52,9 +51,8 @@ def _digest(text: str) -> str:
 
 def _upsert_visitor(conn: Connection, anonymous_id: str, now: datetime) -> int | None:
     """Record the visitor (first seen now) and return the contact it is linked to, if any."""
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     conn.execute(
-        dialect_insert(VISITOR)
+        upsert(conn, VISITOR)
         .values(anonymous_id=anonymous_id, first_seen_at=now)
         .on_conflict_do_nothing(index_elements=["anonymous_id"])
     )

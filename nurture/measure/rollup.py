@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from nurture.db.tables import ENROLLMENT, EVENT, FUNNEL_COUNT, FUNNEL_MARK, FUNNEL_WATERMARK, TOUCH
+from nurture.db.tables import ENROLLMENT, EVENT, FUNNEL_COUNT, FUNNEL_MARK, FUNNEL_WATERMARK, TOUCH, upsert
 
 ENGAGEMENT = ("delivered", "opened", "clicked")
 ENTRY = "entered_to_touch"  # the measure holding each step's time from enrollment to the touch
@@ -45,10 +44,6 @@ def seconds_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any
     return func.extract("epoch", later - earlier)
 
 
-def _insert(dialect: str, table: Any) -> Any:
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 def refresh(conn: Connection, now: datetime, settle: timedelta = SETTLE) -> Folded:
     """Fold everything settled since the last refresh (in batches); the caller commits."""
     touches = marks = 0
@@ -62,7 +57,7 @@ def refresh(conn: Connection, now: datetime, settle: timedelta = SETTLE) -> Fold
 
 def _claim(conn: Connection, source: str, table: Any, stamp: Any, before: datetime) -> tuple[int, int] | None:
     """Move the watermark over the next settled batch; (from, to] ids, or None when nothing is due."""
-    conn.execute(_insert(conn.dialect.name, FUNNEL_WATERMARK).values(source=source, last_id=0).on_conflict_do_nothing())
+    conn.execute(upsert(conn, FUNNEL_WATERMARK).values(source=source, last_id=0).on_conflict_do_nothing())
     last = int(conn.execute(select(FUNNEL_WATERMARK.c.last_id).where(FUNNEL_WATERMARK.c.source == source)).scalar_one())
     window = select(table.c.id).where(table.c.id > last).order_by(table.c.id).limit(BATCH).subquery()
     upto = conn.execute(
@@ -110,7 +105,7 @@ def _fold(conn: Connection, source: str, before: datetime) -> tuple[bool, int]:
         .group_by(T.id, E.kind, E.machine, T.journey, T.step)
     )
     inserted = conn.execute(
-        _insert(dialect, FUNNEL_MARK)
+        upsert(conn, FUNNEL_MARK)
         .from_select(["touch_id", "kind", "machine", "journey", "step", "seconds"], first)
         .on_conflict_do_nothing()
         .returning(
@@ -131,7 +126,7 @@ def _fold(conn: Connection, source: str, before: datetime) -> tuple[bool, int]:
 def _add(conn: Connection, rows: list[tuple[str, str, str, bool, int, int, float]]) -> None:
     if not rows:
         return
-    stmt = _insert(conn.dialect.name, FUNNEL_COUNT)
+    stmt = upsert(conn, FUNNEL_COUNT)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["journey", "step", "measure", "machine"],
