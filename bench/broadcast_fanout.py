@@ -44,6 +44,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import build_activities
+from bench import heap_report as heap_env
 from bench.broadcast_floor import floor_activities, floor_workflow_id, signal_floor, start_floor, wait_floor
 from bench.broadcast_floor_workflow import FloorWorkflow
 from bench.harness import CpuMeter, DevServer, contact_rows, dev_server, stop, until_quiet
@@ -266,7 +267,10 @@ class Bench:
 
 
 @contextlib.contextmanager
-def worker_processes(settings: Settings, n: int, cache: int, home: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+def worker_processes(
+    settings: Settings, n: int, cache: int, home: Path, *, heap_reports: bool = False
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """`n` worker processes (`serve`); with `heap_reports` each writes `home/heap-<i>.jsonl` (bench.heap_report)."""
     env = {
         **os.environ,
         "NURTURE_TEMPORAL_ADDRESS": settings.effective_temporal_address,
@@ -283,7 +287,8 @@ def worker_processes(settings: Settings, n: int, cache: int, home: Path) -> Iter
             out = (home / f"worker-{i}.log").open("ab")
             logs.append(out)
             cmd = [sys.executable, "-m", "bench.broadcast_fanout", "--worker", "--cache", str(cache)]
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out))
+            heap = {heap_env.REPORT_ENV: str(heap_env.report_path(home, i))} if heap_reports else {}
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, env={**env, **heap}, stdout=out, stderr=out))
         yield procs
     finally:
         for p in procs:
@@ -442,6 +447,7 @@ async def serve(cache: int) -> None:
     below a worker's share of 10,000 journeys: evicted journeys replay their whole history on every task."""
     settings = Settings()
     configure_logging(settings.log_level, json=True)
+    heap_env.start_reports()  # only when the bench asked (bench.worker_memory)
     load_definitions()  # an entry point: without it every journey fails at once ("not loaded by this worker")
     async with app_context(settings) as ctx:
         worker = Worker(

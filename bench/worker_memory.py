@@ -16,10 +16,17 @@ What it measures
        take over, and each swap would show up past the bound as growth.
     3. Marginal cost: the first step (all cached): (RSS - warm RSS) / journeys added. That is what one cached
        journey holds, read against the floor, and it sizes the default cache
-       (`Settings.worker_max_cached_workflows`, docs/scale.md): the cache that fits `--budget-mb` over the warm
-       worker. The default cache (warm-up + first step) is full of journeys at the first step.
+       (`Settings.worker_max_cached_workflows`, docs/scale.md) together with the step below: the cache that
+       fits `--budget-mb` over the warm worker once the cache has turned over (RSS at the last step less the
+       warm worker, per slot, when the last step is at least twice the cache). The bench's default cache
+       (warm-up + first step) is full of journeys at the first step.
     4. Flatness: the later steps (`--steps`, default up to 20,000) go past the cache bound; the RSS ratio to the
        first step and the growth per journey past the bound show that evicted journeys cost nothing.
+    5. Where the memory is, at each step (`bench.heap_report`, from inside the worker): Python's live small
+       objects, the C heap in use (the SDK core's Rust state and Python's larger objects) and the C heap glibc
+       holds free, as read and again right after a full garbage collection the bench asks for. Garbage waiting
+       for the collector is the difference between the two; a free part that grows while the in-use part stays
+       flat is the allocator's fragmentation, not a leak.
 
 Ratios only are meant to be compared between runs; the absolute figures depend on the machine's allocator.
 
@@ -39,6 +46,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench import heap_report as heap
 from bench.broadcast_fanout import JOURNEY, Bench, environment, log, worker_processes
 from bench.memory_floor import start_memory_floor
 from definitions import load_definitions
@@ -97,6 +105,12 @@ async def settled_rss(pid: int) -> int:
         before = now
 
 
+async def fresh_report(path: Path) -> dict[str, int]:
+    """The worker's heap report written after this call (bench.heap_report), so it belongs to the RSS just read."""
+    await asyncio.sleep(heap.REPORT_SECONDS * 1.5)
+    return heap.last_report(path)
+
+
 def mb(kb: float) -> str:
     return f"{kb / 1024:7.1f} MB"
 
@@ -108,6 +122,8 @@ async def run(args: argparse.Namespace) -> None:
         raise SystemExit("the warm-up with the first step, and the floor, must fit in the cache (cached runs)")
     args.n, args.batch_n, args.floor_n = steps[-1] + args.warmup, 0, 0
     floor_ids = iter(range(FLOOR_IDS, FLOOR_IDS + args.floor + FLOOR_WARMUP))
+    if args.collect_every:
+        os.environ[heap.COLLECT_ENV] = str(args.collect_every)  # the workers inherit it
     with environment(args) as (settings, home, server):
         engine = open_engine(settings)
         client = await server.client()
@@ -119,7 +135,7 @@ async def run(args: argparse.Namespace) -> None:
         floor_settings = settings.model_copy(update={"task_queue": f"{settings.task_queue}-floor"})
         (home / "floor").mkdir()
         with (
-            worker_processes(settings, 1, args.cache, home) as (worker,),
+            worker_processes(settings, 1, args.cache, home, heap_reports=True) as (worker,),
             worker_processes(floor_settings, 1, args.cache, home / "floor") as (floor_worker,),
         ):
             ids, _ = bench.add_contacts()
@@ -130,9 +146,10 @@ async def run(args: argparse.Namespace) -> None:
             took = await start(bench, ids[: args.warmup], args.concurrency, args.warmup)
             await start_memory_floor(client, floor_settings.task_queue, [next(floor_ids) for _ in range(FLOOR_WARMUP)])
             warm, floor_warm = await settled_rss(worker.pid), await settled_rss(floor_worker.pid)
+            reports = heap.report_path(home, 0)
             print(
                 f"worker RSS, {args.warmup} warm-up journeys: {mb(warm)} (start-up {(warm - idle) / 1024:.1f} MB), "
-                f"{threads(worker.pid)} threads"
+                f"{threads(worker.pid)} threads; {heap.describe(await fresh_report(reports))}"
             )
             await start_memory_floor(client, floor_settings.task_queue, list(floor_ids))
             floored = await settled_rss(floor_worker.pid)
@@ -142,18 +159,23 @@ async def run(args: argparse.Namespace) -> None:
                 f"+ {args.floor} bare floor runs asleep {mb(floored)}",
                 flush=True,
             )
-            done, rows = args.warmup, []
+            done, rows, first_heap = args.warmup, [], None
             for step in steps:
                 took = await start(bench, ids[done : args.warmup + step], args.concurrency, args.warmup + step)
                 rss = await settled_rss(worker.pid)
                 rows.append((step, rss))
                 rate = (args.warmup + step - done) / took
                 cached = min(step + args.warmup, args.cache)
+                now = await fresh_report(reports)
+                swept = await asyncio.to_thread(heap.collect_and_report, worker.pid, reports)
                 print(
                     f"{step:6d} sleeping journeys ({cached} runs cached): RSS {mb(rss)}, {threads(worker.pid)} threads "
-                    f"({took:.0f} s, {rate:.0f} journeys/s; load {os.getloadavg()[0]:.2f})",
+                    f"({took:.0f} s, {rate:.0f} journeys/s; load {os.getloadavg()[0]:.2f})\n"
+                    f"       as read: {heap.describe(now, first_heap and first_heap[0])}\n"
+                    f"       after a full collection: {heap.describe(swept, first_heap and first_heap[1])}",
                     flush=True,
                 )
+                first_heap = first_heap or (now, swept)
                 done = args.warmup + step
     report(args, warm, floor, rows)
     log("done")
@@ -184,10 +206,16 @@ def report(args: argparse.Namespace, warm: int, floor: float, rows: list[tuple[i
             f"from {second} to {last} (every step past the first evictions): RSS x{last_rss / second_rss:.3f}, "
             f"{(last_rss - second_rss) / max(1, last - second):.2f} KB per journey"
         )
-    fits = int(args.budget_mb * 1024 / per) if per > 0 else 0
+    # What sizes the default cache: a slot's cost once the cache has turned over (a cached journey plus its share of
+    # the one-off step the first evictions leave: the allocator's free memory and garbage awaiting the collector).
+    # A worker in service is past its first turnover, so this, not the first step's slope, is what a budget holds.
+    turned = last >= 2 * args.cache
+    slot = (last_rss - warm) / args.cache if turned else per
+    basis = "a slot after the cache turned over" if turned else f"{per:.1f} KB a cached journey (no turnover yet)"
+    fits = int(args.budget_mb * 1024 / slot) if slot > 0 else 0
     print(
-        f"a {args.budget_mb} MB budget for cached journeys over a warm worker ({mb(warm).strip()}) holds "
-        f"{fits} journeys at {per:.1f} KB each"
+        f"a cache slot costs {slot:.1f} KB at {last} journeys ({basis}): a {args.budget_mb} MB budget over a warm "
+        f"worker ({mb(warm).strip()}) holds {fits} cached journeys"
     )
 
 
@@ -200,7 +228,13 @@ def main() -> None:
     )
     parser.add_argument("--floor", type=int, default=1000, help="bare floor runs measured after the warm-up (0: none)")
     parser.add_argument("--concurrency", type=int, default=128, help="journey starts in flight")
-    parser.add_argument("--budget-mb", type=int, default=256, help="memory for cached journeys, for the default")
+    parser.add_argument("--budget-mb", type=int, default=512, help="memory for cached journeys, for the default")
+    parser.add_argument(
+        "--collect-every",
+        type=float,
+        default=0,
+        help="probe: the worker runs a full garbage collection this often, in seconds (0: Python's own schedule)",
+    )
     parser.add_argument("--database-url", default=None)
     asyncio.run(run(parser.parse_args()))
     sys.stdout.flush()

@@ -1,0 +1,167 @@
+"""Where a bench worker's memory is: Python's heap, the C heap in use and the C heap glibc holds free.
+
+RSS alone cannot say why a worker grew. A worker process started with `HEAP_REPORT` set to a file path writes one
+JSON line to it every `REPORT_SECONDS` (`start_reports`), and `bench.worker_memory` reads the last one at each
+reading (`last_report`):
+
+- `python_blocks`: live objects in Python's small-object allocator (`sys.getallocatedblocks()`);
+- `gc_collected`: objects found unreachable in reference cycles by Python's full (oldest-generation) collections
+  so far, and `gc_full_runs` how many ran. An evicted run's objects are in cycles (the SDK's workflow instance
+  holds bound methods of itself), so they wait for the next full collection, which CPython runs only once the
+  objects that survived earlier collections have grown by a quarter since the last one;
+- `malloc_used_kb` / `malloc_free_kb`: glibc's `mallinfo2()` over all arenas, where the SDK core (Rust) and
+  Python's larger objects live: bytes in use, and bytes freed but held (not returned to the system). A heap whose
+  in-use part is flat while its free part grows is fragmenting, not leaking. Absent on another libc, and
+  meaningless under a preloaded allocator (`LD_PRELOAD` jemalloc: glibc's arenas are then near empty).
+
+SIGUSR1 asks the worker for a full collection now and a report right after it (`collected: 1`, `collect_and_report`):
+what it frees is garbage that was waiting for the collector, and what stays is live or held by the allocator.
+
+`HEAP_COLLECT_SECONDS` (optional) makes the worker also run a full collection that often: a probe that shows how
+much of a reading is garbage waiting for the collector. It is a measuring knob, not a product setting.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPORT_SECONDS = 2.0
+REPORT_ENV = "HEAP_REPORT"
+COLLECT_ENV = "HEAP_COLLECT_SECONDS"
+
+
+_MALLINFO2_FIELDS = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (*_MALLINFO2_FIELDS, "keepcost")]
+
+
+def _mallinfo() -> Any:
+    """glibc's mallinfo2 (2.33+), or None where there is none (musl, macOS) or another allocator is preloaded."""
+    name = ctypes.util.find_library("c")
+    if not name or os.environ.get("LD_PRELOAD"):
+        return None
+    try:
+        fn = ctypes.CDLL(name).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.restype = _MallInfo2
+    return fn
+
+
+def _rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def snapshot(mallinfo: Any) -> dict[str, int]:
+    full = gc.get_stats()[-1]
+    row = {
+        "rss_kb": _rss_kb(),
+        "python_blocks": sys.getallocatedblocks(),
+        "gc_full_runs": int(full["collections"]),
+        "gc_collected": int(full["collected"]),
+    }
+    if mallinfo is not None:
+        info = mallinfo()
+        row["malloc_used_kb"] = (info.uordblks + info.hblkhd) // 1024
+        row["malloc_free_kb"] = info.fordblks // 1024
+    return row
+
+
+def start_reports() -> None:
+    """In a worker process: report to `$HEAP_REPORT` from a daemon thread (nothing when it is unset)."""
+    path = os.environ.get(REPORT_ENV)
+    if not path:
+        return
+    mallinfo = _mallinfo()
+    collect_every = float(os.environ.get(COLLECT_ENV) or 0)
+    asked = threading.Event()
+
+    def report() -> None:
+        with open(path, "a", encoding="utf-8") as out:
+            while True:
+                collected = asked.is_set()
+                if collected:
+                    gc.collect()
+                    asked.clear()
+                out.write(json.dumps({**snapshot(mallinfo), "collected": int(collected)}) + "\n")
+                out.flush()
+                asked.wait(REPORT_SECONDS)
+
+    signal.signal(signal.SIGUSR1, lambda *_: asked.set())  # the handler runs on the main thread: only a flag
+
+    def collect() -> None:
+        while True:
+            time.sleep(collect_every)
+            gc.collect()
+
+    threading.Thread(target=report, name="heap-report", daemon=True).start()
+    if collect_every > 0:
+        threading.Thread(target=collect, name="heap-collect", daemon=True).start()
+
+
+def report_path(home: Path, worker: int) -> Path:
+    return home / f"heap-{worker}.jsonl"
+
+
+def last_report(path: Path, *, collected: bool = False) -> dict[str, int]:
+    """The newest complete line of a worker's report ({} before the first); `collected`: the newest written right
+    after a full collection."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return {}
+    for line in reversed(lines):
+        try:
+            row = dict(json.loads(line))
+        except ValueError:
+            continue  # a line being written
+        if row.get("collected") or not collected:
+            return row
+    return {}
+
+
+def collect_and_report(pid: int, path: Path) -> dict[str, int]:
+    """Ask worker `pid` for a full collection (SIGUSR1) and return the report written after it."""
+    before = len(path.read_text(encoding="utf-8").splitlines())
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        lines = path.read_text(encoding="utf-8").splitlines()[before:]
+        if any('"collected": 1' in line for line in lines):
+            return last_report(path, collected=True)
+    return {}
+
+
+def describe(row: dict[str, int], base: dict[str, int] | None = None) -> str:
+    """One reading, and its change from `base` when given: Python blocks (thousands), C heap in use / free (MB)."""
+
+    def part(key: str, scale: float, unit: str) -> str:
+        if key not in row:
+            return ""
+        value = row[key] / scale
+        delta = f" ({(row[key] - base[key]) / scale:+.1f})" if base and key in base else ""
+        return f"{value:.1f}{unit}{delta}"
+
+    bits = [
+        f"Python blocks {part('python_blocks', 1000, 'k')}",
+        f"C heap in use {part('malloc_used_kb', 1024, ' MB')}" if "malloc_used_kb" in row else "",
+        f"free {part('malloc_free_kb', 1024, ' MB')}" if "malloc_free_kb" in row else "",
+        f"{row.get('gc_full_runs', 0)} full collections",
+    ]
+    return ", ".join(b for b in bits if b)
