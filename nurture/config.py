@@ -51,14 +51,16 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_dev_port: int = 7233
     task_queue: str = "nurture-journeys"
-    # Sized from bench/worker_memory.py (docs/scale.md, M7): a cached journey costs a worker 96-100 KB of RSS, and
-    # the budget for the cache is 512 MB of a 1 GiB worker (a warm worker is ~170 MB; past the bound RSS rises once
-    # by ~30 MB, then stays flat; the rest is headroom for 64 activity threads and bursts): 512 MB / 100 KB is about
-    # 5,200, rounded down. Past the bound a journey is evicted and costs nothing until it wakes (then one replay).
+    # Sized from bench/worker_memory.py (docs/scale.md, M7): once the cache has turned over, a slot costs a worker
+    # ~112 KB of RSS (a cached journey's ~100 KB, plus its share of the one-off step the first evictions leave: the
+    # allocator's freed-and-held memory and garbage awaiting the collector, ~13 KB a slot), and the budget for the
+    # cache is 512 MB of a 1 GiB worker (a warm worker is ~170 MB; the rest is headroom for 64 activity threads and
+    # bursts): 512 MB / 111.7 KB is about 4,700, rounded down. Past the bound a journey is evicted and costs nothing
+    # until it wakes (then one replay).
     worker_max_cached_workflows: int = Field(
-        default=5_000,
-        description="Journeys kept in worker memory (~100 KB each); past it the least recent is evicted and its next"
-        " task replays its history",
+        default=4_500,
+        description="Journeys kept in worker memory (~112 KB each once the cache has turned over); past it the"
+        " least recent is evicted and its next task replays its history",
     )
     worker_metrics_address: str | None = Field(
         default=None,
