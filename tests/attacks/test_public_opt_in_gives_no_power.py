@@ -98,6 +98,10 @@ async def test_the_public_answer_comes_before_any_work_for_known_and_new_address
 
 
 LOCK_SECONDS = 0.15  # a store of an earlier opt-in that takes a while (a new address's work)
+# Both answers are the floor's, so the two may differ by less than half the lock. A floor counted after the insert
+# (the wait added to it) differs by about the whole lock, so it fails however the lock and the post interleave.
+FLOOR_SECONDS = 0.4
+TOLERANCE_SECONDS = LOCK_SECONDS / 2
 
 
 @contextmanager
@@ -138,9 +142,13 @@ async def test_the_answer_waits_out_a_floor_so_a_lock_wait_behind_an_earlier_opt
     that wait, so a probe that waited and one that did not take the same time."""
     assert api.signups is not None
     settings = api.ctx.settings
-    settings.public_answer_seconds = 0.4
+    settings.public_answer_seconds = FLOOR_SECONDS
     timings = {}
     async with api.signups.paused():  # the client then returns with the door's answer, not after the work
+        # A process's first opt-in answers ~0.16 s past the floor here (the door's first request, before the floor
+        # starts), whatever the address: warm the door first so the two timed answers differ only by the lock.
+        warm = await api.http.post("/contacts", json=opt_in("warm-up@elsewhere.example"))
+        assert warm.status_code == 202, warm.text
         for name, email in (("free", "probe-1@elsewhere.example"), ("locked", "probe-2@elsewhere.example")):
             if name == "locked":
                 with inbox_locked(api.ctx.engine) as lock:
@@ -152,10 +160,10 @@ async def test_the_answer_waits_out_a_floor_so_a_lock_wait_behind_an_earlier_opt
                 answer = await api.http.post("/contacts", json=opt_in(email))
             timings[name] = time.monotonic() - began
             assert answer.status_code == 202, answer.text
-        assert api.signups.pending == 2  # both held, the one behind the lock too
-    assert min(timings.values()) >= 0.4, timings  # neither answered before the floor: the wait is under it
+        assert api.signups.pending == 3  # all held, the one behind the lock too
+    assert min(timings.values()) >= FLOOR_SECONDS, timings  # neither answered before the floor: the wait is under it
     # the floor counts from the door's start, not from after its insert: the wait does not add to it
-    assert abs(timings["locked"] - timings["free"]) < LOCK_SECONDS, timings
+    assert abs(timings["locked"] - timings["free"]) < TOLERANCE_SECONDS, timings
 
 
 def test_the_floor_is_on_by_default_where_the_door_can_wait_on_a_lock() -> None:
