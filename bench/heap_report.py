@@ -17,8 +17,8 @@ reading (`last_report`):
 SIGUSR1 asks the worker for a full collection now and a report right after it (`collected: 1`, `collect_and_report`):
 what it frees is garbage that was waiting for the collector, and what stays is live or held by the allocator.
 
-`HEAP_COLLECT_SECONDS` (optional) makes the worker also run a full collection that often: a probe that shows how
-much of a reading is garbage waiting for the collector. It is a measuring knob, not a product setting.
+`HEAP_COLLECT_SECONDS` (optional) makes every bench worker (reported or not) run a full collection that often: a
+probe that shows how much of a reading is garbage waiting for the collector. A measuring knob, not a product setting.
 """
 
 from __future__ import annotations
@@ -83,12 +83,21 @@ def snapshot(mallinfo: Any) -> dict[str, int]:
 
 
 def start_reports() -> None:
-    """In a worker process: report to `$HEAP_REPORT` from a daemon thread (nothing when it is unset)."""
+    """In a worker process: run the collection probe when `$HEAP_COLLECT_SECONDS` is set, and report to
+    `$HEAP_REPORT` from a daemon thread when that is (nothing when neither is)."""
+    collect_every = float(os.environ.get(COLLECT_ENV) or 0)
+    if collect_every > 0:  # the probe applies to every bench worker, reported or not (the floor's twin too)
+
+        def collect() -> None:
+            while True:
+                time.sleep(collect_every)
+                gc.collect()
+
+        threading.Thread(target=collect, name="heap-collect", daemon=True).start()
     path = os.environ.get(REPORT_ENV)
     if not path:
         return
     mallinfo = _mallinfo()
-    collect_every = float(os.environ.get(COLLECT_ENV) or 0)
     asked = threading.Event()
 
     def report() -> None:
@@ -96,22 +105,14 @@ def start_reports() -> None:
             while True:
                 collected = asked.is_set()
                 if collected:
+                    asked.clear()  # before collecting: a request made during the collection gets one of its own
                     gc.collect()
-                    asked.clear()
                 out.write(json.dumps({**snapshot(mallinfo), "collected": int(collected)}) + "\n")
                 out.flush()
                 asked.wait(REPORT_SECONDS)
 
     signal.signal(signal.SIGUSR1, lambda *_: asked.set())  # the handler runs on the main thread: only a flag
-
-    def collect() -> None:
-        while True:
-            time.sleep(collect_every)
-            gc.collect()
-
     threading.Thread(target=report, name="heap-report", daemon=True).start()
-    if collect_every > 0:
-        threading.Thread(target=collect, name="heap-collect", daemon=True).start()
 
 
 def report_path(home: Path, worker: int) -> Path:
@@ -121,11 +122,7 @@ def report_path(home: Path, worker: int) -> Path:
 def last_report(path: Path, *, collected: bool = False) -> dict[str, int]:
     """The newest complete line of a worker's report ({} before the first); `collected`: the newest written right
     after a full collection."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return {}
-    for line in reversed(lines):
+    for line in reversed(_lines(path)):
         try:
             row = dict(json.loads(line))
         except ValueError:
@@ -135,16 +132,28 @@ def last_report(path: Path, *, collected: bool = False) -> dict[str, int]:
     return {}
 
 
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+
+
 def collect_and_report(pid: int, path: Path) -> dict[str, int]:
-    """Ask worker `pid` for a full collection (SIGUSR1) and return the report written after it."""
-    before = len(path.read_text(encoding="utf-8").splitlines())
+    """Ask worker `pid` for a full collection (SIGUSR1) and return the report written after it ({} if none came
+    within 30 s)."""
+    before = len(_lines(path))
     os.kill(pid, signal.SIGUSR1)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         time.sleep(0.2)
-        lines = path.read_text(encoding="utf-8").splitlines()[before:]
-        if any('"collected": 1' in line for line in lines):
-            return last_report(path, collected=True)
+        for line in _lines(path)[before:]:
+            try:
+                row = dict(json.loads(line))
+            except ValueError:
+                continue  # a line being written
+            if row.get("collected"):
+                return row
     return {}
 
 
