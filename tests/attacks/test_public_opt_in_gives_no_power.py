@@ -6,7 +6,6 @@ all); time the answer to learn whether an address is known (a new address did th
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
 import time
@@ -102,6 +101,7 @@ LOCK_SECONDS = 0.15  # a store of an earlier opt-in that takes a while (a new ad
 # (the wait added to it) differs by about the whole lock, so it fails however the lock and the post interleave.
 FLOOR_SECONDS = 0.4
 TOLERANCE_SECONDS = LOCK_SECONDS / 2
+PAIRS = 3
 
 
 @contextmanager
@@ -143,27 +143,33 @@ async def test_the_answer_waits_out_a_floor_so_a_lock_wait_behind_an_earlier_opt
     assert api.signups is not None
     settings = api.ctx.settings
     settings.public_answer_seconds = FLOOR_SECONDS
-    timings = {}
+
+    async def answer_time(email: str) -> float:
+        began = time.monotonic()
+        answer = await api.http.post("/contacts", json=opt_in(email))
+        took = time.monotonic() - began
+        assert answer.status_code == 202, answer.text
+        return took
+
+    pairs: list[dict[str, float]] = []
     async with api.signups.paused():  # the client then returns with the door's answer, not after the work
         # A process's first opt-in answers ~0.16 s past the floor here (the door's first request, before the floor
         # starts), whatever the address: warm the door first so the two timed answers differ only by the lock.
-        warm = await api.http.post("/contacts", json=opt_in("warm-up@elsewhere.example"))
-        assert warm.status_code == 202, warm.text
-        for name, email in (("free", "probe-1@elsewhere.example"), ("locked", "probe-2@elsewhere.example")):
-            if name == "locked":
-                with inbox_locked(api.ctx.engine) as lock:
-                    began = time.monotonic()
-                    answer = await api.http.post("/contacts", json=opt_in(email))
-                    await asyncio.to_thread(lock.join)
-            else:
-                began = time.monotonic()
-                answer = await api.http.post("/contacts", json=opt_in(email))
-            timings[name] = time.monotonic() - began
-            assert answer.status_code == 202, answer.text
-        assert api.signups.pending == 3  # all held, the one behind the lock too
-    assert min(timings.values()) >= FLOOR_SECONDS, timings  # neither answered before the floor: the wait is under it
+        await answer_time("warm-up@elsewhere.example")
+        # Up to PAIRS pairs, until one is within the tolerance: a loaded host can stall one answer, but a floor
+        # counted after the insert adds the lock's wait to every locked answer, so every pair would miss.
+        for n in range(PAIRS):
+            free = await answer_time(f"probe-free-{n}@elsewhere.example")
+            with inbox_locked(api.ctx.engine):
+                locked = await answer_time(f"probe-locked-{n}@elsewhere.example")
+            pairs.append({"free": free, "locked": locked})
+            if abs(locked - free) < TOLERANCE_SECONDS:
+                break
+        assert api.signups.pending == 1 + 2 * len(pairs)  # all held, the ones behind the lock too
+    # neither answered before the floor: the wait is under it
+    assert min(min(pair.values()) for pair in pairs) >= FLOOR_SECONDS, pairs
     # the floor counts from the door's start, not from after its insert: the wait does not add to it
-    assert abs(timings["locked"] - timings["free"]) < TOLERANCE_SECONDS, timings
+    assert min(abs(pair["locked"] - pair["free"]) for pair in pairs) < TOLERANCE_SECONDS, pairs
 
 
 def test_the_floor_is_on_by_default_where_the_door_can_wait_on_a_lock() -> None:
