@@ -28,7 +28,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -93,7 +92,7 @@ class Bench:
         started = time.monotonic()
         await asyncio.gather(*(one(cid) for cid in contact_ids))
         log(f"started {len(contact_ids)} journeys in {time.monotonic() - started:.1f} s; waiting for first drops")
-        await self.until(lambda: self.count(Touch) >= len(contact_ids), "every journey's first drop", timeout=1800)
+        await until(lambda: self.count(Touch) >= len(contact_ids), "every journey's first drop", timeout=1800)
         query = Audience(journeys=[JOURNEY]).to_query()
         await self.until_async(lambda: self._visible(query, len(contact_ids)), "visibility to list every journey")
         log(f"journeys ready after {time.monotonic() - started:.1f} s")
@@ -213,9 +212,6 @@ class Bench:
             for name, value in where.items():
                 q = q.where(getattr(model, name) == value)
             return int(conn.execute(q).scalar_one())
-
-    async def until(self, check: Callable[[], bool], what: str, timeout: float = 600) -> None:
-        await until(check, what, timeout)
 
     async def until_async(self, check: object, what: str, timeout: float = 120) -> None:
         assert callable(check)

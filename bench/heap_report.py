@@ -60,17 +60,18 @@ def _mallinfo() -> Any:
     return fn
 
 
-def _rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def proc_status(pid: int | str, field: str) -> int:
+    """One number from `/proc/<pid>/status` (`VmRSS` in kB, `Threads`); `pid` "self" for this process."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    return 0
+    raise RuntimeError(f"no {field} for {pid}")
 
 
 def snapshot(mallinfo: Any) -> dict[str, int]:
     full = gc.get_stats()[-1]
     row = {
-        "rss_kb": _rss_kb(),
+        "rss_kb": proc_status("self", "VmRSS"),
         "python_blocks": sys.getallocatedblocks(),
         "gc_full_runs": int(full["collections"]),
         "gc_collected": int(full["collected"]),
@@ -119,17 +120,14 @@ def report_path(home: Path, worker: int) -> Path:
     return home / f"heap-{worker}.jsonl"
 
 
-def last_report(path: Path, *, collected: bool = False) -> dict[str, int]:
-    """The newest complete line of a worker's report ({} before the first); `collected`: the newest written right
-    after a full collection."""
-    for line in reversed(_lines(path)):
+def _rows(lines: list[str]) -> list[dict[str, int]]:
+    rows = []
+    for line in lines:
         try:
-            row = dict(json.loads(line))
+            rows.append(dict(json.loads(line)))
         except ValueError:
             continue  # a line being written
-        if row.get("collected") or not collected:
-            return row
-    return {}
+    return rows
 
 
 def _lines(path: Path) -> list[str]:
@@ -137,6 +135,12 @@ def _lines(path: Path) -> list[str]:
         return path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return []
+
+
+def last_report(path: Path) -> dict[str, int]:
+    """The newest complete line of a worker's report ({} before the first)."""
+    rows = _rows(_lines(path))
+    return rows[-1] if rows else {}
 
 
 def collect_and_report(pid: int, path: Path) -> dict[str, int]:
@@ -147,13 +151,9 @@ def collect_and_report(pid: int, path: Path) -> dict[str, int]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         time.sleep(0.2)
-        for line in _lines(path)[before:]:
-            try:
-                row = dict(json.loads(line))
-            except ValueError:
-                continue  # a line being written
-            if row.get("collected"):
-                return row
+        collected = [row for row in _rows(_lines(path)[before:]) if row.get("collected")]
+        if collected:
+            return collected[0]
     return {}
 
 
@@ -161,16 +161,11 @@ def describe(row: dict[str, int], base: dict[str, int] | None = None) -> str:
     """One reading, and its change from `base` when given: Python blocks (thousands), C heap in use / free (MB)."""
 
     def part(key: str, scale: float, unit: str) -> str:
-        if key not in row:
-            return ""
         value = row[key] / scale
         delta = f" ({(row[key] - base[key]) / scale:+.1f})" if base and key in base else ""
         return f"{value:.1f}{unit}{delta}"
 
-    bits = [
-        f"Python blocks {part('python_blocks', 1000, 'k')}",
-        f"C heap in use {part('malloc_used_kb', 1024, ' MB')}" if "malloc_used_kb" in row else "",
-        f"free {part('malloc_free_kb', 1024, ' MB')}" if "malloc_free_kb" in row else "",
-        f"{row.get('gc_full_runs', 0)} full collections",
-    ]
-    return ", ".join(b for b in bits if b)
+    parts = [("Python blocks", "python_blocks", 1000, "k"), ("C heap in use", "malloc_used_kb", 1024, " MB")]
+    parts.append(("free", "malloc_free_kb", 1024, " MB"))
+    bits = [f"{label} {part(key, scale, unit)}" for label, key, scale, unit in parts if key in row]
+    return ", ".join([*bits, f"{row.get('gc_full_runs', 0)} full collections"])

@@ -63,19 +63,12 @@ FLOOR_WARMUP = 50  # floor runs in the warm-up: the floor's own first runs are s
 FLOOR_IDS = 10_000_000  # the floor's ids (its activity writes nothing: no contact rows needed)
 
 
-def _status(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} for {pid}")
-
-
 def rss_kb(pid: int) -> int:
-    return _status(pid, "VmRSS")
+    return heap.proc_status(pid, "VmRSS")
 
 
 def threads(pid: int) -> int:
-    return _status(pid, "Threads")
+    return heap.proc_status(pid, "Threads")
 
 
 @dataclass(frozen=True)
