@@ -5,14 +5,13 @@ All run as tasks in the API's lifespan (`nurture.api.app`), so a GET only reads 
 - `fold_rollup` folds new touches and events into the funnel counters (`nurture.measure.rollup.refresh`) every
   `fold_every` seconds; the journey page reads the counters as of the last fold (a few seconds old at most).
 - `run_uplift` computes the uplift panel (`nurture.measure.panel.console_panel`, seconds at 50k enrollments)
-  for the questions pages asked for and every journey's default one, into `uplift`
-  (`nurture.console.uplift_snapshots`, in memory: it writes nothing in the database); the page shows the
-  figures with their "as of" time.
+  for the questions pages asked for and every journey's default one, into the `uplift_snapshot` table
+  (`nurture.console.uplift_snapshots`); the page shows the figures with their "as of" time.
 - `run_bulk` processes every running bulk operation one batch at a time (`nurture.inbound.bulk.process_batch`,
   its cursor in the database), each batch its own transaction, so the operation's page shows progress as it
   happens. A POST wakes it (`nudge`); an operation a crash interrupted is picked up again at the next start.
-Several API processes may run these at once: the rollup moves its watermark by compare-and-set, and a batch
-locks its operation row.
+Several API processes may run these at once: the rollup moves its watermark by compare-and-set, a batch locks
+its operation row, and each uplift question is claimed by one process before it is computed.
 """
 
 from __future__ import annotations
@@ -62,7 +61,7 @@ class ConsoleBackground:
         self.bulk_pause = bulk_pause  # seconds between batches (spreads a big operation's signals out)
         self._wake = asyncio.Event()
         self.uplift_poll = uplift_poll  # how often to look for stale default questions when no page asks
-        self.uplift = UpliftSnapshots(uplift_max_age)
+        self.uplift = UpliftSnapshots(engine, uplift_max_age)
         self._uplift_wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.uplift.on_ask = self._ask  # a page asked (from a request's worker thread)
@@ -140,9 +139,12 @@ class ConsoleBackground:
             rollup.refresh(conn, utcnow())
 
     def uplift_once(self) -> int:
-        """Compute every question due (asked for, or a default gone stale); how many were computed."""
+        """Compute every question due (asked for, or a default gone stale) that this process could claim; how many
+        it computed (a question another process holds is left to it)."""
         done = 0
         for question in self.uplift.due(utcnow()):
+            if not self.uplift.claim(question, utcnow()):
+                continue
             as_of = utcnow()
             try:
                 with self._engine.begin() as conn:  # a read (begin: the panel's SET LOCAL needs a transaction)

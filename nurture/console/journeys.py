@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 from temporalio.client import Client
@@ -56,6 +57,9 @@ async def visibility_counts(client: Client, journey: str) -> dict[str, dict[str,
     return out
 
 
+MAX_URL_PREFIX = 500  # a question is stored (uplift_snapshot); a prefix longer than a URL is not one
+
+
 def uplift_question(request: Request) -> tuple[Outcome, int]:
     """The panel's outcome and window from the page's query (`?outcome=mql&window=30`), as `nurture report
     uplift --outcome --window-days` takes them; a bad one is a 422 that says what is allowed."""
@@ -65,7 +69,10 @@ def uplift_question(request: Request) -> tuple[Outcome, int]:
         window = int(raw)
         if not 1 <= window <= 3650:
             raise ValueError("window: 1 to 3650 days")
-        return parse_outcome(word[:64], request.query_params.get("url_prefix") or None), window
+        prefix = request.query_params.get("url_prefix") or None
+        if prefix is not None and len(prefix) > MAX_URL_PREFIX:
+            raise ValueError(f"url_prefix: at most {MAX_URL_PREFIX} characters")
+        return parse_outcome(word[:64], prefix), window
     except ValueError as err:
         raise ApiError(422, f"outcome {word[:64]!r}, window {raw[:10]!r}: {err}") from err
 
@@ -104,8 +111,8 @@ async def journey_page(
         uplift = PanelState(Snapshot(question, (), utcnow()), computing=False)
     elif background is None:
         uplift = PanelState(None, computing=False)
-    else:
-        uplift = background.uplift.read(question, utcnow())
+    else:  # a read of one row, and at most one write (the ask): on a worker thread like every query
+        uplift = await run_in_threadpool(background.uplift.read, question, utcnow())
     (funnel, lifecycle), counts = await asyncio.gather(
         db(request, read), visibility_counts(ctx_of(request).client, journey)
     )

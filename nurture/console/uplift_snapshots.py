@@ -1,31 +1,46 @@
-"""The journey page's uplift panel as of its last computation in the background, never per request.
+"""The journey page's uplift panel as of its last computation in the background, never per request, and the same
+in every API process.
 
 At scale the panel (`nurture.measure.panel.console_panel`, over `nurture.measure.arms.comparisons`: two index
-probes per enrollment) takes seconds, so a GET only reads this in-process store:
+probes per enrollment) takes seconds, so a GET only reads the `uplift_snapshot` row of its question:
 - a question (journey, outcome, window) computed before is served with its "as of" time; once it is older than
-  `max_age` the GET asks for it again (in memory, not in the database) and still shows the old figures;
+  `max_age` the GET asks for it again (it stamps the row's `asked_at`) and still shows the old figures;
 - a question never computed is asked for, and the page says "computing" and reloads until the figures are in.
 
-The background (`nurture.console.background.ConsoleBackground.run_uplift`) computes what was asked, plus every
-journey's default question (clicks within 30 days) so the plain page is ready on its first open. `put` is the
-store's one writer, called only from there. The figures are `comparisons`' own, as `nurture report uplift`
-prints them, as of `as_of`.
+The backgrounds (`nurture.console.background.ConsoleBackground.run_uplift`, one per API process) compute what was
+asked, plus every journey's default question (clicks within 30 days) so the plain page is ready on its first
+open. Each question is computed by one process at a time: `claim` takes it for `claim_for` by compare-and-set on
+`claimed_until` (a process that dies holding it lets go when that passes), so N API processes do one
+computation, not N, and all of them show the same figures as of the same time. This module is the table's one
+writer: the ask, the claim, the result (`put`), a failed computation let go (`forget`) and the pruning of old
+custom questions. The figures are `comparisons`' own, as `nurture report uplift` prints them, as of `as_of`.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from nurture.measure.outcomes import CLICK, Outcome
+import structlog
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.engine import Engine
+
+from nurture.db.tables import UPLIFT_SNAPSHOT, upsert
+from nurture.measure.outcomes import CLICK, EventOutcome, Outcome, StageOutcome
 from nurture.measure.panel import WINDOW_DAYS, PanelEntry
 from workflows.dsl import REGISTRY
 
 MAX_AGE = timedelta(minutes=5)  # older than this, a GET asks for fresh figures (and shows the old ones meanwhile)
+CLAIM_FOR = timedelta(minutes=2)  # a computation's hold on its question (seconds of work at 50k enrollments)
 MAX_QUESTIONS = 200  # custom questions kept; the least recently computed go first
 MAX_WAITING = 20  # questions waiting to be computed (each takes seconds at scale); more are turned away
+
+U = UPLIFT_SNAPSHOT.c
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,12 @@ class Question:
     journey: str
     outcome: Outcome
     window_days: int
+
+    @property
+    def key(self) -> str:
+        """The row's key: the same question gives the same key in every process."""
+        text = json.dumps([self.journey, _outcome_json(self.outcome), self.window_days], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -63,53 +84,152 @@ def default_questions() -> list[Question]:
 
 
 class UpliftSnapshots:
-    """Snapshots by question, and the questions asked for since; safe across the request and worker threads."""
+    """The `uplift_snapshot` table's reads and its one writer; safe from any thread and any process."""
 
-    def __init__(self, max_age: timedelta = MAX_AGE) -> None:
+    def __init__(self, engine: Engine, max_age: timedelta = MAX_AGE, claim_for: timedelta = CLAIM_FOR) -> None:
+        self._engine = engine
         self.max_age = max_age
-        self._lock = threading.Lock()
-        self._snapshots: dict[Question, Snapshot] = {}
-        self._wanted: dict[Question, None] = {}  # insertion ordered: asked first, computed first
-        self.on_ask: Callable[[], None] = lambda: None  # the background's wake-up
+        self.claim_for = claim_for
+        self.on_ask: Callable[[], None] = lambda: None  # this process's background's wake-up
 
     def read(self, question: Question, now: datetime) -> PanelState:
         """The page's view of `question`; asks for it when it is missing or older than `max_age`."""
-        with self._lock:
-            snapshot = self._snapshots.get(question)
-            stale = snapshot is None or now - snapshot.as_of > self.max_age
-            asked = busy = False
-            if stale and question not in self._wanted:
-                busy = len(self._wanted) >= MAX_WAITING
-                if not busy:
-                    self._wanted[question] = None
-                    asked = True
-            computing = question in self._wanted
+        with self._engine.connect() as conn:
+            row = conn.execute(select(U.entries, U.as_of, U.asked_at).where(U.key == question.key)).first()
+        snapshot = _snapshot(question, row)
+        fresh = snapshot is not None and now - snapshot.as_of <= self.max_age
+        if fresh or (row is not None and row.asked_at is not None):
+            return PanelState(snapshot, computing=not fresh)
+        asked = self._ask(question, now)
         if asked:
             self.on_ask()
-        return PanelState(snapshot, computing, busy=busy and snapshot is None)
+        return PanelState(snapshot, computing=asked, busy=not asked and snapshot is None)
+
+    def _ask(self, question: Question, now: datetime) -> bool:
+        """Stamp the question asked, unless `MAX_WAITING` already wait. The write comes first, so that SQLite
+        takes its write lock before the count (a read that later writes can fail at once under WAL)."""
+        with self._engine.connect() as conn, conn.begin() as transaction:
+            stmt = upsert(conn, UPLIFT_SNAPSHOT).values(**_identity(question), asked_at=now)
+            conn.execute(
+                stmt.on_conflict_do_update(index_elements=["key"], set_={"asked_at": now}, where=U.asked_at.is_(None))
+            )
+            if conn.execute(select(func.count()).where(U.asked_at.is_not(None))).scalar_one() > MAX_WAITING:
+                transaction.rollback()
+                return False
+        return True
 
     def due(self, now: datetime) -> list[Question]:
-        """What to compute next: the questions asked for, then the defaults not computed within `max_age`."""
-        with self._lock:
-            out = list(self._wanted)
-            for q in default_questions():
-                current = self._snapshots.get(q)
-                if q not in self._wanted and (current is None or now - current.as_of > self.max_age):
-                    out.append(q)
-            return out
+        """What to compute next and nobody holds: the questions asked for (first asked, first), then the defaults
+        not computed within `max_age`."""
+        defaults = {q.key: q for q in default_questions()}
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(U.key, U.journey, U.outcome, U.window_days, U.as_of, U.asked_at, U.claimed_until)
+                .where(or_(U.asked_at.is_not(None), U.key.in_(list(defaults))))
+                .order_by(U.asked_at.is_(None), U.asked_at)
+            ).all()
+        out = [q for row, q in self._asked(r for r in rows if r.asked_at is not None) if _free(row, now)]
+        seen = {r.key: r for r in rows}
+        for key, q in defaults.items():
+            row = seen.get(key)
+            if row is None or (row.asked_at is None and _free(row, now) and self._stale(row.as_of, now)):
+                out.append(q)
+        return out
+
+    def claim(self, question: Question, now: datetime) -> bool:
+        """Take `question` for one computation, if it is still due and nobody holds it (compare-and-set)."""
+        with self._engine.begin() as conn:
+            conn.execute(upsert(conn, UPLIFT_SNAPSHOT).values(**_identity(question)).on_conflict_do_nothing())
+            taken = conn.execute(
+                update(UPLIFT_SNAPSHOT)
+                .where(U.key == question.key)
+                .where(or_(U.claimed_until.is_(None), U.claimed_until <= now))
+                .where(or_(U.asked_at.is_not(None), U.as_of.is_(None), U.as_of < now - self.max_age))
+                .values(claimed_until=now + self.claim_for)
+            )
+        return taken.rowcount == 1
 
     def put(self, snapshot: Snapshot) -> None:
-        """Store a computed snapshot (the one writer: `ConsoleBackground.uplift_once`)."""
-        with self._lock:
-            self._snapshots.pop(snapshot.question, None)
-            self._snapshots[snapshot.question] = snapshot
-            self._wanted.pop(snapshot.question, None)
-            defaults = set(default_questions())
-            custom = [q for q in self._snapshots if q not in defaults]
-            for q in custom[: max(0, len(custom) - MAX_QUESTIONS)]:
-                del self._snapshots[q]
+        """Store a computed snapshot (from `ConsoleBackground.uplift_once`, which claimed it): the question is
+        answered, and custom questions past `MAX_QUESTIONS` are dropped, the least recently computed first."""
+        entries = [asdict(e) for e in snapshot.entries]
+        defaults = [q.key for q in default_questions()]
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(UPLIFT_SNAPSHOT)
+                .where(U.key == snapshot.question.key)
+                .values(entries=entries, as_of=snapshot.as_of, asked_at=None, claimed_until=None)
+            )
+            old = (
+                select(U.key)
+                .where(U.key.not_in(defaults), U.as_of.is_not(None), U.asked_at.is_(None))
+                .order_by(U.as_of.desc(), U.key)
+                .offset(MAX_QUESTIONS)
+            )
+            conn.execute(delete(UPLIFT_SNAPSHOT).where(U.key.in_(old)))
 
     def forget(self, question: Question) -> None:
-        """Drop a question whose computation failed, so that the next GET asks again."""
-        with self._lock:
-            self._wanted.pop(question, None)
+        """Let go of a question whose computation failed, so that the next GET asks again."""
+        with self._engine.begin() as conn:
+            conn.execute(update(UPLIFT_SNAPSHOT).where(U.key == question.key).values(asked_at=None, claimed_until=None))
+
+    def _asked(self, rows: Iterable[Any]) -> list[tuple[Any, Question]]:
+        """The asked rows' questions; a row no longer a question (its stage taken off the line since) is dropped."""
+        out, gone = [], []
+        for r in rows:
+            try:
+                out.append((r, Question(r.journey, _outcome_of(r.outcome), r.window_days)))
+            except (KeyError, TypeError, ValueError):
+                gone.append(r.key)
+        if gone:
+            log.warning("console.uplift_questions_dropped", count=len(gone))
+            with self._engine.begin() as conn:
+                conn.execute(delete(UPLIFT_SNAPSHOT).where(U.key.in_(gone)))
+        return out
+
+    def _stale(self, as_of: datetime | None, now: datetime) -> bool:
+        return as_of is None or now - as_of > self.max_age
+
+
+def _identity(question: Question) -> dict[str, Any]:
+    return {
+        "key": question.key,
+        "journey": question.journey,
+        "outcome": _outcome_json(question.outcome),
+        "window_days": question.window_days,
+    }
+
+
+def _free(row: Any, now: datetime) -> bool:
+    return row.claimed_until is None or row.claimed_until <= now
+
+
+def _snapshot(question: Question, row: Any) -> Snapshot | None:
+    if row is None or row.entries is None or row.as_of is None:
+        return None
+    entries = tuple(
+        PanelEntry(
+            kind=e["kind"],
+            key=e["key"],
+            name=e["name"],
+            verdict=e["verdict"],
+            method=e["method"],
+            headers=tuple(e["headers"]),
+            rows=tuple(tuple(r) for r in e["rows"]),
+        )
+        for e in row.entries
+    )
+    return Snapshot(question, entries, row.as_of)
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    if isinstance(outcome, StageOutcome):
+        return {"stage": outcome.stage}
+    return {"event": outcome.kind, "url_prefix": outcome.url_prefix}
+
+
+def _outcome_of(raw: dict[str, Any]) -> Outcome:
+    if "stage" in raw:
+        return StageOutcome(str(raw["stage"]))
+    prefix = raw.get("url_prefix")
+    return EventOutcome(str(raw["event"]), None if prefix is None else str(prefix))

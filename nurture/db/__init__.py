@@ -19,6 +19,7 @@ from nurture.db.rejected_event import RejectedEvent
 from nurture.db.sales import Handoff, HandoffStatus, Score
 from nurture.db.signup_inbox import SignupInbox
 from nurture.db.touch import OutboxEmail, Touch, TouchStatus
+from nurture.db.uplift import UpliftSnapshot
 
 __all__ = [
     "FUNNEL_INDEXES",
@@ -68,5 +69,6 @@ __all__ = [
     "StageChange",
     "Touch",
     "TouchStatus",
+    "UpliftSnapshot",
     "Visitor",
 ]

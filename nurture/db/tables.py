@@ -46,6 +46,7 @@ from nurture.db import (
     SignupInbox,
     StageChange,
     Touch,
+    UpliftSnapshot,
     Visitor,
 )
 
@@ -90,6 +91,7 @@ SIGNAL_OUTBOX = table(SignalOutbox)
 SIGNUP_INBOX = table(SignupInbox)
 STAGE_CHANGE = table(StageChange)
 TOUCH = table(Touch)
+UPLIFT_SNAPSHOT = table(UpliftSnapshot)
 VISITOR = table(Visitor)
 
 
