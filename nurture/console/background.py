@@ -17,6 +17,7 @@ its operation row, and each uplift question is claimed by one process before it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from nurture.clock import utcnow
-from nurture.console.uplift_snapshots import MAX_AGE, Snapshot, UpliftSnapshots
+from nurture.console.uplift_snapshots import MAX_AGE, UpliftSnapshots
 from nurture.db import BulkState
 from nurture.db.tables import BULK_OPERATION
 from nurture.inbound import bulk
@@ -140,18 +141,19 @@ class ConsoleBackground:
 
     def uplift_once(self) -> int:
         """Compute every question due (asked for, or a default gone stale) that this process could claim; how many
-        it computed (a question another process holds is left to it)."""
+        it stored (a question another process holds is left to it, and one that fails does not stop the rest)."""
         done = 0
         for question in self.uplift.due(utcnow()):
-            if not self.uplift.claim(question, utcnow()):
+            claim = self.uplift.claim(question, utcnow())
+            if claim is None:
                 continue
             as_of = utcnow()
             try:
                 with self._engine.begin() as conn:  # a read (begin: the panel's SET LOCAL needs a transaction)
                     entries = console_panel(conn, question.journey, question.outcome, question.window_days)
+                done += int(self.uplift.put(claim, entries, as_of))
             except Exception:
-                self.uplift.forget(question)
-                raise
-            self.uplift.put(Snapshot(question, tuple(entries), as_of))
-            done += 1
+                log.exception("console.uplift_question_failed", journey=question.journey)
+                with contextlib.suppress(Exception):  # the database may be what failed: the claim runs out then
+                    self.uplift.forget(claim)
         return done

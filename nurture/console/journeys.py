@@ -72,6 +72,8 @@ def uplift_question(request: Request) -> tuple[Outcome, int]:
         prefix = request.query_params.get("url_prefix") or None
         if prefix is not None and len(prefix) > MAX_URL_PREFIX:
             raise ValueError(f"url_prefix: at most {MAX_URL_PREFIX} characters")
+        if not (word + (prefix or "")).isprintable():  # a control character is in no event kind or URL
+            raise ValueError("outcome and url_prefix: printable characters only")
         return parse_outcome(word[:64], prefix), window
     except ValueError as err:
         raise ApiError(422, f"outcome {word[:64]!r}, window {raw[:10]!r}: {err}") from err

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.engine import Engine
 
 from nurture.db.tables import UPLIFT_SNAPSHOT, upsert
@@ -38,6 +38,7 @@ MAX_AGE = timedelta(minutes=5)  # older than this, a GET asks for fresh figures 
 CLAIM_FOR = timedelta(minutes=2)  # a computation's hold on its question (seconds of work at 50k enrollments)
 MAX_QUESTIONS = 200  # custom questions kept; the least recently computed go first
 MAX_WAITING = 20  # questions waiting to be computed (each takes seconds at scale); more are turned away
+ASK_LOCK = 7_340_002  # pg_advisory_xact_lock key serialising asks, so that MAX_WAITING holds across processes
 
 U = UPLIFT_SNAPSHOT.c
 log = structlog.get_logger(__name__)
@@ -63,6 +64,14 @@ class Snapshot:
     question: Question
     entries: tuple[PanelEntry, ...]
     as_of: datetime
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One process's hold on a question while it computes it, until `until` (also the hold's token)."""
+
+    question: Question
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -106,9 +115,12 @@ class UpliftSnapshots:
         return PanelState(snapshot, computing=asked, busy=not asked and snapshot is None)
 
     def _ask(self, question: Question, now: datetime) -> bool:
-        """Stamp the question asked, unless `MAX_WAITING` already wait. The write comes first, so that SQLite
-        takes its write lock before the count (a read that later writes can fail at once under WAL)."""
+        """Stamp the question asked, unless `MAX_WAITING` already wait. The asks are serialised (PostgreSQL: a
+        transaction advisory lock; SQLite: its one writer, taken by the write that comes first), so that the count
+        sees every ask before it and the cap holds across processes."""
         with self._engine.connect() as conn, conn.begin() as transaction:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ASK_LOCK})
             stmt = upsert(conn, UPLIFT_SNAPSHOT).values(**_identity(question), asked_at=now)
             conn.execute(
                 stmt.on_conflict_do_update(index_elements=["key"], set_={"asked_at": now}, where=U.asked_at.is_(None))
@@ -128,7 +140,10 @@ class UpliftSnapshots:
                 .where(or_(U.asked_at.is_not(None), U.key.in_(list(defaults))))
                 .order_by(U.asked_at.is_(None), U.asked_at)
             ).all()
-        out = [q for row, q in self._asked(r for r in rows if r.asked_at is not None) if _free(row, now)]
+        asked, unreadable = _asked(r for r in rows if r.asked_at is not None)
+        if unreadable:
+            self._drop(unreadable)
+        out = [q for row, q in asked if _free(row, now)]
         seen = {r.key: r for r in rows}
         for key, q in defaults.items():
             row = seen.get(key)
@@ -136,8 +151,10 @@ class UpliftSnapshots:
                 out.append(q)
         return out
 
-    def claim(self, question: Question, now: datetime) -> bool:
-        """Take `question` for one computation, if it is still due and nobody holds it (compare-and-set)."""
+    def claim(self, question: Question, now: datetime) -> Claim | None:
+        """Take `question` for one computation, if it is still due and nobody holds it (compare-and-set); the
+        claim's `until` is its token: only its holder can `put` or `forget` through it."""
+        until = now + self.claim_for
         with self._engine.begin() as conn:
             conn.execute(upsert(conn, UPLIFT_SNAPSHOT).values(**_identity(question)).on_conflict_do_nothing())
             taken = conn.execute(
@@ -145,20 +162,22 @@ class UpliftSnapshots:
                 .where(U.key == question.key)
                 .where(or_(U.claimed_until.is_(None), U.claimed_until <= now))
                 .where(or_(U.asked_at.is_not(None), U.as_of.is_(None), U.as_of < now - self.max_age))
-                .values(claimed_until=now + self.claim_for)
+                .values(claimed_until=until)
             )
-        return taken.rowcount == 1
+        return Claim(question, until) if taken.rowcount == 1 else None
 
-    def put(self, snapshot: Snapshot) -> None:
-        """Store a computed snapshot (from `ConsoleBackground.uplift_once`, which claimed it): the question is
-        answered, and custom questions past `MAX_QUESTIONS` are dropped, the least recently computed first."""
-        entries = [asdict(e) for e in snapshot.entries]
+    def put(self, claim: Claim, entries: Iterable[PanelEntry], as_of: datetime) -> bool:
+        """Store what `claim`'s holder computed as of `as_of`, if it still holds it (a holder that ran past its
+        claim, which another process then took, does not write over the newer figures); whether it was stored.
+        Then drop what is no longer wanted: custom questions past `MAX_QUESTIONS` (the least recently computed
+        first), and questions never computed that nobody asks for or holds."""
+        rows = [asdict(e) for e in entries]
         defaults = [q.key for q in default_questions()]
         with self._engine.begin() as conn:
-            conn.execute(
+            stored = conn.execute(
                 update(UPLIFT_SNAPSHOT)
-                .where(U.key == snapshot.question.key)
-                .values(entries=entries, as_of=snapshot.as_of, asked_at=None, claimed_until=None)
+                .where(U.key == claim.question.key, U.claimed_until == claim.until)
+                .values(entries=rows, as_of=as_of, asked_at=None, claimed_until=None)
             )
             old = (
                 select(U.key)
@@ -167,25 +186,24 @@ class UpliftSnapshots:
                 .offset(MAX_QUESTIONS)
             )
             conn.execute(delete(UPLIFT_SNAPSHOT).where(U.key.in_(old)))
+            idle = or_(U.claimed_until.is_(None), U.claimed_until <= as_of)
+            conn.execute(
+                delete(UPLIFT_SNAPSHOT).where(U.key.not_in(defaults), U.as_of.is_(None), U.asked_at.is_(None), idle)
+            )
+        return stored.rowcount == 1
 
-    def forget(self, question: Question) -> None:
-        """Let go of a question whose computation failed, so that the next GET asks again."""
+    def forget(self, claim: Claim) -> None:
+        """Let go of a question whose computation failed, so that the next GET asks again: a question never
+        computed is deleted (nothing to show, nothing kept), one computed before keeps its last figures."""
+        mine = (U.key == claim.question.key, U.claimed_until == claim.until)
         with self._engine.begin() as conn:
-            conn.execute(update(UPLIFT_SNAPSHOT).where(U.key == question.key).values(asked_at=None, claimed_until=None))
+            conn.execute(delete(UPLIFT_SNAPSHOT).where(*mine, U.as_of.is_(None)))
+            conn.execute(update(UPLIFT_SNAPSHOT).where(*mine).values(asked_at=None, claimed_until=None))
 
-    def _asked(self, rows: Iterable[Any]) -> list[tuple[Any, Question]]:
-        """The asked rows' questions; a row no longer a question (its stage taken off the line since) is dropped."""
-        out, gone = [], []
-        for r in rows:
-            try:
-                out.append((r, Question(r.journey, _outcome_of(r.outcome), r.window_days)))
-            except (KeyError, TypeError, ValueError):
-                gone.append(r.key)
-        if gone:
-            log.warning("console.uplift_questions_dropped", count=len(gone))
-            with self._engine.begin() as conn:
-                conn.execute(delete(UPLIFT_SNAPSHOT).where(U.key.in_(gone)))
-        return out
+    def _drop(self, keys: list[str]) -> None:
+        log.warning("console.uplift_questions_dropped", count=len(keys))
+        with self._engine.begin() as conn:
+            conn.execute(delete(UPLIFT_SNAPSHOT).where(U.key.in_(keys)))
 
     def _stale(self, as_of: datetime | None, now: datetime) -> bool:
         return as_of is None or now - as_of > self.max_age
@@ -198,6 +216,18 @@ def _identity(question: Question) -> dict[str, Any]:
         "outcome": _outcome_json(question.outcome),
         "window_days": question.window_days,
     }
+
+
+def _asked(rows: Iterable[Any]) -> tuple[list[tuple[Any, Question]], list[str]]:
+    """The asked rows with their questions, and the keys of rows no longer a question (a stage taken off the
+    lifecycle line since it was asked)."""
+    out, unreadable = [], []
+    for r in rows:
+        try:
+            out.append((r, Question(r.journey, _outcome_of(r.outcome), r.window_days)))
+        except (KeyError, TypeError, ValueError):
+            unreadable.append(r.key)
+    return out, unreadable
 
 
 def _free(row: Any, now: datetime) -> bool:

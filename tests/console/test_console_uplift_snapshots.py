@@ -10,11 +10,14 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from nurture.clock import utcnow
 from nurture.console.background import ConsoleBackground
+from nurture.console.journeys import MAX_URL_PREFIX
 from nurture.console.uplift_snapshots import MAX_WAITING, Question, default_questions
+from nurture.db.tables import UPLIFT_SNAPSHOT
 from nurture.measure.arms import CLICK, comparisons
 from nurture.measure.outcomes import StageOutcome
 from nurture.measure.panel import WINDOW_DAYS, console_panel
@@ -81,3 +84,22 @@ async def test_the_page_says_computing_then_shows_the_figures_of_comparisons(api
     for u in (held, subject):
         assert u.verdict in page.text
         assert f"<td>{u.treatment.name}</td><td>{u.treatment.entered}</td><td>{u.treatment.converted}</td>" in page.text
+
+
+async def test_a_question_that_cannot_be_one_is_a_422_and_is_not_stored(api: ServedApi, engine: Engine) -> None:
+    add_console_user(engine)
+    path = f"/console/journeys/{seeded.JOURNEY}"
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
+        assert (await sign_in(http)).status_code == 303
+        for query in (
+            {"outcome": "clicked", "url_prefix": "https://a.example/\x00"},
+            {"outcome": "click\ned"},
+            {"outcome": "clicked", "url_prefix": "https://a.example/" + "x" * MAX_URL_PREFIX},
+            {"outcome": "lost"},
+            {"window": "0"},
+        ):
+            answer = await http.get(path, params=query)
+            assert answer.status_code == 422, (query, answer.status_code)
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(UPLIFT_SNAPSHOT.c.key)).scalars())
+    assert stored <= {q.key for q in default_questions()}, "nothing asked, nothing stored (the background's own aside)"
