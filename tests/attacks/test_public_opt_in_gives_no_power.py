@@ -153,8 +153,9 @@ async def test_the_answer_waits_out_a_floor_so_a_lock_wait_behind_an_earlier_opt
 
     pairs: list[dict[str, float]] = []
     async with api.signups.paused():  # the client then returns with the door's answer, not after the work
-        # A process's first opt-in answers ~0.16 s past the floor here (the door's first request, before the floor
-        # starts), whatever the address: warm the door first so the two timed answers differ only by the lock.
+        # A process's first opt-in answered ~0.16 s past the floor (FastAPI built the routers' routes on the first
+        # request; `create_app` builds them now), whatever the address: the door is still warmed first, so that no
+        # other first-time cost lands in a timed answer and the two differ only by the lock.
         await answer_time("warm-up@elsewhere.example")
         # Up to PAIRS pairs, until one is within the tolerance: a loaded host can stall one answer, but a floor
         # counted after the insert adds the lock's wait to every locked answer, so every pair would miss.
