@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from nurture import workflow_ids
 from nurture.cli import app
@@ -21,7 +23,8 @@ from nurture.cli.common import console, run_and_exit, settings_for_cli, ui_link
 from nurture.cli.stopping import EmbeddedServer, StopSignals, bounded
 from nurture.config import Settings
 from nurture.context import app_context
-from nurture.dev_secrets import with_dev_secrets
+from nurture.db.tables import CONTACT
+from nurture.dev_secrets import DEV_CONSOLE_USER, dev_console_password, with_dev_secrets
 from nurture.fakes.sendgrid import FakeSendGrid
 from nurture.logging import get_logger
 from nurture.temporal import embedded_dev_server, kill_dev_servers
@@ -82,7 +85,14 @@ async def _dev(settings: Settings, time_scale: float, day_seconds: float, demo: 
             parts = {"worker": asyncio.create_task(worker.run()), "api": asyncio.create_task(server.serve())}
             _welcome(settings, api_url, api_token, fake if fake_running(fake) else None, day_seconds)
             demo_task = None
-            if demo:
+            played = _earlier_demo(ctx.engine) if demo else {}
+            if played:  # its people are known and their journeys are past the story: it would not play again
+                console.print(
+                    f"[bold]The demo played in an earlier run[/bold]: its contacts and journeys are kept in "
+                    f"{settings.home} (stop, remove that folder and start again to play it once more). Try:"
+                )
+                console.print("\n".join(_try_lines(settings, played)))
+            elif demo:
                 player = Demo(api=api_url, api_token=api_token, fake=fake, day_seconds=day_seconds)
                 demo_task = asyncio.create_task(_play(player, ctx.client, settings))
             waits: list[asyncio.Task[Any]] = [*parts.values(), asyncio.create_task(stop.requested.wait())]
@@ -133,14 +143,35 @@ async def _play(player: object, client: object, settings: Settings) -> None:
     except Exception as err:
         log.warning("demo.failed", error=str(err))
         return
-    lines = ["", "[bold green]The demo's scripted part is done; journeys keep running.[/bold green] Try:"]
-    for person, contact_id in player.contacts.items():
-        lines.append(f"  nurture status {contact_id}    # {person}")
+    done = "[bold green]The demo's scripted part is done; journeys keep running.[/bold green] Try:"
+    console.print("\n".join(["", done, *_try_lines(settings, player.contacts)]))
+
+
+def _try_lines(settings: Settings, contacts: dict[str, int]) -> list[str]:
+    lines = [f"  nurture status {contact_id}    # {person}" for person, contact_id in contacts.items()]
     lines.append("  nurture journeys --phase with_sales")
-    ada = player.contacts.get("ada")
+    ada = contacts.get("ada")
     if ada is not None:
         lines.append(f"  Ada in the UI: {ui_link(settings, workflow_ids.journey_workflow_id('b2b_drip', ada))}")
-    console.print("\n".join(lines))
+    return lines
+
+
+def _earlier_demo(engine: Engine) -> dict[str, int]:
+    """The demo's people already in the database (an earlier `nurture dev` played the demo), by person."""
+    from nurture.demo import CAST
+
+    people = {p.email: p.key for p in CAST}
+    with engine.connect() as conn:
+        rows = conn.execute(select(CONTACT.c.email, CONTACT.c.id).where(CONTACT.c.email.in_(list(people)))).all()
+    found = {people[r.email]: int(r.id) for r in rows}
+    return {p.key: found[p.key] for p in CAST if p.key in found}
+
+
+def _console_sign_in(settings: Settings) -> str:
+    password = dev_console_password(settings)
+    if password is None:
+        return "(sign in as a configured console user)"
+    return f"(sign in as {DEV_CONSOLE_USER} with {password})"
 
 
 def _welcome(settings: Settings, api_url: str, api_token: str, fake: FakeSendGrid | None, day_seconds: float) -> None:
@@ -152,6 +183,7 @@ def _welcome(settings: Settings, api_url: str, api_token: str, fake: FakeSendGri
                 "[bold]nurture dev[/bold] is running (Ctrl-C to stop)",
                 f"  Temporal UI : {ui}",
                 f"  HTTP API    : {api_url}/docs   (admin token for this run: {api_token})",
+                f"  Console     : {api_url}/console   {_console_sign_in(settings)}",
                 f"  Email       : {'fake SendGrid at ' + fake.url if fake else 'configured SendGrid'}",
                 f"  Database    : {settings.effective_database_url}",
                 f"  Time        : one journey day every {day_seconds:g} s",

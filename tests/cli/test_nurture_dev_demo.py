@@ -4,7 +4,9 @@ a handoff, an anonymous history stitched on opt-in, and a one-click unsubscribe 
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +18,7 @@ import httpx
 from sqlmodel import Session, create_engine, select
 
 from nurture.db import Contact, Event, Handoff, Touch
+from tests.console.conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,6 +38,7 @@ def test_nurture_dev_serves_the_ui_and_plays_the_demo(tmp_path: Path) -> None:
         "NURTURE_TEMPORAL_DEV_PORT": str(temporal_port),
         "NURTURE_API_PORT": str(api_port),
         "NURTURE_LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",  # the log is read while the process runs
     }
     # no NURTURE_PUBLIC_BASE_URL: the demo's links must follow NURTURE_API_PORT on their own
     for key in (
@@ -61,6 +65,8 @@ def test_nurture_dev_serves_the_ui_and_plays_the_demo(tmp_path: Path) -> None:
             except httpx.HTTPError:
                 time.sleep(0.5)
         assert ui_seen, "the Temporal Web UI answers on its port"
+        signed_in = asyncio.run(_sign_in_as_printed(tmp_path / "dev.log", api_port))
+        assert signed_in.status_code == 303, "the console user the welcome prints can sign in"
         assert proc.wait(timeout=90) == 0, (tmp_path / "dev.log").read_text()[-3000:]
     finally:
         if proc.poll() is None:  # a failed wait: stop it and its Temporal server, and reap it
@@ -93,3 +99,30 @@ def test_nurture_dev_serves_the_ui_and_plays_the_demo(tmp_path: Path) -> None:
             if t.contact_id == lin.id and t.sent_at and lin.suppressed_at and t.sent_at > lin.suppressed_at
         ] == []
     engine.dispose()
+
+    again = subprocess.run(  # the README's command a second time, on the state the first run kept
+        [sys.executable, "-c", "from nurture.cli import main; main()", "dev", "--day-seconds=0.5", "--exit-after=2"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=150,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "The demo played in an earlier run" in again.stdout, again.stdout[-3000:]
+    assert "demo.failed" not in again.stdout + again.stderr, "it does not replay a story that already happened"
+    engine = create_engine(f"sqlite:///{tmp_path / '.nurture' / 'nurture.db'}")
+    with Session(engine) as session:
+        after = {c.first_name: c for c in session.exec(select(Contact)).all()}
+        assert set(after) == {"Ada", "Grace", "Sam", "Lin"} and after["Lin"].status == "suppressed", "nothing redone"
+    engine.dispose()
+
+
+async def _sign_in_as_printed(log: Path, api_port: int) -> httpx.Response:
+    """Sign in to the console with the user and password the welcome printed, once it is printed and the API up."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=10) as http:
+        for _ in range(120):
+            printed = re.search(r"sign\s+in\s+as\s+(\S+)\s+with\s+(\S+)\)", log.read_text())
+            if printed:
+                try:
+                    return await sign_in(http, printed.group(1), printed.group(2))
+                except httpx.TransportError:
+                    pass
+            await asyncio.sleep(0.5)
+    raise AssertionError("no console sign-in printed, or the API did not come up: " + log.read_text()[-2000:])
