@@ -67,7 +67,11 @@ def _when(value: datetime | None, now: datetime) -> datetime:
 
 @router.post("/track")
 async def track(request: Request, body: TrackIn) -> dict[str, Any]:
-    if urlsplit(body.url).scheme not in ("http", "https"):
+    try:
+        scheme = urlsplit(body.url).scheme
+    except ValueError as err:  # a bracketed host that is no IPv6 address, ...
+        raise ApiError(422, f"url is not a URL: {err}") from err
+    if scheme not in ("http", "https"):
         raise ApiError(422, "url must be an http(s) URL")
     contact_id = acting_contact(request, body.contact_id, body.contact_token)
     if contact_id is None and body.anonymous_id is None:

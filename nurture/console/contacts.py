@@ -48,13 +48,14 @@ def temporal_link(settings: Settings, workflow_id: str) -> str:
 @router.get("/contacts", response_class=HTMLResponse)
 async def search(request: Request, q: str = "", user: store.SignedIn = Depends(signed_in)) -> Response:
     q = q.strip()[:320]
-    if q.isdigit() and 0 < int(q) < 2**63:
+    numeric = q.isascii() and q.isdigit()  # "²" is a digit to str.isdigit, and no number to int()
+    if numeric and 0 < int(q) < 2**63:
         found = await db(request, lambda s: s.get(Contact, int(q)))
         if found is not None:
             return RedirectResponse(f"{PREFIX}/contacts/{found.id}", status_code=303)
 
     def find(s: Session) -> list[Contact]:
-        if not q or q.isdigit():
+        if not q or numeric:
             return []
         pattern = q.lower().replace("\\", "").replace("%", "").replace("_", r"\_") + "%"
         return list(

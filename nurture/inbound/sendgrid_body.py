@@ -40,6 +40,8 @@ def load_body(body: bytes) -> tuple[Any, bool]:
         raw = json.loads(text, parse_float=scan.number, parse_constant=scan.constant)
     except json.JSONDecodeError as err:
         raise BatchError(f"body is not valid JSON: {err}") from err
+    except ValueError as err:  # an integer past Python's 4,300-digit conversion limit
+        raise BatchError(f"body holds a number that is too long: {err}") from err
     except RecursionError as err:
         raise BatchError("body is not valid JSON: nested too deeply") from err
     return raw, scan.finite and _clean_text(text)
