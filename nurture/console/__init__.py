@@ -6,6 +6,7 @@ Server-rendered (Jinja2 templates in `templates/`), with a little plain JavaScri
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
@@ -15,7 +16,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from nurture.api.errors import ApiError
 from nurture.console import auth, broadcasts, bulk, contacts, journeys, leads
-from nurture.console.throttle import LoginThrottle
+from nurture.console.throttle import VERIFY_AT_ONCE, LoginThrottle
 from nurture.console.web import HERE, PREFIX, SignInRequiredError, signed_in
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -26,6 +27,7 @@ def mount(app: FastAPI) -> None:
     (the routers' own dependency, and a catch-all for paths that name nothing): a stranger gets the same trip
     to the sign-in page for a journey, broadcast or contact that exists and one that does not."""
     app.state.login_throttle = LoginThrottle()
+    app.state.login_verifies = asyncio.Semaphore(VERIFY_AT_ONCE)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(auth.router)
     for module in (journeys, broadcasts, contacts, leads, bulk):

@@ -2,8 +2,9 @@
 
 The session cookie holds a random token (the database keeps its hash): HttpOnly, SameSite=Lax, Secure over
 https. The sign-in form carries its own CSRF token (a double-submit cookie), every later POST the session's.
-Failures are limited per client address and per user name (`throttle`), counted by the app's own throttle
-(`app.state.login_throttle`, made by `nurture.console.mount`): two apps in one process never share counts.
+Attempts are limited per user name from one address, per address and per user name (`throttle`), counted when
+they start by the app's own throttle (`app.state.login_throttle`, made by `nurture.console.mount`: two apps in
+one process never share counts); passwords are checked off the event loop, `VERIFY_AT_ONCE` at a time.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import secrets
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from nurture.clock import utcnow
 from nurture.console import passwords, store
-from nurture.console.throttle import LoginThrottle
+from nurture.console.throttle import Attempt, LoginThrottle
 from nurture.console.web import COOKIE, PREFIX, checked_form, ctx_of, db, page, signed_in
 from nurture.logging import get_logger
 
@@ -61,21 +63,22 @@ async def login(request: Request) -> Response:
     if not given or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         return _login_page(request, next_path, "The form expired: please sign in again.", 403)
     client = request.client.host if request.client else "?"
-    keys = (f"ip:{client}", f"user:{username.lower()}")
     throttle = throttle_of(request)
-    wait = throttle.retry_after(*keys)
-    if wait > 0:
+    attempt = throttle.attempt(client, username)  # counted now: attempts sent at once all see each other
+    if not isinstance(attempt, Attempt):
         log.warning("console.login_throttled", username=username[:120], client=client)
-        response = _login_page(request, next_path, f"Too many failed attempts: try again in {int(wait) + 1} s.", 429)
-        response.headers["Retry-After"] = str(int(wait) + 1)
+        wait = int(attempt) + 1
+        response = _login_page(request, next_path, f"Too many failed attempts: try again in {wait} s.", 429)
+        response.headers["Retry-After"] = str(wait)
         return response
     settings = ctx_of(request).settings
     stored = await db(request, lambda s: store.password_hash_of(s, username, settings.console_users))
-    if not username or not passwords.verify(stored, password):
-        throttle.failed(*keys)
+    async with request.app.state.login_verifies:  # argon2 holds 64 MiB and ~50 ms of CPU: a few at a time
+        right = await run_in_threadpool(passwords.verify, stored, password)  # off the event loop
+    if not username or not right:
         log.warning("console.login_failed", username=username[:120], client=client)
         return _login_page(request, next_path, "Wrong user name or password.", 401)
-    throttle.succeeded(*keys)
+    throttle.succeeded(attempt)
     now, lifetime = utcnow(), timedelta(hours=settings.console_session_hours)
 
     def open_it(s: Session) -> str:

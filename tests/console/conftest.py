@@ -27,9 +27,12 @@ def hidden(html: str, name: str) -> str:
     return found.group(1)
 
 
-async def sign_in(http: httpx.AsyncClient, username: str = USER, password: str = PASSWORD) -> httpx.Response:
+async def sign_in(
+    http: httpx.AsyncClient, username: str = USER, password: str = PASSWORD, headers: dict[str, str] | None = None
+) -> httpx.Response:
     form = await http.get("/console/login")
     return await http.post(
         "/console/login",
         data={"username": username, "password": password, "csrf_token": hidden(form.text, "csrf_token")},
+        headers=headers,
     )

@@ -3,8 +3,12 @@ HttpOnly and SameSite=Lax, every POST needs the session's CSRF token, and repeat
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
+
 import httpx
 
+from nurture.console.throttle import PAIR, Attempt, LoginThrottle
 from tests.console.conftest import PASSWORD, USER, add_console_user, hidden, sign_in
 from tests.fixtures.api import API_TOKEN, ServedApi
 
@@ -65,6 +69,42 @@ async def test_repeated_failures_are_throttled_even_with_the_right_password(api:
         blocked = await sign_in(http, "victim", PASSWORD)
         assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
         assert (await http.get("/console/journeys")).status_code == 303
+
+
+async def test_attempts_sent_at_once_are_counted_before_any_password_is_checked(api: ServedApi) -> None:
+    add_console_user(api.ctx.engine, "crowded", PASSWORD)
+    async with httpx.AsyncClient(base_url=api.url, timeout=60) as http:
+        form = await http.get("/console/login")
+        data = {"username": "crowded", "password": "guess number n", "csrf_token": hidden(form.text, "csrf_token")}
+        answers = await asyncio.gather(*(http.post("/console/login", data=data) for _ in range(40)))
+    codes = Counter(a.status_code for a in answers)
+    assert codes[401] == PAIR and codes[429] == 40 - PAIR, codes
+
+
+async def test_a_stranger_failing_for_a_name_does_not_lock_out_its_user_elsewhere(api: ServedApi) -> None:
+    add_console_user(api.ctx.engine, "marketer2", PASSWORD)
+    stranger, user = {"X-Forwarded-For": "203.0.113.9"}, {"X-Forwarded-For": "198.51.100.7"}  # uvicorn trusts loopback
+    async with httpx.AsyncClient(base_url=api.url) as http:
+        for _ in range(PAIR):
+            assert (await sign_in(http, "marketer2", "guess number n", headers=stranger)).status_code == 401
+        assert (await sign_in(http, "marketer2", PASSWORD, headers=stranger)).status_code == 429
+        assert (await sign_in(http, "marketer2", PASSWORD, headers=user)).status_code == 303
+
+
+def test_the_throttle_limits_a_name_from_anywhere_and_an_address_over_any_names() -> None:
+    throttle = LoginThrottle(pair=2, client=3, user=4)
+    for n in range(4):  # a spread-out run for one name, two failures from each of two addresses
+        assert isinstance(throttle.attempt(f"10.0.0.{n // 2}", "admin"), Attempt)
+    assert not isinstance(throttle.attempt("10.0.0.9", "admin"), Attempt), "the name pauses after USER failures"
+    for name in ("a", "b", "c"):
+        assert isinstance(throttle.attempt("10.0.0.7", name), Attempt)
+    assert not isinstance(throttle.attempt("10.0.0.7", "d"), Attempt), "the address pauses after CLIENT failures"
+    ok = throttle.attempt("10.0.0.8", "e")
+    assert isinstance(ok, Attempt)
+    throttle.succeeded(ok)
+    assert isinstance(throttle.attempt("10.0.0.8", "e"), Attempt) and isinstance(
+        throttle.attempt("10.0.0.8", "e"), Attempt
+    )
 
 
 async def test_a_disabled_user_is_signed_out_at_once(api: ServedApi) -> None:
