@@ -128,6 +128,9 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins whose pages may call /track and /identify; none by default"
     )
     api_token: SecretStr | None = Field(default=None, description="Bearer token; unset = admin API closed")
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token for GET /metrics (the API token works too); neither set = closed"
+    )
 
     # Browser console (/console)
     console_users: dict[str, str] = Field(

@@ -80,3 +80,19 @@ def require_token(request: Request) -> str:
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     return CALLER
+
+
+def may_scrape(request: Request) -> TokenCheck:
+    """`GET /metrics`: the metrics token (`NURTURE_METRICS_TOKEN`, for Prometheus, which then holds no admin
+    power) or the API token. Its gauges move with what strangers' requests make the API do (a confirmation mail
+    queued for a new address, none for a known one), so they are not for strangers to read."""
+    settings = request.app.state.ctx.settings
+    header = request.headers.get("authorization", "").encode("latin-1")
+    checks = [check_header(settings, header)]
+    if settings.metrics_token is not None and not blank(settings.metrics_token.get_secret_value()):
+        scraper = settings.model_copy(update={"api_token": settings.metrics_token})
+        checks.append(check_header(scraper, header))
+    for wanted in (TokenCheck.VALID, TokenCheck.WRONG, TokenCheck.MISSING):
+        if wanted in checks:
+            return wanted
+    return TokenCheck.CLOSED

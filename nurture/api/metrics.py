@@ -10,7 +10,8 @@ Series (all prefixed `nurture_`):
 
 The backlog gauges are computed at scrape time by a collector (one query each, on the pending-row indexes
 `ix_signal_outbox_pending` and `ix_touch_channel_status`). Each app has its own registry, so two apps in one
-process (tests) never share counters. `/metrics` needs no token: it carries counts and route templates only.
+process (tests) never share counters. `/metrics` needs the metrics token or the API token (`nurture.api.auth.
+may_scrape`): it carries counts and route templates only, but its gauges move with what strangers make the API do.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nurture.api.auth import TokenCheck, may_scrape
 from nurture.clock import utcnow
 from nurture.db.tables import SIGNAL_OUTBOX, TOUCH
 
@@ -166,6 +168,11 @@ def install(app: FastAPI) -> ApiMetrics:
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     def prometheus(request: Request) -> Response:
+        check = may_scrape(request)
+        if check is TokenCheck.CLOSED:
+            return PlainTextResponse("metrics are closed: set NURTURE_METRICS_TOKEN (or NURTURE_API_TOKEN)", 503)
+        if check is not TokenCheck.VALID:
+            return PlainTextResponse("a bearer token is needed", 401, headers={"WWW-Authenticate": "Bearer"})
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app.state.metrics  # type: ignore[no-any-return]

@@ -15,7 +15,7 @@ from nurture.context import AppContext
 from nurture.db.engine import make_engine
 from nurture.inbound.confirmation import send_confirmation
 from tests.api.payloads import add_contact, event
-from tests.fixtures.api import ServedApi, api_settings, free_port, served_api
+from tests.fixtures.api import AUTH, ServedApi, api_settings, free_port, served_api
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -47,7 +47,10 @@ async def test_metrics_scrape_shows_routes_webhook_kinds_and_backlogs(api: Serve
     assert (await api.http.get(f"/contacts/{cid}/history")).status_code == 401  # no token: still counted
     assert (await api.http.get("/no-such-page/metrics-person@example.com")).status_code == 404
 
-    scraped = await api.http.get("/metrics")  # no bearer token
+    stranger = await api.http.get("/metrics")
+    guessed = await api.http.get("/metrics", headers={"Authorization": "Bearer guessed"})
+    assert stranger.status_code == guessed.status_code == 401, "its gauges move with what strangers make it do"
+    scraped = await api.http.get("/metrics", headers=AUTH)  # the API token scrapes too
 
     assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
@@ -69,8 +72,11 @@ async def test_metrics_scrape_shows_routes_webhook_kinds_and_backlogs(api: Serve
     assert _value(s, "nurture_mailer_backlog") == 1
     assert 290 <= _value(s, "nurture_mailer_oldest_age_seconds") < 3600
 
-    again = _samples((await api.http.get("/metrics")).text)
+    again = _samples((await api.http.get("/metrics", headers=AUTH)).text)
     assert _value(again, req, route="/metrics", method="GET", status="200") == 1  # the first scrape, counted
+
+
+SCRAPER = "prometheus-scrape-token-0123"  # NURTURE_METRICS_TOKEN: scrapes, and opens no admin door
 
 
 async def test_a_scrape_during_a_database_outage_answers_and_says_so(webhook_key: tuple[object, str]) -> None:
@@ -78,8 +84,9 @@ async def test_a_scrape_during_a_database_outage_answers_and_says_so(webhook_key
     dead = make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere", pool_pre_ping=False)
     client = await Client.connect("127.0.0.1:9", lazy=True)
     try:
-        async with served_api(AppContext(api_settings(free_port(), public), dead, client), private) as api:  # type: ignore[arg-type]
-            scraped = await api.http.get("/metrics")
+        settings = api_settings(free_port(), public, metrics_token=SecretStr(SCRAPER))
+        async with served_api(AppContext(settings, dead, client), private) as api:  # type: ignore[arg-type]
+            scraped = await api.http.get("/metrics", headers={"Authorization": f"Bearer {SCRAPER}"})
     finally:
         dead.dispose()
     assert scraped.status_code == 200
