@@ -30,6 +30,10 @@ ENDS_CONSENT = frozenset({ConsentAction.WITHDRAWN, ConsentAction.SUPPRESSED})
 # the address cannot take mail; nobody withdrew anything
 NOT_CONSENT_REASONS = frozenset({"bounce", "dropped", "suppressed"})
 
+# Suppressions no confirmation mail may be sent over, whoever fills in a form with the address: it bounced or was
+# dropped (mail to it fails and costs the sender's reputation), or its owner reported our mail as spam.
+NO_CONFIRMATION_AFTER = frozenset({"bounce", "dropped", "spamreport", "complaint"})
+
 
 class ConsentRefusedError(ValueError):
     """The change would activate a contact without a confirmed opt-in."""

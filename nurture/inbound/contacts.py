@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from nurture.consent import ConsentChange, record_consent
+from nurture.consent import NO_CONFIRMATION_AFTER, ConsentChange, record_consent
 from nurture.consent import suppress as consent_suppress
 from nurture.db import ConsentAction, ContactStatus
 from nurture.db.tables import CONTACT, VISITOR
@@ -176,7 +176,7 @@ def upsert_contact(
         "updated_at": now,
     }
     created = email in insert_ignoring_duplicates(conn, CONTACT, [new_row], "email")
-    row = conn.execute(select(c.id, c.status, c.persona, c.topics).where(c.email == email)).one()
+    row = conn.execute(select(c.id, c.status, c.persona, c.topics, c.suppressed_reason).where(c.email == email)).one()
     contact_id, status = row.id, ContactStatus(row.status)
     persona, topics = row.persona, list(row.topics)
     if privacy.is_erased(conn, email):  # forgotten on request: never mailed again, whatever a form says
@@ -197,13 +197,14 @@ def upsert_contact(
     if not created and not caller.may_change_existing:
         # a stranger knows the address: no score, no stitching, no enrollment; only the owner can act on it
         outcome.needs_confirmation = status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED)
+        outcome.needs_confirmation &= row.suppressed_reason not in NO_CONFIRMATION_AFTER
         return outcome
     audit = {"source": inp.consent_source, "ip": inp.consent_ip, "double_opt_in": double_opt_in}
     _audit(conn, contact_id, "form_fill", now, audit)  # a form fill counts toward the score
     if status in (ContactStatus.ACTIVE, ContactStatus.CUSTOMER):
         outcome.journeys = enroll_by_rules(conn, contact_id, persona, topics, now, time_scale)
     else:
-        outcome.needs_confirmation = True
+        outcome.needs_confirmation = row.suppressed_reason not in NO_CONFIRMATION_AFTER
     if inp.anonymous_id and (caller.may_change_existing or not _linked_elsewhere(conn, inp.anonymous_id, contact_id)):
         outcome.stitched = identify(conn, inp.anonymous_id, contact_id, now, redactor=redactor)
     return outcome

@@ -21,6 +21,7 @@ from nurture.db import Contact, OutboxEmail
 from nurture.db.engine import session_scope
 from nurture.db.tables import SIGNUP_INBOX
 from nurture.inbound.outbox import ENROLL
+from tests.api.payloads import event
 from tests.attacks.kit import VICTIM, everything, victim
 from tests.fixtures.api import AUTH, ServedApi
 
@@ -206,3 +207,27 @@ async def test_what_no_column_can_hold_is_refused_before_the_answer(api: ServedA
         answer = await api.http.post("/contacts", content=body, headers={"Content-Type": "application/json"})
         assert answer.status_code == 422, (body[:60], answer.status_code, answer.text[:200])
     assert api.signups is not None and api.signups.pending == 0
+
+
+async def test_a_strangers_form_fill_never_mails_an_address_that_reported_spam_or_bounced(api: ServedApi) -> None:
+    reporter, bounced, left = (
+        await victim(api, "reporter@ledgerline.example"),
+        await victim(api, "bounced@ledgerline.example"),
+        await victim(api, "left@ledgerline.example"),
+    )
+    posted = await api.post_events(
+        [
+            event("spamreport", reporter, email="reporter@ledgerline.example"),
+            event("bounce", bounced, email="bounced@ledgerline.example", reason="550 5.1.1 no such user"),
+            event("unsubscribe", left, email="left@ledgerline.example"),
+        ]
+    )
+    assert posted.status_code == 200, posted.text
+    for email in ("reporter@ledgerline.example", "bounced@ledgerline.example", "left@ledgerline.example"):
+        made = contact(api, email)
+        assert made is not None and made.status == "suppressed", email
+        assert (await api.http.post("/contacts", json=opt_in(email))).status_code == 202
+
+    assert mails_to(api, "reporter@ledgerline.example") == [], "no confirmation to somebody who reported spam"
+    assert mails_to(api, "bounced@ledgerline.example") == [], "nor to an address that bounced"
+    assert len(mails_to(api, "left@ledgerline.example")) == 1, "who unsubscribed may still sign up again"
