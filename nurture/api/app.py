@@ -17,6 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.base import RequestResponseEndpoint
+from starlette.responses import Response
 
 from activities.email import build_sender
 from definitions import load_definitions
@@ -125,6 +127,16 @@ def create_app(
     app.include_router(preferences.router)
     app.include_router(bulk.router)
     api_metrics.install(app)
+
+    @app.middleware("http")
+    async def no_framing(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        """Clickjacking: no other site may frame a page of ours and steer its clicks (the signed-in console, and
+        the unsubscribe, preferences and confirmation pages a link opens with their buttons)."""
+        response = await call_next(request)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        return response
+
     app.include_router(tasks.router)
     app.include_router(purchases.router)
 

@@ -12,7 +12,6 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import RequestResponseEndpoint
 
 from nurture.api.errors import ApiError
 from nurture.console import auth, broadcasts, bulk, contacts, journeys, leads
@@ -40,15 +39,6 @@ def mount(app: FastAPI) -> None:
     @app.api_route(PREFIX + "/{rest:path}", methods=METHODS, include_in_schema=False, dependencies=[Depends(signed_in)])
     async def nothing_here(rest: str) -> Response:
         raise ApiError(404, "no such console page")
-
-    @app.middleware("http")
-    async def no_framing(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        """Clickjacking: no other site may frame a signed-in console and steer its clicks."""
-        response = await call_next(request)
-        if request.url.path.startswith(PREFIX):
-            response.headers["X-Frame-Options"] = "DENY"
-            response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-        return response
 
     @app.exception_handler(SignInRequiredError)
     async def sign_in(_request: Request, exc: SignInRequiredError) -> Response:

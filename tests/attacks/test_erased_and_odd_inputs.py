@@ -67,3 +67,13 @@ async def test_odd_inputs_a_stranger_can_send_are_4xx(api: ServedApi, engine: En
     assert (await sign_in(api.http)).status_code == 303
     superscript = await api.http.get("/console/contacts", params={"q": "\u00b2"})
     assert superscript.status_code == 200, superscript.text
+
+
+async def test_the_pages_a_link_opens_may_not_be_framed(api: ServedApi) -> None:
+    cid = await victim(api)
+    settings = api.ctx.settings
+    for url in (links.unsubscribe_url(settings, cid), links.preferences_url(settings, cid)):
+        shown = await api.http.get(_path(url))
+        assert shown.status_code == 200, url
+        assert shown.headers["x-frame-options"] == "DENY", url
+        assert "frame-ancestors 'none'" in shown.headers["content-security-policy"], url
