@@ -106,6 +106,9 @@ async def test_a_marketer_signs_in_sends_a_broadcast_and_reads_funnel_and_timeli
         await expect(page.locator(".trail")).to_contain_text("broadcast.start")
         await expect(page.locator(".trail")).to_contain_text("broadcast.created")
         await expect(page.locator("#written")).to_contain_text("{first_name}, your 2027 compliance note")
+        header = page.locator("section.card").first
+        await expect(header).to_contain_text(": {first_name}, your 2027 compliance note")  # as written, not ${...}
+        assert "${" not in await header.inner_text()
         with session_scope(rig.engine) as s:
             subjects = {e.subject for e in s.exec(select(OutboxEmail)).all()}
         assert {f"C{cid - rig.base}, your 2027 compliance note" for cid in contacts} <= subjects  # the dev outbox
