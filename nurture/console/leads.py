@@ -25,13 +25,16 @@ LIMITS = (20, 50, 100)
 
 
 def stage_counts(conn: Connection, journey: str) -> list[tuple[str, str, int]]:
-    """Contacts ever enrolled in `journey` by their current lifecycle stage: (key, label, count), line order."""
+    """Contacts ever enrolled in `journey` by their current lifecycle stage: (key, label, count), line order. A
+    contact no stage move has touched yet has no lead row (`ensure_lead` makes it at its first move): it is at
+    the line's first stage, and counted there."""
     lead, enrolled = LEAD.c, ENROLLMENT.c
+    stage = func.coalesce(lead.stage, LIFECYCLE.initial)
     rows = conn.execute(
-        select(lead.stage, func.count(distinct(lead.contact_id)))
-        .select_from(LEAD.join(ENROLLMENT, enrolled.contact_id == lead.contact_id))
+        select(stage, func.count(distinct(enrolled.contact_id)))
+        .select_from(ENROLLMENT.outerjoin(LEAD, enrolled.contact_id == lead.contact_id))
         .where(enrolled.journey == journey)
-        .group_by(lead.stage)
+        .group_by(stage)
     ).all()
     found = {stage: int(n) for stage, n in rows}
     keys = [*STAGE_KEYS, *sorted(set(found) - set(STAGE_KEYS))]  # a stage retired since keeps its rows visible

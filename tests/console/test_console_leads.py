@@ -66,6 +66,16 @@ def _seed(api: ServedApi) -> list[int]:
                     insert(ENROLLMENT),
                     {"contact_id": cid, "journey": "b2b_drip", "workflow_id": f"wf-lead-{cid}", "enrolled_at": now},
                 )
+        fresh = conn.execute(  # enrolled, and no stage move yet: no lead row (ensure_lead makes it at the first)
+            insert(CONTACT).returning(CONTACT.c.id),
+            {"email": "fresh@example.com", "first_name": "F", "last_name": "", "company": "", "persona": "general",
+             "time_zone": "UTC", "topics": [], "status": "active", "consent_source": "csv", "created_at": now,
+             "updated_at": now},
+        ).scalar_one()  # fmt: skip
+        conn.execute(
+            insert(ENROLLMENT),
+            {"contact_id": fresh, "journey": "b2b_drip", "workflow_id": f"wf-lead-{fresh}", "enrolled_at": now},
+        )
     return ids
 
 
@@ -94,3 +104,4 @@ async def test_leads_are_ranked_with_why_and_filtered_by_owner_and_stage(api: Se
         assert '<tr data-stage="mql"><td>Marketing qualified</td><td class="num">2</td>' in counts
         assert '<tr data-stage="sal"><td>Sales accepted</td><td class="num">1</td>' in counts
         assert '<tr data-stage="lead"><td>Lead</td><td class="num">0</td>' in counts  # not in this journey
+        assert '<tr data-stage="subscriber"><td>Subscriber</td><td class="num">1</td>' in counts, "no lead row yet"
