@@ -12,9 +12,7 @@ to send one, so without a bound many uploads at once could each hold megabytes b
 The bound counts bytes, not requests: slow uploads that trickle a few bytes cannot shut the door on a real batch;
 to fill it a sender must really send the budget, and the deadline ends each try. A request whose bytes would
 pass the budget gets 503 with Retry-After (SendGrid retries a refused batch for 24 hours); one past the
-deadline, 408. One client address may hold at most `LARGE_BODY_CLIENT_BYTES` of a door's budget, so a sender
-with one address cannot hold the whole door (behind a proxy, the address is the one uvicorn takes from
-`X-Forwarded-For` when `FORWARDED_ALLOW_IPS` trusts the proxy).
+deadline, 408.
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SMALL_BODY_BYTES = 64 * 1024  # tracking, identity and contact requests
 LARGE_BODY_BUDGET_BYTES = 64 * 1024 * 1024  # per door with a larger limit: eight full 8 MB webhook batches at once
-LARGE_BODY_CLIENT_BYTES = 16 * 1024 * 1024  # of that, what one client address may hold: two full batches
 LARGE_BODY_READ_SECONDS = 30.0  # a large body arrives within this, or 408 (SendGrid posts a batch in one go)
 BUSY_RETRY_SECONDS = 5
 
@@ -51,7 +48,6 @@ class BodyLimit:
         self.is_trusted = is_trusted  # the request's Authorization header -> holds the API token?
         self.default = default
         self._held: dict[str, int] = {}  # bytes of bodies held now, per door (its path prefix) with a larger limit
-        self._held_by: dict[tuple[str, str], int] = {}  # the same per door and client address
 
     def limit_for(self, path: str, authorization: bytes = b"") -> int:
         return self._door(path, authorization)[1]
@@ -77,20 +73,19 @@ class BodyLimit:
             await self._answer(scope, receive, send, small)
             return
         held = [0]  # this request's share of the door's budget, given back however the request ends
-        client = str(scope["client"][0]) if scope.get("client") else "?"
         try:
             try:
                 async with asyncio.timeout(LARGE_BODY_READ_SECONDS) as reading:
-                    read = await self._read_body(receive, headers, limit, (door, client), held)
+                    read = await self._read_body(receive, headers, limit, door, held)
             except TimeoutError:
                 if not reading.expired():
                     raise
                 read = Refusal(408, f"body not received within {LARGE_BODY_READ_SECONDS:g} s")
             if not isinstance(read, bytes):
-                self._release((door, client), held)  # a refused body is not held while the refusal is sent
+                self._release(door, held)  # a refused body is not held while the refusal is sent
             await self._answer(scope, receive, send, read)
         finally:
-            self._release((door, client), held)
+            self._release(door, held)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, read: bytes | Refusal | None) -> None:
         """Pass the body on, or send the refusal (outside the read's deadline: nothing else has answered yet)."""
@@ -99,23 +94,16 @@ class BodyLimit:
         elif read is not None:
             await _refuse(send, read.status, read.why, retry=read.status == 503)
 
-    def _release(self, holder: tuple[str, str] | None, held: list[int]) -> None:
-        if holder is not None:
-            self._held[holder[0]] = self._held.get(holder[0], 0) - held[0]
-            left = self._held_by.get(holder, 0) - held[0]
-            if left:
-                self._held_by[holder] = left
-            else:
-                self._held_by.pop(holder, None)  # an address holding nothing is not remembered
+    def _release(self, door: str | None, held: list[int]) -> None:
+        if door is not None:
+            self._held[door] = self._held.get(door, 0) - held[0]
         held[0] = 0
 
     async def _read_body(
-        self, receive: Receive, headers: dict[bytes, bytes], limit: int, holder: tuple[str, str] | None,
-        held: list[int],
-    ) -> bytes | Refusal | None:  # fmt: skip
-        """The whole body; a Refusal past `limit` or, for a `holder` (door, client address) with a budget, past the
-        door's budget or the address's share of it; None when the client went away. What it holds is counted in
-        `held` and the door's and the address's totals as it arrives."""
+        self, receive: Receive, headers: dict[bytes, bytes], limit: int, door: str | None, held: list[int]
+    ) -> bytes | Refusal | None:
+        """The whole body; a Refusal past `limit` or, for a `door` with a budget, past the door's budget; None when
+        the client went away. What it holds is counted in `held` and the door's total as it arrives."""
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return _too_large(limit)
@@ -127,14 +115,10 @@ class BodyLimit:
             chunk = message.get("body", b"")
             if held[0] + len(chunk) > limit:
                 return _too_large(limit)
-            if holder is not None:
-                door = holder[0]
+            if door is not None:
                 if self._held.get(door, 0) + len(chunk) > LARGE_BODY_BUDGET_BYTES:
                     return Refusal(503, "too many large bodies at once: retry shortly")
-                if self._held_by.get(holder, 0) + len(chunk) > LARGE_BODY_CLIENT_BYTES:
-                    return Refusal(503, "too many large bodies at once from this address: retry shortly")
                 self._held[door] = self._held.get(door, 0) + len(chunk)
-                self._held_by[holder] = self._held_by.get(holder, 0) + len(chunk)
             held[0] += len(chunk)
             chunks.append(chunk)
             if not message.get("more_body", False):
