@@ -44,9 +44,11 @@ def _load_or_create(path: Path) -> dict[str, str]:
         return stored
     fresh = _fresh() | stored  # what was kept stays: links signed with it stay valid
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # readable by its owner only
+    staged = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # readable by its owner only
     with os.fdopen(fd, "w") as out:
         json.dump(fresh, out)
+    os.replace(staged, path)  # whole or not at all: a crash mid-write never loses the kept tracking secret
     return fresh
 
 

@@ -43,7 +43,11 @@ class Redactor:
             host = f"[{host}]" if ":" in host else host
             port = f":{parts.port}" if parts.port else ""
         except ValueError:  # an unparseable netloc or port: keep nothing of it
-            parts, host, port = urlsplit(url.split("://", 1)[-1].partition("/")[2]), "", ""
+            host = port = ""
+            try:
+                parts = urlsplit(url.split("://", 1)[-1].partition("/")[2])
+            except ValueError:  # nor of a path that itself reads as a bad netloc (`http://a:99999///[::1`)
+                parts = urlsplit("")
         path = unquote(parts.path)
         for pattern in self.patterns:
             path = pattern.sub(REDACTED, path)

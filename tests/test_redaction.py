@@ -22,6 +22,7 @@ DEFAULT = Redactor.of()  # emails only
         ("/pricing/for/a@b.example?x=1", "/pricing/for/redacted"),
         ("https://[::1]:80/a", "https://[::1]:80/a"),
         ("http://[::1/broken", "/broken"),
+        ("http://a:99999///[::1", "/"),  # the path left reads as a bad netloc too: nothing kept
     ],
 )
 def test_urls_are_reduced_to_scheme_host_and_redacted_path(url: str, reduced: str) -> None:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from definitions.leads.stages import STAGES as LIFECYCLE
 from nurture.console import store
 from nurture.console.web import PREFIX, db, page, signed_in
-from nurture.db.tables import ENROLLMENT, LEAD, OWNER
+from nurture.db.tables import CONTACT, ENROLLMENT, LEAD, OWNER
+from nurture.inbound.privacy import ERASED
 from nurture.lifecycle.leads import LeadView, top_leads
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -27,13 +28,19 @@ LIMITS = (20, 50, 100)
 def stage_counts(conn: Connection, journey: str) -> list[tuple[str, str, int]]:
     """Contacts ever enrolled in `journey` by their current lifecycle stage: (key, label, count), line order. A
     contact no stage move has touched yet has no lead row (`ensure_lead` makes it at its first move): it is at
-    the line's first stage, and counted there."""
-    lead, enrolled = LEAD.c, ENROLLMENT.c
+    the line's first stage, and counted there. An erased contact (its lead row deleted, its enrollment kept for
+    the counts) is in no stage."""
+    lead, enrolled, person = LEAD.c, ENROLLMENT.c, CONTACT.c
     stage = func.coalesce(lead.stage, LIFECYCLE.initial)
     rows = conn.execute(
         select(stage, func.count(distinct(enrolled.contact_id)))
-        .select_from(ENROLLMENT.outerjoin(LEAD, enrolled.contact_id == lead.contact_id))
+        .select_from(
+            ENROLLMENT.join(CONTACT, person.id == enrolled.contact_id).outerjoin(
+                LEAD, enrolled.contact_id == lead.contact_id
+            )
+        )
         .where(enrolled.journey == journey)
+        .where(or_(person.suppressed_reason.is_(None), person.suppressed_reason != ERASED))  # erasure drops the lead
         .group_by(stage)
     ).all()
     found = {stage: int(n) for stage, n in rows}

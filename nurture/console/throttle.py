@@ -46,7 +46,7 @@ class LoginThrottle:
     def attempt(self, client: str, username: str) -> Attempt | float:
         """Count an attempt by `client` for `username` now, or the seconds until one is allowed."""
         now = time.monotonic()
-        name = username.lower()
+        name = username.lower()[:120]  # a user name is at most 120 characters: a longer one keys no more memory
         keys = ((f"pair:{client}:{name}", self.limits["pair"]), (f"client:{client}", self.limits["client"]),
                 (f"user:{name}", self.limits["user"]))  # fmt: skip
         waits = [q[0] + self.window - now for k, limit in keys if len(q := self._recent(k, now)) >= limit]

@@ -87,8 +87,10 @@ async def test_a_scrape_during_a_database_outage_answers_and_says_so(webhook_key
         settings = api_settings(free_port(), public, metrics_token=SecretStr(SCRAPER))
         async with served_api(AppContext(settings, dead, client), private) as api:  # type: ignore[arg-type]
             scraped = await api.http.get("/metrics", headers={"Authorization": f"Bearer {SCRAPER}"})
+            admin = await api.http.get("/contacts/1/export", headers={"Authorization": f"Bearer {SCRAPER}"})
     finally:
         dead.dispose()
+    assert admin.status_code == 401, "the metrics token opens no other door"
     assert scraped.status_code == 200
     s = _samples(scraped.text)
     assert _value(s, "nurture_database_up") == 0

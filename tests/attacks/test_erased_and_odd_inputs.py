@@ -58,6 +58,8 @@ async def test_an_erased_contacts_tokens_and_links_store_nothing_more(api: Serve
 async def test_odd_inputs_a_stranger_can_send_are_4xx(api: ServedApi, engine: Engine) -> None:
     bad_host = await api.http.post("/track", json={"url": "http://[::1", "anonymous_id": "a"})
     assert bad_host.status_code == 422, bad_host.text
+    bad_port = await api.http.post("/track", json={"url": "http://a:99999///[::1", "anonymous_id": "a"})
+    assert bad_port.status_code < 500, bad_port.text  # stored with nothing of its netloc kept, or refused
 
     long_number = b'[{"email":"a@example.com","event":"open","timestamp":' + b"9" * 5001 + b"}]"
     webhook = await api.post_events(long_number)

@@ -76,6 +76,16 @@ def _seed(api: ServedApi) -> list[int]:
             insert(ENROLLMENT),
             {"contact_id": fresh, "journey": "b2b_drip", "workflow_id": f"wf-lead-{fresh}", "enrolled_at": now},
         )
+        erased = conn.execute(  # erasure deletes the lead row and keeps the enrollment (anonymised) for the counts
+            insert(CONTACT).returning(CONTACT.c.id),
+            {"email": "erased-x@erased.invalid", "first_name": "", "last_name": "", "company": "",
+             "persona": "general", "time_zone": "UTC", "topics": [], "status": "suppressed",
+             "suppressed_reason": "erased", "created_at": now, "updated_at": now},
+        ).scalar_one()  # fmt: skip
+        conn.execute(
+            insert(ENROLLMENT),
+            {"contact_id": erased, "journey": "b2b_drip", "workflow_id": f"wf-lead-{erased}", "enrolled_at": now},
+        )
     return ids
 
 

@@ -102,9 +102,17 @@ def test_the_throttle_limits_a_name_from_anywhere_and_an_address_over_any_names(
     ok = throttle.attempt("10.0.0.8", "e")
     assert isinstance(ok, Attempt)
     throttle.succeeded(ok)
-    assert isinstance(throttle.attempt("10.0.0.8", "e"), Attempt) and isinstance(
-        throttle.attempt("10.0.0.8", "e"), Attempt
-    )
+    again = [throttle.attempt("10.0.0.8", "e") for _ in range(2)]
+    assert all(isinstance(a, Attempt) for a in again), "a success is no failure, and clears its pair's count"
+
+    spread = LoginThrottle(pair=5, client=20, user=3)
+    for address in ("10.1.0.1", "10.1.0.2"):
+        assert isinstance(spread.attempt(address, "z"), Attempt)
+    mine = spread.attempt("10.1.0.3", "z")
+    assert isinstance(mine, Attempt)
+    spread.succeeded(mine)  # the real user's success takes back its own count only
+    assert isinstance(spread.attempt("10.1.0.4", "z"), Attempt)
+    assert not isinstance(spread.attempt("10.1.0.5", "z"), Attempt), "the others' failures still count"
 
 
 async def test_a_disabled_user_is_signed_out_at_once(api: ServedApi) -> None:
