@@ -137,5 +137,5 @@ async def _engage(request: Request, kind: str, token: str, fields: dict[str, str
 
     try:
         await in_transaction(request, store)
-    except UnknownContactError as err:
-        raise ApiError(404, "this link is no longer valid") from err
+    except UnknownContactError:  # erased: nothing is stored, and the link still works (old mail, forwarded mail)
+        return

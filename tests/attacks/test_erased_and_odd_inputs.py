@@ -47,7 +47,8 @@ async def test_an_erased_contacts_tokens_and_links_store_nothing_more(api: Serve
 
     assert tracked.status_code == 404, tracked.text
     assert identified.status_code == 404, identified.text
-    assert clicked.status_code == 404 and opened.status_code == 404
+    assert clicked.status_code == 302 and clicked.headers["location"] == "https://ledgerline.example/guide"
+    assert opened.status_code == 200, "old mail still works, and answers as for anyone"
     assert _events_of(engine, cid) == events, "no page view, click or open stored for the erased contact"
     with engine.connect() as conn:
         linked = conn.execute(select(VISITOR.c.anonymous_id).where(VISITOR.c.contact_id == cid)).all()
