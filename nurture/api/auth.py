@@ -12,6 +12,7 @@ import hmac
 from enum import Enum
 
 from fastapi import HTTPException, Request, status
+from pydantic import SecretStr
 
 from nurture.config import Settings, blank
 from nurture.logging import get_logger
@@ -30,15 +31,23 @@ class TokenCheck(Enum):
 
 def configured_token(settings: Settings) -> bytes | None:
     """The configured token's bytes, or None when the door is closed."""
-    if settings.api_token is None:
+    return _usable(settings.api_token)
+
+
+def _usable(token: SecretStr | None) -> bytes | None:
+    if token is None:
         return None
-    value = settings.api_token.get_secret_value()
+    value = token.get_secret_value()
     return None if blank(value) else value.encode()
 
 
 def check_header(settings: Settings, header: bytes) -> TokenCheck:
     """An `Authorization` header's bytes, as they came, against the configured token."""
-    expected = configured_token(settings)
+    return _against(configured_token(settings), header)
+
+
+def _against(expected: bytes | None, header: bytes) -> TokenCheck:
+    """The header against one token's bytes (None: that door is closed)."""
     if expected is None:
         return TokenCheck.CLOSED
     scheme, _, given = header.partition(b" ")
@@ -88,10 +97,7 @@ def may_scrape(request: Request) -> TokenCheck:
     queued for a new address, none for a known one), so they are not for strangers to read."""
     settings = request.app.state.ctx.settings
     header = request.headers.get("authorization", "").encode("latin-1")
-    checks = [check_header(settings, header)]
-    if settings.metrics_token is not None and not blank(settings.metrics_token.get_secret_value()):
-        scraper = settings.model_copy(update={"api_token": settings.metrics_token})
-        checks.append(check_header(scraper, header))
+    checks = [_against(_usable(token), header) for token in (settings.api_token, settings.metrics_token)]
     for wanted in (TokenCheck.VALID, TokenCheck.WRONG, TokenCheck.MISSING):
         if wanted in checks:
             return wanted
