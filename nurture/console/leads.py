@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -16,7 +16,7 @@ from definitions.leads.stages import STAGES as LIFECYCLE
 from nurture.console import store
 from nurture.console.web import PREFIX, db, page, signed_in
 from nurture.db.tables import CONTACT, ENROLLMENT, LEAD, OWNER
-from nurture.inbound.privacy import ERASED
+from nurture.inbound.privacy import not_erased
 from nurture.lifecycle.leads import LeadView, top_leads
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -40,7 +40,7 @@ def stage_counts(conn: Connection, journey: str) -> list[tuple[str, str, int]]:
             )
         )
         .where(enrolled.journey == journey)
-        .where(or_(person.suppressed_reason.is_(None), person.suppressed_reason != ERASED))  # erasure drops the lead
+        .where(not_erased())  # erasure deletes the lead row and keeps the enrollment
         .group_by(stage)
     ).all()
     found = {stage: int(n) for stage, n in rows}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import ColumnElement, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -57,6 +57,11 @@ KEEP_ANONYMISED: dict[str, dict[str, Any]] = {
     "bulk_operation_item": {},
 }
 NEVER_TOUCHED = {"contact", "erasure"}
+
+
+def not_erased() -> ColumnElement[bool]:
+    """The contact row is no erasure's tombstone (for a query on `contact`)."""
+    return CONTACT.c.suppressed_reason.is_distinct_from(ERASED)
 
 
 def address_hash(email: str) -> str:

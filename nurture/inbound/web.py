@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from nurture.db.tables import CONTACT, EVENT, TOUCH, VISITOR, upsert
-from nurture.inbound.privacy import ERASED
+from nurture.inbound.privacy import not_erased
 from nurture.inbound.routing import Routable, action_for_kind
 from nurture.inbound.scanners import machine_reason
 from nurture.inbound.store import Stored, event_row, insert_events, route
@@ -63,11 +63,10 @@ def _upsert_visitor(conn: Connection, anonymous_id: str, now: datetime) -> int |
 def _require_contact(conn: Connection, contact_id: int) -> dict[int, str]:
     """{id: status} of a contact a token or id may act for: an erased one is unknown (its tokens, links and
     visitor ids still exist in browsers and old mail, and nothing about the person may be stored again)."""
-    c = CONTACT.c
-    found = conn.execute(select(c.status, c.suppressed_reason).where(c.id == contact_id)).first()
-    if found is None or found.suppressed_reason == ERASED:
+    status = conn.execute(select(CONTACT.c.status).where(CONTACT.c.id == contact_id, not_erased())).scalar()
+    if status is None:
         raise UnknownContactError(f"no contact {contact_id}")
-    return {contact_id: found.status}
+    return {contact_id: status}
 
 
 def store_page_view(conn: Connection, view: PageViewIn, now: datetime, *, redactor: Redactor) -> Stored:
