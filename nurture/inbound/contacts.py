@@ -194,17 +194,18 @@ def upsert_contact(
         else:  # a pending confirmation is never skipped, a suppression never lifted, without confirming
             status = record_consent(conn, contact_id, _change(inp, ConsentAction.REQUESTED, caller), now)
     outcome = ContactOutcome(contact_id=contact_id, status=status.value, created=created)
+    mailable = row.suppressed_reason not in NO_CONFIRMATION_AFTER  # no confirmation over a bounce or spam report
     if not created and not caller.may_change_existing:
         # a stranger knows the address: no score, no stitching, no enrollment; only the owner can act on it
-        outcome.needs_confirmation = status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED)
-        outcome.needs_confirmation &= row.suppressed_reason not in NO_CONFIRMATION_AFTER
+        waiting = status in (ContactStatus.PENDING_CONFIRMATION, ContactStatus.SUPPRESSED)
+        outcome.needs_confirmation = waiting and mailable
         return outcome
     audit = {"source": inp.consent_source, "ip": inp.consent_ip, "double_opt_in": double_opt_in}
     _audit(conn, contact_id, "form_fill", now, audit)  # a form fill counts toward the score
     if status in (ContactStatus.ACTIVE, ContactStatus.CUSTOMER):
         outcome.journeys = enroll_by_rules(conn, contact_id, persona, topics, now, time_scale)
     else:
-        outcome.needs_confirmation = row.suppressed_reason not in NO_CONFIRMATION_AFTER
+        outcome.needs_confirmation = mailable
     if inp.anonymous_id and (caller.may_change_existing or not _linked_elsewhere(conn, inp.anonymous_id, contact_id)):
         outcome.stitched = identify(conn, inp.anonymous_id, contact_id, now, redactor=redactor)
     return outcome
