@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, text, update
 from sqlalchemy.engine import Engine
 
 from nurture.db.tables import UPLIFT_SNAPSHOT, upsert
@@ -160,7 +160,7 @@ class UpliftSnapshots:
             taken = conn.execute(
                 update(UPLIFT_SNAPSHOT)
                 .where(U.key == question.key)
-                .where(or_(U.claimed_until.is_(None), U.claimed_until <= now))
+                .where(_unheld(now))
                 .where(or_(U.asked_at.is_not(None), U.as_of.is_(None), U.as_of < now - self.max_age))
                 .values(claimed_until=until)
             )
@@ -186,9 +186,10 @@ class UpliftSnapshots:
                 .offset(MAX_QUESTIONS)
             )
             conn.execute(delete(UPLIFT_SNAPSHOT).where(U.key.in_(old)))
-            idle = or_(U.claimed_until.is_(None), U.claimed_until <= as_of)
             conn.execute(
-                delete(UPLIFT_SNAPSHOT).where(U.key.not_in(defaults), U.as_of.is_(None), U.asked_at.is_(None), idle)
+                delete(UPLIFT_SNAPSHOT).where(
+                    U.key.not_in(defaults), U.as_of.is_(None), U.asked_at.is_(None), _unheld(as_of)
+                )
             )
         return stored.rowcount == 1
 
@@ -231,7 +232,13 @@ def _asked(rows: Iterable[Any]) -> tuple[list[tuple[Any, Question]], list[str]]:
 
 
 def _free(row: Any, now: datetime) -> bool:
+    """A read row nobody holds at `now` (`_unheld` in SQL)."""
     return row.claimed_until is None or row.claimed_until <= now
+
+
+def _unheld(now: datetime) -> ColumnElement[bool]:
+    """No process holds the question at `now` (its claim ran out, or there is none)."""
+    return or_(U.claimed_until.is_(None), U.claimed_until <= now)
 
 
 def _snapshot(question: Question, row: Any) -> Snapshot | None:
