@@ -6,6 +6,7 @@ import base64
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 
@@ -79,3 +80,8 @@ def contact(engine: Engine, contact_id: int) -> Contact:
         found = s.get(Contact, contact_id)
         assert found is not None
         return found
+
+
+def link_path(url: str) -> str:
+    """The path of a signed link nurture rendered (its token is in the path), to request from the served API."""
+    return urlsplit(url).path

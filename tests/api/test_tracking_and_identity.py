@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -13,13 +12,9 @@ from nurture.clock import utcnow
 from nurture.db import Event, Touch, Visitor
 from nurture.db.engine import session_scope
 from nurture.inbound.outbox import ENROLL
-from tests.api.payloads import add_contact
+from tests.api.payloads import add_contact, link_path
 from tests.fixtures.api import API_TOKEN, AUTH, ServedApi
 from workflows.dsl import Engagement, scoring_for
-
-
-def _path(url: str) -> str:
-    return urlsplit(url).path
 
 
 def _events(engine: Engine, **where: object) -> list[Event]:
@@ -115,13 +110,13 @@ async def test_signed_clicks_redirect_only_to_the_signed_url_and_count_once(api:
     click = links.click_url(settings, "https://ledgerline.example/guide", cid, item_id="ll-aware-1")
     pixel = links.open_pixel_url(settings, cid, item_id="ll-aware-1")
 
-    first = await api.http.get(_path(click))
-    second = await api.http.get(_path(click))
-    opened = await api.http.get(_path(pixel))
-    token = _path(click).rsplit("/", 1)[1]
+    first = await api.http.get(link_path(click))
+    second = await api.http.get(link_path(click))
+    opened = await api.http.get(link_path(pixel))
+    token = link_path(click).rsplit("/", 1)[1]
     forged = await api.http.get("/t/c/" + token[:-4] + "AAAA")
     evil = links.click_url(settings, "https://evil.example/", cid).replace(settings.public_base_url, "")
-    swapped = await api.http.get(_path(click).split(".")[0] + "." + evil.rsplit(".", 1)[1])
+    swapped = await api.http.get(link_path(click).split(".")[0] + "." + evil.rsplit(".", 1)[1])
     javascript = await api.http.get(
         "/t/c/"
         + __import__("nurture.tokens", fromlist=["sign"]).sign(
@@ -202,7 +197,7 @@ async def test_link_scanner_clicks_are_stored_with_the_reason_but_never_count(ap
     settings = api.ctx.settings
 
     def link(n: int, touch_id: int) -> str:
-        return _path(links.click_url(settings, f"https://ledgerline.example/guide/{n}", cid, touch_id=touch_id))
+        return link_path(links.click_url(settings, f"https://ledgerline.example/guide/{n}", cid, touch_id=touch_id))
 
     head = await api.http.head(link(1, earlier), headers={"User-Agent": BROWSER})
     gateway = await api.http.get(link(2, earlier), headers={"User-Agent": "Mozilla/5.0 (compatible; Mimecast)"})
@@ -228,7 +223,7 @@ async def test_link_scanner_clicks_are_stored_with_the_reason_but_never_count(ap
     assert rules.value(Engagement("clicked", now))[1] > 0
 
 
-async def test_page_view_signals_carry_no_email_or_configured_pattern_from_the_path(
+async def test_page_view_signals_carry_no_email_or_configured_pattern_from_thelink_path(
     api: ServedApi, engine: Engine
 ) -> None:
     cid = add_contact(engine, "ada@ledgerline.example", journeys=("b2b_drip",))

@@ -3,26 +3,15 @@ get a 4xx, not a 500 (each of these was a finding of an attacker's read of the p
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from nurture import links
-from nurture.db.tables import EVENT, VISITOR
+from nurture.db.tables import VISITOR
+from tests.api.payloads import link_path
 from tests.attacks.kit import everything, victim
 from tests.console.conftest import add_console_user, sign_in
 from tests.fixtures.api import AUTH, ServedApi
-
-
-def _path(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def _events_of(engine: Engine, contact_id: int) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).where(EVENT.c.contact_id == contact_id)).scalar_one())
 
 
 async def test_an_erased_contacts_tokens_and_links_store_nothing_more(api: ServedApi, engine: Engine) -> None:
@@ -35,21 +24,21 @@ async def test_an_erased_contacts_tokens_and_links_store_nothing_more(api: Serve
     assert alive.status_code == 200, "the token works while the contact exists"
     erased = await api.http.delete(f"/contacts/{cid}", params={"reason": "asked to be forgotten"}, headers=AUTH)
     assert erased.status_code == 200, erased.text
-    before, events = everything(engine), _events_of(engine, cid)
+    before, events = everything(engine), api.count(contact_id=cid)
 
     tracked = await api.http.post(
         "/track",
         json={"contact_token": token, "url": "https://x.example/?email=gone@x.example", "title": "Gone Person"},
     )
     identified = await api.http.post("/identify", json={"contact_token": token, "anonymous_id": "old-browser"})
-    clicked = await api.http.get(_path(click))
-    opened = await api.http.get(_path(pixel))
+    clicked = await api.http.get(link_path(click))
+    opened = await api.http.get(link_path(pixel))
 
     assert tracked.status_code == 404, tracked.text
     assert identified.status_code == 404, identified.text
     assert clicked.status_code == 302 and clicked.headers["location"] == "https://ledgerline.example/guide"
     assert opened.status_code == 200, "old mail still works, and answers as for anyone"
-    assert _events_of(engine, cid) == events, "no page view, click or open stored for the erased contact"
+    assert api.count(contact_id=cid) == events, "no page view, click or open stored for the erased contact"
     with engine.connect() as conn:
         linked = conn.execute(select(VISITOR.c.anonymous_id).where(VISITOR.c.contact_id == cid)).all()
     assert linked == [], "no browser linked to the erased contact again"
@@ -76,7 +65,7 @@ async def test_the_pages_a_link_opens_may_not_be_framed(api: ServedApi) -> None:
     cid = await victim(api)
     settings = api.ctx.settings
     for url in (links.unsubscribe_url(settings, cid), links.preferences_url(settings, cid)):
-        shown = await api.http.get(_path(url))
+        shown = await api.http.get(link_path(url))
         assert shown.status_code == 200, url
         assert shown.headers["x-frame-options"] == "DENY", url
         assert "frame-ancestors 'none'" in shown.headers["content-security-policy"], url
